@@ -1,0 +1,13 @@
+# embed_files(<target> <namespace> <file>...): compiles files (SQL migrations, the
+# OpenAPI document) into the binary as string_views, so the server never depends on
+# its working directory. Regenerated whenever a file changes.
+function(embed_files target namespace)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}_embedded.cpp)
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAMESPACE=${namespace} "-DFILES=${ARGN}"
+            -P ${CMAKE_SOURCE_DIR}/cmake/embed_generate.cmake
+    DEPENDS ${ARGN} ${CMAKE_SOURCE_DIR}/cmake/embed_generate.cmake
+    COMMENT "Embedding files into ${target}")
+  target_sources(${target} PRIVATE ${out})
+endfunction()

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Shared helpers for the project's scripts: installing dependencies, building, and running
+# throwaway PostgreSQL and Redis servers in a folder of ours on loopback ports.
+# Source it; do not run it.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_BIN="/usr/lib/postgresql/15/bin"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages the build, the servers and the tests need (SPEC §2).
+DEB_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git curl ca-certificates
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libpq-dev libhiredis-dev libssl-dev libsodium-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  postgresql-15 redis-server
+  python3 python3-pytest python3-requests python3-psycopg2
+  nodejs npm
+)
+
+install_dependencies() {
+  local missing=()
+  for p in "${DEB_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "Installing Debian packages: ${missing[*]}"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  fi
+  # Swagger UI's static files come from the npm registry, into node_modules/ (not committed).
+  if [ ! -f "$ROOT/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]; then
+    log "Installing Swagger UI (npm)"
+    (cd "$ROOT" && npm install --ignore-scripts --no-audit --no-fund --silent) || log "Swagger UI could not be installed; /api will show a notice"
+  fi
+}
+
+# build PRESET: configure (once) and build with CMake presets.
+build() {
+  local preset="$1"
+  if [ ! -f "$ROOT/build/$preset/build.ninja" ]; then
+    cmake --preset "$preset" -S "$ROOT" >/dev/null
+  fi
+  cmake --build "$ROOT/build/$preset"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Runs a command as the owner of the data folder (PostgreSQL refuses to run as root).
+as_pg_user() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_postgres DIR PORT: a private PostgreSQL with database "ticketing" (user postgres,
+# trust auth on loopback only). Reuses DIR if it was initialised before.
+start_postgres() {
+  local dir="$1" port="$2"
+  mkdir -p "$dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    as_pg_user "$PG_BIN/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  as_pg_user "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB \
+        -c fsync=${PG_FSYNC:-on} -c synchronous_commit=${PG_SYNC_COMMIT:-on} -c log_min_messages=warning" >/dev/null
+  as_pg_user "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -qtAc \
+    "SELECT 1 FROM pg_database WHERE datname='ticketing'" | grep -q 1 ||
+    as_pg_user "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres ticketing
+}
+
+stop_postgres() {
+  local dir="$1"
+  [ -f "$dir/postmaster.pid" ] && as_pg_user "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# start_redis DIR PORT: a private Redis without persistence.
+start_redis() {
+  local dir="$1" port="$2"
+  mkdir -p "$dir"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+  for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  die "Redis did not start on port $port (see $dir/redis.log)"
+}
+
+stop_redis() {
+  local dir="$1"
+  [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+}

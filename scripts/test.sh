@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One command that sets up everything and runs the whole test suite: unit tests,
+# PostgreSQL integration tests, black-box HTTP and concurrency tests against real
+# ticketd processes, first in a debug build and then under AddressSanitizer +
+# UndefinedBehaviorSanitizer. PostgreSQL and Redis run in a throwaway folder on free
+# loopback ports and are stopped at the end.
+#   TEST_PRESETS="dev"  scripts/test.sh   # skip the sanitizer build
+#   scripts/test.sh -R take_seat            # extra arguments go to ctest
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+install_dependencies
+
+WORK="$(mktemp -d /tmp/ticketd-test.XXXXXX)"
+[ "$(id -u)" -eq 0 ] && chmod 755 "$WORK"
+cleanup() { stop_postgres "$WORK/pg"; stop_redis "$WORK/redis"; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+PG_PORT="$(free_port)"
+REDIS_PORT="$(free_port)"
+log "Starting throwaway PostgreSQL (:$PG_PORT) and Redis (:$REDIS_PORT) in $WORK"
+start_postgres "$WORK/pg" "$PG_PORT"
+start_redis "$WORK/redis" "$REDIS_PORT"
+# Tests make their own databases (tp_test_*) on this server and drop them afterwards.
+export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+export TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export TEST_PG_DATA="$WORK/pg"
+
+status=0
+for preset in ${TEST_PRESETS:-dev asan}; do
+  log "Building ($preset)"
+  build "$preset"
+  log "Testing ($preset)"
+  ctest --preset "$preset" "$@" || status=1
+done
+exit $status

@@ -1,0 +1,110 @@
+#include "api/dispatcher.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "api/authentication.hpp"
+#include "http/error_reply.hpp"
+#include "storage/pg/error.hpp"
+
+namespace tp::api {
+namespace {
+
+using domain::errc;
+using domain::make_error;
+
+bool is_safe_request_id(std::string_view id) {
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+        return std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.';
+    });
+}
+
+} // namespace
+
+dispatcher::dispatcher(const route_table& routes, services& svc, std::string instance_id)
+    : routes_(routes), svc_(svc), instance_id_(std::move(instance_id)) {}
+
+std::string dispatcher::next_request_id(const http::request& req) {
+    const auto given = req["X-Request-Id"];
+    if (is_safe_request_id(given)) {
+        return std::string(given);
+    }
+    return instance_id_ + '-' + std::to_string(++sequence_);
+}
+
+awaitable<http::response> dispatcher::handle(http::request& req, const http::connection_info&) {
+    const auto started = std::chrono::steady_clock::now();
+    auto request_id = next_request_id(req);
+    auto found = routes_.find(req.method(), req.target());
+
+    http::response res;
+    std::optional<std::size_t> metrics_id;
+    if (!found) {
+        res = http::error_response(found.error());
+    } else {
+        const auto& r = found->found->route;
+        metrics_id = r.metrics_id;
+        request_context ctx{req, std::move(found->params), svc_, request_id, {}};
+        res = co_await run(ctx, r);
+    }
+
+    res.set("X-Request-Id", request_id);
+    const auto status = res.result_int();
+    const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (metrics_id) {
+        svc_.stats.record_request(*metrics_id, status, seconds);
+    } else {
+        svc_.stats.record_unrouted(status);
+    }
+    spdlog::info(
+        "msg=request request_id={} method={} target=\"{}\" status={} ms={:.3f}",
+        request_id,
+        std::string_view(req.method_string()),
+        std::string_view(req.target()).substr(0, 200),
+        status,
+        seconds * 1000
+    );
+    co_return res;
+}
+
+awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) {
+    try {
+        switch (r.who) {
+        case access::anyone: break;
+        case access::user: {
+            auto user = authenticate_user(ctx.req, svc_.jwt, svc_.now_ms() / 1000);
+            if (!user) {
+                co_return http::error_response(user.error());
+            }
+            ctx.user_id = std::move(*user);
+            break;
+        }
+        case access::admin: {
+            auto admin = authenticate_admin(ctx.req, svc_.config.admin_api_key);
+            if (!admin) {
+                co_return http::error_response(admin.error());
+            }
+            break;
+        }
+        }
+        // The waiting queue's gate for r.step goes here (issue: waiting queue); until then
+        // every booking step is served directly.
+        co_return co_await r.fn(ctx);
+    } catch (const pg::error& e) {
+        const bool down = e.what_kind() != pg::error::kind::query;
+        spdlog::log(
+            down ? spdlog::level::warn : spdlog::level::err,
+            "msg=\"database error\" request_id={} sqlstate={} error=\"{}\"",
+            ctx.request_id,
+            e.sqlstate(),
+            e.what()
+        );
+        co_return http::error_response(make_error(down ? errc::database_unavailable : errc::internal));
+    } catch (const std::exception& e) {
+        spdlog::error("msg=\"unhandled error\" request_id={} error=\"{}\"", ctx.request_id, e.what());
+        co_return http::error_response(make_error(errc::internal));
+    }
+}
+
+} // namespace tp::api

@@ -1,0 +1,40 @@
+#pragma once
+// Every handler of the route table. Each one parses its input, calls the domain and the
+// repositories, and shapes the answer; errors are returned as values and rendered by
+// http::error_response.
+
+#include "api/request_context.hpp"
+#include "support/asio.hpp"
+
+namespace tp::api::handlers {
+
+using reply = awaitable<http::response>;
+
+// auth_handlers.cpp
+reply sign_up(request_context& ctx);
+reply sign_in(request_context& ctx);
+
+// reservation_handlers.cpp
+reply list_performances(request_context& ctx);
+reply list_seats(request_context& ctx);
+reply take_seat(request_context& ctx);
+reply my_seats(request_context& ctx);
+
+// payment_handlers.cpp
+reply balance(request_context& ctx);
+reply charge(request_context& ctx);
+reply history(request_context& ctx);
+reply pay_seat(request_context& ctx);
+
+// admin_handlers.cpp
+reply create_performance(request_context& ctx);
+
+// ops_handlers.cpp
+reply healthz(request_context& ctx);
+reply readyz(request_context& ctx);
+reply prometheus_metrics(request_context& ctx);
+reply openapi_document(request_context& ctx);
+reply swagger_ui_page(request_context& ctx);
+reply swagger_ui_file(request_context& ctx);
+
+} // namespace tp::api::handlers

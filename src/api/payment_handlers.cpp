@@ -1,0 +1,119 @@
+// Points: balance, charge, history and paying for a held seat. Charge and pay accept an
+// Idempotency-Key: a retry with the same key and body replays the first answer.
+
+#include "api/handlers.hpp"
+#include "api/json_io.hpp"
+#include "domain/identifiers.hpp"
+#include "domain/timestamp.hpp"
+#include "http/error_reply.hpp"
+
+namespace tp::api::handlers {
+namespace {
+
+using domain::errc;
+
+// The claim for this call, if the client sent an Idempotency-Key. The request is
+// identified by its meaning (canonical form), not its bytes, so reformatted JSON matches.
+domain::result<std::optional<pg::idempotency_claim>> idempotency_claim_of(
+    const request_context& ctx,
+    std::string_view route,
+    std::string canonical_request
+) {
+    const auto it = ctx.req.find("Idempotency-Key");
+    if (it == ctx.req.end()) {
+        return std::optional<pg::idempotency_claim>{};
+    }
+    const std::string_view key = it->value();
+    const bool printable = std::all_of(key.begin(), key.end(), [](unsigned char c) { return c > 32 && c < 127; });
+    if (key.empty() || key.size() > 255 || !printable) {
+        return domain::make_error(errc::bad_request, "Idempotency-Key must be 1 to 255 visible ASCII characters.");
+    }
+    return std::optional(pg::idempotency_claim{std::string(key), std::string(route), std::move(canonical_request)});
+}
+
+http::response from_stored(const pg::stored_answer& answer) {
+    auto res = http::json_response(static_cast<http::status>(answer.status), answer.body);
+    return res;
+}
+
+} // namespace
+
+reply balance(request_context& ctx) {
+    const auto amount = co_await ctx.svc.wallet.balance(ctx.user_id);
+    co_return json_answer(http::status::ok, json::object{{"balance", amount}});
+}
+
+reply charge(request_context& ctx) {
+    auto body = parse_json_object(ctx.req);
+    if (!body) {
+        co_return http::error_response(body.error());
+    }
+    body_reader in(*body);
+    const auto requested = in.integer("amount");
+    if (in.failed()) {
+        co_return http::error_response(in.error());
+    }
+    const auto amount = domain::validate_charge_amount(requested);
+    if (!amount) {
+        co_return http::error_response(amount.error());
+    }
+    const auto claim = idempotency_claim_of(ctx, "POST /payment/cash", std::to_string(*amount));
+    if (!claim) {
+        co_return http::error_response(claim.error());
+    }
+    const auto render = [](domain::krw balance) {
+        return pg::stored_answer{201, json::serialize(json::object{{"result", "success"}, {"balance", balance}})};
+    };
+    const auto answer = co_await ctx.svc.wallet.charge(ctx.user_id, *amount, *claim, render);
+    if (!answer) {
+        co_return http::error_response(answer.error());
+    }
+    co_return from_stored(*answer);
+}
+
+reply history(request_context& ctx) {
+    const auto rows = co_await ctx.svc.wallet.history(ctx.user_id);
+    json::array out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) {
+        out.push_back(json::object{
+            {"date_created", domain::format_iso8601(r.date_created)},
+            {"amount", r.amount},
+            {"cause", to_string(r.cause)},
+            {"performance_seat_id", r.performance_seat_id ? json::value(*r.performance_seat_id) : nullptr}});
+    }
+    co_return json_answer(http::status::ok, out);
+}
+
+reply pay_seat(request_context& ctx) {
+    auto body = parse_json_object(ctx.req);
+    if (!body) {
+        co_return http::error_response(body.error());
+    }
+    body_reader in(*body);
+    const auto given = in.string("performance_seat_id");
+    if (in.failed()) {
+        co_return http::error_response(in.error());
+    }
+    const auto seat_id = domain::parse_uuid(given);
+    if (!seat_id) {
+        co_return http::error_response(domain::make_error(errc::bad_request, "performance_seat_id must be a UUID."));
+    }
+    const auto claim = idempotency_claim_of(ctx, "POST /payment/payment_performance_seat", *seat_id);
+    if (!claim) {
+        co_return http::error_response(claim.error());
+    }
+    const auto render = [](const pg::payment& paid) {
+        return pg::stored_answer{
+            201,
+            json::serialize(json::object{{"result", "success"}, {"performance_seat_id", paid.performance_seat_id}})};
+    };
+    const auto answer = co_await ctx.svc.wallet.pay(ctx.user_id, *seat_id, *claim, render);
+    if (!answer) {
+        co_return http::error_response(answer.error());
+    }
+    ctx.svc.stats.seats_sold.fetch_add(1, std::memory_order_relaxed);
+    co_return from_stored(*answer);
+}
+
+} // namespace tp::api::handlers

@@ -1,0 +1,21 @@
+#pragma once
+// Everything one handler invocation sees: the request, the path captures, the caller's
+// identity (once authenticated) and the thread's services.
+
+#include <string>
+
+#include "api/services.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
+
+namespace tp::api {
+
+struct request_context {
+    http::request& req;
+    http::path_params params;
+    services& svc;
+    std::string request_id;
+    std::string user_id; // set for routes that require a signed-in user
+};
+
+} // namespace tp::api

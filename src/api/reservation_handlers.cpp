@@ -1,0 +1,129 @@
+// The booking steps: performances, seats of a schedule, taking seats, and the fan's own
+// seats. Steps 1-3 sit behind the waiting queue's gates (see routes.cpp).
+
+#include "api/handlers.hpp"
+#include "api/json_io.hpp"
+#include "domain/identifiers.hpp"
+#include "domain/timestamp.hpp"
+#include "http/error_reply.hpp"
+
+namespace tp::api::handlers {
+namespace {
+
+using domain::errc;
+using domain::format_iso8601;
+
+json::object stage_json(const std::string& name, const std::string& location) {
+    return json::object{{"name", name}, {"location", location}};
+}
+
+json::object seat_json(const std::string& id, const std::string& number, domain::krw price, domain::seat_status s) {
+    return json::object{
+        {"id", id}, {"seat_number", number}, {"price", price}, {"reservation_status", to_string(s)}};
+}
+
+} // namespace
+
+reply list_performances(request_context& ctx) {
+    const auto performances = co_await ctx.svc.catalog.list_performances();
+    json::array out;
+    for (const auto& p : performances) {
+        json::array schedules;
+        for (const auto& s : p.schedules) {
+            schedules.push_back(json::object{
+                {"id", s.id},
+                {"staging_date", format_iso8601(s.staging_date)},
+                {"reserveable_seats_count", s.reserveable_seats_count}});
+        }
+        out.push_back(json::object{
+            {"id", p.id},
+            {"title", p.title},
+            {"ticketing_start_date", format_iso8601(p.ticketing_start_date)},
+            {"stage", stage_json(p.stage_name, p.stage_location)},
+            {"performance_staging_date", std::move(schedules)}});
+    }
+    co_return json_answer(http::status::ok, out);
+}
+
+reply list_seats(request_context& ctx) {
+    const auto schedule_id = domain::parse_uuid(ctx.params.at("performance_staging_date_id"));
+    if (!schedule_id) {
+        co_return http::error_response(
+            domain::make_error(errc::bad_request, "performance_staging_date_id must be a UUID.")
+        );
+    }
+    const auto seats = co_await ctx.svc.catalog.list_seats(*schedule_id);
+    if (!seats) {
+        co_return http::error_response(seats.error());
+    }
+    json::array out;
+    out.reserve(seats->size());
+    for (const auto& s : *seats) {
+        out.push_back(seat_json(s.id, s.seat_number, s.price, s.status));
+    }
+    co_return json_answer(http::status::ok, out);
+}
+
+// Body: {"performance_seat_id": id} (the seed's form, answered with one seat) or
+// {"performance_seat_ids": [ids]} (all or nothing, answered with a list).
+reply take_seat(request_context& ctx) {
+    auto body = parse_json_object(ctx.req);
+    if (!body) {
+        co_return http::error_response(body.error());
+    }
+    body_reader in(*body);
+    const bool many = in.has("performance_seat_ids");
+    std::vector<std::string> ids = many ? in.string_list("performance_seat_ids")
+                                        : std::vector<std::string>{in.string("performance_seat_id")};
+    if (in.failed()) {
+        co_return http::error_response(in.error());
+    }
+    const auto& policy = ctx.svc.config.holds;
+    const auto selection = domain::validate_seat_selection(ids, policy.max_seats_per_user);
+    if (!selection) {
+        co_return http::error_response(selection.error());
+    }
+    const auto held = co_await ctx.svc.seats.take(ctx.user_id, *selection, policy);
+    if (!held) {
+        co_return http::error_response(held.error());
+    }
+    ctx.svc.stats.seats_held.fetch_add(held->size(), std::memory_order_relaxed);
+    json::array data;
+    for (const auto& s : *held) {
+        auto seat = seat_json(s.id, s.seat_number, s.price, domain::seat_status::temporary_reserved);
+        seat["hold_expire_timestamp"] = s.hold_expire_timestamp;
+        data.push_back(std::move(seat));
+    }
+    json::value shaped = many ? json::value(std::move(data)) : std::move(data.front());
+    co_return json_answer(http::status::ok, json::object{{"result", "success"}, {"data", std::move(shaped)}});
+}
+
+// Grouped as the seed shows it: performance -> schedules -> seats.
+reply my_seats(request_context& ctx) {
+    const auto rows = co_await ctx.svc.seats.list_mine(ctx.user_id);
+    json::array out;
+    const pg::my_seat* previous = nullptr;
+    for (const auto& r : rows) {
+        if (previous == nullptr || previous->performance_id != r.performance_id) {
+            out.push_back(json::object{
+                {"id", r.performance_id},
+                {"title", r.title},
+                {"ticketing_start_date", format_iso8601(r.ticketing_start_date)},
+                {"stage", stage_json(r.stage_name, r.stage_location)},
+                {"performance_staging_date", json::array{}}});
+            previous = nullptr;
+        }
+        auto& schedules = out.back().as_object()["performance_staging_date"].as_array();
+        if (previous == nullptr || previous->schedule_id != r.schedule_id) {
+            schedules.push_back(json::object{
+                {"id", r.schedule_id}, {"staging_date", format_iso8601(r.staging_date)}, {"seat", json::array{}}});
+        }
+        auto seat = seat_json(r.seat_id, r.seat_number, r.price, r.status);
+        seat["hold_expire_timestamp"] = r.hold_expire_timestamp ? json::value(*r.hold_expire_timestamp) : nullptr;
+        schedules.back().as_object()["seat"].as_array().push_back(std::move(seat));
+        previous = &r;
+    }
+    co_return json_answer(http::status::ok, out);
+}
+
+} // namespace tp::api::handlers

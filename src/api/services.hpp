@@ -1,0 +1,47 @@
+#pragma once
+// What handlers may use, one instance per I/O thread (each thread has its own database
+// pool, so nothing here is shared between threads but the read-only parts).
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "domain/seats.hpp"
+#include "security/jwt.hpp"
+#include "storage/pg/catalog_repository.hpp"
+#include "storage/pg/seat_repository.hpp"
+#include "storage/pg/user_repository.hpp"
+#include "storage/pg/wallet_repository.hpp"
+#include "support/metrics.hpp"
+
+namespace tp::api {
+
+// The settings handlers read; filled from the process configuration at start-up.
+struct settings {
+    domain::hold_policy holds;
+    std::chrono::seconds jwt_ttl{3600};
+    std::string admin_api_key;
+    // Files of Swagger UI by name (swagger-ui.css, ...); empty when not installed.
+    std::map<std::string, std::string, std::less<>> swagger_ui_files;
+};
+
+// Wall-clock time, behind a function so tests can move it.
+using clock_fn = std::function<std::int64_t()>; // milliseconds since the epoch
+
+struct services {
+    const settings& config;
+    pg::pool& db;
+    pg::user_repository users;
+    pg::catalog_repository catalog;
+    pg::seat_repository seats;
+    pg::wallet_repository wallet;
+    const security::jwt_codec& jwt;
+    asio::any_io_executor hashing; // a thread pool for Argon2id, away from the I/O threads
+    metrics& stats;
+    clock_fn now_ms;
+};
+
+} // namespace tp::api

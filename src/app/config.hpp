@@ -1,0 +1,43 @@
+#pragma once
+// The process configuration: one plain struct, read from the environment once at start-up
+// and validated there (a bad value stops the process with a message naming the variable),
+// then passed down. Defaults are the SPEC's.
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "domain/errc.hpp"
+
+namespace tp::app {
+
+struct config {
+    bool dev_mode = false;                 // TICKETD_ENV=dev
+    std::string database_url = "postgresql://127.0.0.1:5432/ticketing";
+    std::string redis_url = "redis://127.0.0.1:6379/0";
+    std::string listen_host = "127.0.0.1";
+    unsigned short listen_port = 8080;
+    std::string jwt_secret;
+    std::string admin_api_key;
+    int hold_ttl_seconds = 300;
+    int queue_token_ttl_seconds = 300;
+    int gate_default_capacity = 1000;
+    int gate_default_rate = 100;
+    int queue_tick_ms = 100;
+    int jwt_ttl_seconds = 3600;
+    int max_seats_per_user = 4;
+    int threads = 0;                       // 0: one per core
+    std::string log_level = "info";
+    int db_pool_size = 8;                  // per I/O thread
+    int db_timeout_ms = 5000;              // connect, acquire and statement deadlines
+    int sweep_interval_ms = 1000;
+    std::string swagger_ui_dir = "node_modules/swagger-ui-dist";
+};
+
+// Reads `env` (name -> value; normally the process environment). The error's message names
+// the variable and what it accepts.
+domain::result<config> load_config(const std::map<std::string, std::string>& env);
+
+std::map<std::string, std::string> process_environment();
+
+} // namespace tp::app

@@ -1,0 +1,158 @@
+// `ticketd serve`: one event loop per thread, each with its own HTTP acceptor (same port,
+// SO_REUSEPORT), database pool and services; nothing on the hot path is shared between
+// threads. A separate small pool hashes passwords. SIGINT/SIGTERM stop accepting, let
+// requests in flight finish (up to a grace period), then exit.
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <list>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "api/dispatcher.hpp"
+#include "app/commands.hpp"
+#include "app/hold_sweeper.hpp"
+
+namespace tp::app {
+namespace {
+
+constexpr auto grace_period = std::chrono::seconds(10);
+
+std::int64_t wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::map<std::string, std::string, std::less<>> load_swagger_ui(const std::string& dir) {
+    std::map<std::string, std::string, std::less<>> files;
+    for (const char* name : {"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"}) {
+        std::ifstream in(dir + "/" + name, std::ios::binary);
+        if (in) {
+            std::ostringstream content;
+            content << in.rdbuf();
+            files.emplace(name, content.str());
+        }
+    }
+    return files;
+}
+
+std::string random_instance_id() {
+    std::random_device device;
+    std::ostringstream out;
+    out << std::hex << (device() & 0xFFFFFF);
+    return out.str();
+}
+
+// Everything one I/O thread owns.
+struct worker {
+    worker(const config& c, const api::settings& s, const api::route_table& routes, const security::jwt_codec& jwt,
+           asio::thread_pool& hashing, metrics& stats, const std::string& instance_id, int index)
+        : db(context.get_executor(),
+             pg::pool_options{
+                 pg::connection_options{c.database_url, std::chrono::milliseconds(c.db_timeout_ms),
+                                        std::chrono::milliseconds(c.db_timeout_ms)},
+                 static_cast<std::size_t>(c.db_pool_size), std::chrono::milliseconds(c.db_timeout_ms)}),
+          svc{s, db, pg::user_repository(db), pg::catalog_repository(db), pg::seat_repository(db),
+              pg::wallet_repository(db), jwt, hashing.get_executor(), stats, wall_clock_ms},
+          dispatch(routes, svc, instance_id + "-" + std::to_string(index)),
+          server(context,
+                 http::server_options{asio::ip::tcp::endpoint(asio::ip::make_address(c.listen_host), c.listen_port)},
+                 [this](http::request& req, const http::connection_info& info) { return dispatch.handle(req, info); }) {}
+
+    asio::io_context context{1};
+    pg::pool db;
+    api::services svc;
+    api::dispatcher dispatch;
+    http::server server;
+};
+
+} // namespace
+
+int serve(const config& c) {
+    const api::settings settings{
+        domain::hold_policy{c.hold_ttl_seconds, c.max_seats_per_user},
+        std::chrono::seconds(c.jwt_ttl_seconds),
+        c.admin_api_key,
+        load_swagger_ui(c.swagger_ui_dir)};
+    if (settings.swagger_ui_files.empty()) {
+        spdlog::warn("msg=\"Swagger UI files not found; /api shows a notice\" dir={}", c.swagger_ui_dir);
+    }
+    if (c.dev_mode) {
+        spdlog::warn("msg=\"development mode: default secrets may be in use\"");
+    }
+    metrics stats;
+    const auto routes = api::make_route_table(stats);
+    const security::jwt_codec jwt(c.jwt_secret);
+    asio::thread_pool hashing(static_cast<std::size_t>(std::max(1, c.threads / 2)));
+    const auto instance_id = random_instance_id();
+
+    std::list<worker> workers;
+    try {
+        for (int i = 0; i < c.threads; ++i) {
+            workers.emplace_back(c, settings, routes, jwt, hashing, stats, instance_id, i);
+            workers.back().server.start();
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("msg=\"cannot listen\" listen={}:{} error=\"{}\"", c.listen_host, c.listen_port, e.what());
+        return 1;
+    }
+    // Background work runs on the first worker; it is safe on every instance at once.
+    hold_sweeper sweeper(workers.front().context, workers.front().svc.seats, stats,
+                         std::chrono::milliseconds(c.sweep_interval_ms));
+    sweeper.start();
+
+    asio::io_context control{1};
+    asio::signal_set signals(control, SIGINT, SIGTERM);
+    asio::steady_timer grace(control);
+    std::atomic<std::size_t> running{workers.size()};
+    signals.async_wait([&](boost::system::error_code ec, int signal) {
+        if (ec) {
+            return;
+        }
+        spdlog::info("msg=\"shutting down\" signal={} grace_seconds={}", signal, grace_period.count());
+        sweeper.stop();
+        for (auto& w : workers) {
+            asio::post(w.context, [&w] { w.server.stop(); });
+        }
+        grace.expires_after(grace_period);
+        grace.async_wait([&](boost::system::error_code timer_ec) {
+            if (!timer_ec) {
+                spdlog::warn("msg=\"grace period over; closing remaining connections\"");
+                for (auto& w : workers) {
+                    w.context.stop();
+                }
+            }
+        });
+    });
+
+    std::vector<std::thread> threads;
+    for (auto& w : workers) {
+        threads.emplace_back([&w, &control, &grace, &running] {
+            w.context.run();
+            if (--running == 0) {
+                asio::post(control, [&grace] { grace.cancel(); });
+            }
+        });
+    }
+    spdlog::info("msg=listening listen={}:{} threads={} instance={}", c.listen_host, c.listen_port, c.threads,
+                 instance_id);
+    control.run();
+    for (auto& t : threads) {
+        t.join();
+    }
+    hashing.join();
+    spdlog::info("msg=stopped");
+    spdlog::default_logger()->flush();
+    return 0;
+}
+
+} // namespace tp::app

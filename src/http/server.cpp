@@ -1,0 +1,134 @@
+#include "http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "http/error_reply.hpp"
+
+namespace tp::http {
+namespace {
+
+namespace beast = boost::beast;
+using domain::errc;
+
+// What to answer when a request could not be read; nullopt means close without a word.
+std::optional<errc> refusal_for(const boost::system::error_code& ec, bool got_bytes) {
+    if (ec == beast_http::error::body_limit) {
+        return errc::body_too_large;
+    }
+    if (ec == beast_http::error::header_limit) {
+        return errc::headers_too_large;
+    }
+    if (ec == beast::error::timeout) {
+        return got_bytes ? std::optional(errc::request_timeout) : std::nullopt;
+    }
+    if (ec == beast_http::error::end_of_stream || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted || ec == asio::error::eof) {
+        return std::nullopt;
+    }
+    if (ec.category() == beast_http::make_error_code(beast_http::error::partial_message).category()) {
+        return got_bytes ? std::optional(errc::bad_request) : std::nullopt;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+server::server(asio::io_context& context, server_options options, request_handler handler)
+    : context_(context), options_(std::move(options)), handler_(std::move(handler)), acceptor_(context) {}
+
+void server::start() {
+    acceptor_.open(options_.endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    const int enable = 1;
+    if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &enable, sizeof enable) != 0) {
+        throw std::runtime_error("cannot set SO_REUSEPORT on the listening socket");
+    }
+    acceptor_.bind(options_.endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    asio::co_spawn(context_, accept_loop(), asio::detached);
+}
+
+void server::stop() {
+    stopping_ = true;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    for (auto& session : sessions_) {
+        if (!session.busy) {
+            session.socket->shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+            session.socket->cancel(ignored);
+        }
+    }
+}
+
+awaitable<void> server::accept_loop() {
+    while (!stopping_) {
+        auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(use_awaitable));
+        if (ec) {
+            if (stopping_ || ec == asio::error::operation_aborted) {
+                co_return;
+            }
+            spdlog::warn("accept failed: {}", ec.message());
+            continue;
+        }
+        socket.set_option(asio::ip::tcp::no_delay(true), ec);
+        asio::co_spawn(context_, serve(std::move(socket)), asio::detached);
+    }
+}
+
+awaitable<void> server::serve(asio::ip::tcp::socket socket) {
+    boost::system::error_code endpoint_ec;
+    const connection_info info{socket.remote_endpoint(endpoint_ec).address()};
+    beast::tcp_stream stream(std::move(socket));
+    auto& state = sessions_.emplace_back(session_state{&stream.socket(), false});
+    const auto registered = std::prev(sessions_.end());
+    beast::flat_buffer buffer;
+
+    for (;;) {
+        beast_http::request_parser<beast_http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+        parser.body_limit(options_.body_limit);
+        stream.expires_after(options_.request_timeout);
+        auto [read_ec, bytes] = co_await beast_http::async_read(stream, buffer, parser, asio::as_tuple(use_awaitable));
+
+        response res;
+        bool keep_alive = false;
+        if (read_ec) {
+            const auto refusal = refusal_for(read_ec, parser.got_some() || bytes > 0);
+            if (!refusal) {
+                break;
+            }
+            res = error_response(domain::make_error(*refusal));
+        } else {
+            state.busy = true;
+            auto& req = parser.get();
+            try {
+                res = co_await handler_(req, info);
+            } catch (const std::exception& e) {
+                spdlog::error("unhandled error in a request handler: {}", e.what());
+                res = error_response(domain::make_error(errc::internal), req.version());
+            }
+            keep_alive = req.keep_alive() && !stopping_;
+            res.version(req.version());
+        }
+        res.keep_alive(keep_alive);
+        res.prepare_payload();
+        stream.expires_after(options_.write_timeout);
+        auto [write_ec, written] = co_await beast_http::async_write(stream, res, asio::as_tuple(use_awaitable));
+        state.busy = false;
+        if (write_ec || !keep_alive) {
+            break;
+        }
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    sessions_.erase(registered);
+}
+
+} // namespace tp::http

@@ -1,0 +1,64 @@
+#pragma once
+// The HTTP/1.1 transport: accepts connections on one event loop and runs one coroutine per
+// connection (keep-alive, pipelined requests answered in order).
+//
+// Limits: header size (431), body size (413), a deadline for each request to arrive in full
+// (slow clients get 408 and are closed) and for each response to leave. The handler gets a
+// parsed request and returns the response; every transport refusal is answered in the
+// project's error shape. One `server` per I/O thread; all bind the same port (SO_REUSEPORT)
+// and the kernel spreads connections between them.
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <functional>
+#include <list>
+
+#include "http/message.hpp"
+#include "support/asio.hpp"
+
+namespace tp::http {
+
+struct server_options {
+    asio::ip::tcp::endpoint endpoint;
+    std::size_t header_limit = 8 * 1024;
+    std::size_t body_limit = 64 * 1024;
+    std::chrono::seconds request_timeout{30}; // whole request, and idle keep-alive
+    std::chrono::seconds write_timeout{30};
+};
+
+struct connection_info {
+    asio::ip::address remote;
+};
+
+using request_handler = std::function<awaitable<response>(request&, const connection_info&)>;
+
+class server {
+public:
+    server(asio::io_context& context, server_options options, request_handler handler);
+
+    // Binds and listens; throws if the address is taken or invalid.
+    void start();
+    // Stops accepting, closes idle connections at once and busy ones after their response.
+    void stop();
+
+    std::size_t open_connections() const { return sessions_.size(); }
+
+private:
+    struct session_state {
+        asio::ip::tcp::socket* socket = nullptr;
+        bool busy = false;
+    };
+
+    awaitable<void> accept_loop();
+    awaitable<void> serve(asio::ip::tcp::socket socket);
+
+    asio::io_context& context_;
+    server_options options_;
+    request_handler handler_;
+    asio::ip::tcp::acceptor acceptor_;
+    std::list<session_state> sessions_;
+    bool stopping_ = false;
+};
+
+} // namespace tp::http

@@ -1,0 +1,120 @@
+#include "storage/pg/catalog_repository.hpp"
+
+#include "storage/pg/transaction.hpp"
+
+namespace tp::pg {
+namespace {
+
+constexpr query insert_stage{"catalog_insert_stage", R"sql(
+    INSERT INTO stages (name, location) VALUES ($1, $2) RETURNING id
+)sql"};
+
+constexpr query insert_performance{"catalog_insert_performance", R"sql(
+    INSERT INTO performances (stage_id, title, ticketing_start_date)
+    VALUES ($1, $2, to_timestamp($3::bigint / 1000.0))
+    RETURNING id
+)sql"};
+
+constexpr query insert_schedule{"catalog_insert_schedule", R"sql(
+    INSERT INTO performance_staging_dates (performance_id, staging_date)
+    VALUES ($1, to_timestamp($2::bigint / 1000.0))
+    RETURNING id
+)sql"};
+
+// One round trip for all seats of a schedule; WITH ORDINALITY keeps the ids in input order.
+constexpr query insert_seats{"catalog_insert_seats", R"sql(
+    INSERT INTO performance_seats (staging_date_id, seat_number, price)
+    SELECT $1, s.seat_number, s.price
+    FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS s (seat_number, price, position)
+    ORDER BY s.position
+    RETURNING id
+)sql"};
+
+constexpr query select_performances{"catalog_performances", R"sql(
+    SELECT p.id, p.title, (extract(epoch FROM p.ticketing_start_date) * 1000)::bigint,
+           st.name, st.location,
+           d.id, (extract(epoch FROM d.staging_date) * 1000)::bigint,
+           (SELECT count(*) FROM performance_seats s
+             WHERE s.staging_date_id = d.id
+               AND (s.reservation_status = 'AVAILABLE'
+                    OR (s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now())))
+    FROM performances p
+    JOIN stages st ON st.id = p.stage_id
+    JOIN performance_staging_dates d ON d.performance_id = p.id
+    ORDER BY p.ticketing_start_date, p.id, d.staging_date, d.id
+)sql"};
+
+constexpr query select_seats{"catalog_seats", R"sql(
+    SELECT s.id, s.seat_number, s.price,
+           CASE WHEN s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now()
+                THEN 'AVAILABLE' ELSE s.reservation_status::text END
+    FROM performance_seats s
+    WHERE s.staging_date_id = $1
+    ORDER BY length(s.seat_number), s.seat_number
+)sql"};
+
+constexpr query schedule_exists{"catalog_schedule_exists", R"sql(
+    SELECT 1 FROM performance_staging_dates WHERE id = $1
+)sql"};
+
+} // namespace
+
+awaitable<created_performance> catalog_repository::create(const domain::new_performance& p) {
+    auto tx = co_await transaction::begin(pool_);
+    created_performance out;
+    out.stage_id = (co_await tx.execute(insert_stage, p.stage_name, p.stage_location)).string(0, 0);
+    out.id = (co_await tx.execute(insert_performance, out.stage_id, p.title, p.ticketing_start_date)).string(0, 0);
+    for (const auto& schedule : p.schedules) {
+        created_schedule created;
+        created.staging_date = schedule.staging_date;
+        created.id = (co_await tx.execute(insert_schedule, out.id, schedule.staging_date)).string(0, 0);
+        std::vector<std::string> numbers;
+        std::vector<std::int64_t> prices;
+        for (const auto& seat : schedule.seats) {
+            numbers.push_back(seat.seat_number);
+            prices.push_back(seat.price);
+        }
+        const auto seats = co_await tx.execute(insert_seats, created.id, numbers, prices);
+        for (int row = 0; row < seats.rows(); ++row) {
+            created.seat_ids.push_back(seats.string(row, 0));
+        }
+        out.schedules.push_back(std::move(created));
+    }
+    co_await tx.commit();
+    co_return out;
+}
+
+awaitable<std::vector<performance_summary>> catalog_repository::list_performances() {
+    const auto r = co_await pool_.execute(select_performances, {});
+    std::vector<performance_summary> out;
+    for (int row = 0; row < r.rows(); ++row) {
+        if (out.empty() || out.back().id != r.text(row, 0)) {
+            out.push_back(performance_summary{
+                r.string(row, 0), r.string(row, 1), r.int64(row, 2), r.string(row, 3), r.string(row, 4), {}});
+        }
+        out.back().schedules.push_back(schedule_summary{r.string(row, 5), r.int64(row, 6), r.int64(row, 7)});
+    }
+    co_return out;
+}
+
+awaitable<domain::result<std::vector<seat_row>>> catalog_repository::list_seats(const std::string& schedule_id) {
+    const auto r = co_await pool_.execute(select_seats, make_params(schedule_id));
+    if (r.empty()) {
+        const auto exists = co_await pool_.execute(schedule_exists, make_params(schedule_id));
+        if (exists.empty()) {
+            co_return domain::make_error(domain::errc::schedule_not_found);
+        }
+    }
+    std::vector<seat_row> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) {
+        out.push_back(seat_row{
+            r.string(row, 0),
+            r.string(row, 1),
+            r.int64(row, 2),
+            domain::parse_seat_status(r.text(row, 3)).value_or(domain::seat_status::available)});
+    }
+    co_return out;
+}
+
+} // namespace tp::pg

@@ -1,0 +1,61 @@
+#pragma once
+// The catalog: stages, performances, schedules and their seats, as operators create them
+// and fans browse them. Availability is computed in SQL with the database clock: a hold
+// whose time has passed counts as available here, whether or not the sweeper ran.
+
+#include <vector>
+
+#include "domain/catalog.hpp"
+#include "domain/seats.hpp"
+#include "storage/pg/pool.hpp"
+
+namespace tp::pg {
+
+struct created_schedule {
+    std::string id;
+    domain::epoch_ms staging_date = 0;
+    std::vector<std::string> seat_ids;
+};
+
+struct created_performance {
+    std::string id;
+    std::string stage_id;
+    std::vector<created_schedule> schedules;
+};
+
+struct schedule_summary {
+    std::string id;
+    domain::epoch_ms staging_date = 0;
+    std::int64_t reserveable_seats_count = 0;
+};
+
+struct performance_summary {
+    std::string id;
+    std::string title;
+    domain::epoch_ms ticketing_start_date = 0;
+    std::string stage_name;
+    std::string stage_location;
+    std::vector<schedule_summary> schedules;
+};
+
+struct seat_row {
+    std::string id;
+    std::string seat_number;
+    domain::krw price = 0;
+    domain::seat_status status = domain::seat_status::available;
+};
+
+class catalog_repository {
+public:
+    explicit catalog_repository(pool& p) : pool_(p) {}
+
+    awaitable<created_performance> create(const domain::new_performance& performance);
+    awaitable<std::vector<performance_summary>> list_performances();
+    // schedule_not_found for an unknown schedule id.
+    awaitable<domain::result<std::vector<seat_row>>> list_seats(const std::string& schedule_id);
+
+private:
+    pool& pool_;
+};
+
+} // namespace tp::pg

@@ -1,0 +1,170 @@
+#include "storage/pg/seat_repository.hpp"
+
+#include "storage/pg/constraint_errors.hpp"
+#include "storage/pg/transaction.hpp"
+
+namespace tp::pg {
+namespace {
+
+constexpr query lock_user{"seats_lock_user", R"sql(
+    SELECT 1 FROM users WHERE id = $1 FOR UPDATE
+)sql"};
+
+// The guarded write. Rows are locked in id order (no deadlock between multi-seat takes);
+// each condition is re-checked on the newest row version after any lock wait, so two fans
+// can never both win a seat. The per-fan count runs after the fan's row lock (previous
+// statement), so its snapshot sees every earlier take by the same fan.
+constexpr query take_seats{"seats_take", R"sql(
+    UPDATE performance_seats s
+    SET reservation_status = 'TEMPORARY_RESERVED',
+        holder_id = $1,
+        hold_expires_at = now() + make_interval(secs => $3::int)
+    FROM performance_staging_dates d
+    JOIN performances p ON p.id = d.performance_id
+    WHERE s.id IN (SELECT id FROM performance_seats
+                   WHERE id = ANY($2::uuid[]) ORDER BY id FOR UPDATE)
+      AND d.id = s.staging_date_id
+      AND p.ticketing_start_date <= now()
+      AND (s.reservation_status = 'AVAILABLE'
+           OR (s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now()))
+      AND (SELECT count(*) FROM performance_seats m
+            WHERE m.holder_id = $1 AND m.staging_date_id = s.staging_date_id
+              AND (m.reservation_status = 'RESERVED' OR m.hold_expires_at > now()))
+          + cardinality($2::uuid[]) <= $4::int
+    RETURNING s.id, s.seat_number, s.price, (extract(epoch FROM s.hold_expires_at) * 1000)::bigint
+)sql"};
+
+// What each requested seat looks like now, for explaining a refusal.
+constexpr query inspect_seats{"seats_inspect", R"sql(
+    SELECT s.id, s.staging_date_id,
+           CASE WHEN s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now()
+                THEN 'AVAILABLE' ELSE s.reservation_status::text END,
+           coalesce(s.holder_id = $1, false),
+           coalesce(s.hold_expires_at <= now(), false),
+           p.ticketing_start_date <= now(),
+           s.price,
+           (SELECT count(*) FROM performance_seats m
+             WHERE m.holder_id = $1 AND m.staging_date_id = s.staging_date_id
+               AND (m.reservation_status = 'RESERVED' OR m.hold_expires_at > now())),
+           (SELECT count(*) FROM performance_seats a
+             WHERE a.staging_date_id = s.staging_date_id
+               AND (a.reservation_status = 'AVAILABLE'
+                    OR (a.reservation_status = 'TEMPORARY_RESERVED' AND a.hold_expires_at <= now())))
+    FROM performance_seats s
+    JOIN performance_staging_dates d ON d.id = s.staging_date_id
+    JOIN performances p ON p.id = d.performance_id
+    WHERE s.id = ANY($2::uuid[])
+    ORDER BY s.id
+)sql"};
+
+constexpr query select_mine{"seats_mine", R"sql(
+    SELECT p.id, p.title, (extract(epoch FROM p.ticketing_start_date) * 1000)::bigint,
+           st.name, st.location,
+           d.id, (extract(epoch FROM d.staging_date) * 1000)::bigint,
+           s.id, s.seat_number, s.price, s.reservation_status::text,
+           (extract(epoch FROM s.hold_expires_at) * 1000)::bigint
+    FROM performance_seats s
+    JOIN performance_staging_dates d ON d.id = s.staging_date_id
+    JOIN performances p ON p.id = d.performance_id
+    JOIN stages st ON st.id = p.stage_id
+    WHERE s.holder_id = $1
+      AND (s.reservation_status = 'RESERVED' OR s.hold_expires_at > now())
+    ORDER BY p.ticketing_start_date, p.id, d.staging_date, d.id, length(s.seat_number), s.seat_number
+)sql"};
+
+constexpr query release_expired{"seats_release_expired", R"sql(
+    UPDATE performance_seats
+    SET reservation_status = 'AVAILABLE', holder_id = NULL, hold_expires_at = NULL
+    WHERE id IN (SELECT id FROM performance_seats
+                 WHERE reservation_status = 'TEMPORARY_RESERVED' AND hold_expires_at <= now()
+                 ORDER BY hold_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+      AND reservation_status = 'TEMPORARY_RESERVED' AND hold_expires_at <= now()
+)sql"};
+
+} // namespace
+
+awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
+    const std::string& user_id,
+    const std::vector<std::string>& seat_ids,
+    const domain::hold_policy& policy
+) {
+    for (int attempt = 1;; ++attempt) {
+        try {
+            auto tx = co_await transaction::begin(pool_);
+            co_await tx.execute(lock_user, user_id);
+            const auto r = co_await tx.execute(
+                take_seats, user_id, seat_ids, policy.hold_ttl_seconds, policy.max_seats_per_user
+            );
+            if (std::cmp_not_equal(r.rows(), seat_ids.size())) {
+                co_await tx.rollback();
+                co_return co_await explain_refusal(user_id, seat_ids, policy);
+            }
+            co_await tx.commit();
+            std::vector<held_seat> out;
+            for (int row = 0; row < r.rows(); ++row) {
+                out.push_back(held_seat{r.string(row, 0), r.string(row, 1), r.int64(row, 2), r.int64(row, 3)});
+            }
+            co_return out;
+        } catch (const error& e) {
+            if (is_retryable(e) && attempt < 3) {
+                continue;
+            }
+            if (auto refused = as_domain_error(e)) {
+                co_return *refused;
+            }
+            throw;
+        }
+    }
+}
+
+awaitable<domain::error> seat_repository::explain_refusal(
+    const std::string& user_id,
+    const std::vector<std::string>& seat_ids,
+    const domain::hold_policy& policy
+) {
+    const auto r = co_await pool_.execute(inspect_seats, make_params(user_id, seat_ids));
+    std::vector<domain::seat_view> seats;
+    domain::take_context context{seat_ids, {}, 0, 0, policy.max_seats_per_user};
+    for (int row = 0; row < r.rows(); ++row) {
+        seats.push_back(domain::seat_view{
+            r.string(row, 0),
+            r.string(row, 1),
+            domain::parse_seat_status(r.text(row, 2)).value_or(domain::seat_status::available),
+            r.boolean(row, 3),
+            r.boolean(row, 4),
+            r.boolean(row, 5),
+            r.int64(row, 6)});
+        context.my_live_seats_in_schedule = static_cast<int>(r.int64(row, 7));
+        context.available_in_schedule = static_cast<int>(r.int64(row, 8));
+    }
+    context.seats = seats;
+    co_return domain::explain_refused_take(context);
+}
+
+awaitable<std::vector<my_seat>> seat_repository::list_mine(const std::string& user_id) {
+    const auto r = co_await pool_.execute(select_mine, make_params(user_id));
+    std::vector<my_seat> out;
+    for (int row = 0; row < r.rows(); ++row) {
+        out.push_back(my_seat{
+            r.string(row, 0),
+            r.string(row, 1),
+            r.int64(row, 2),
+            r.string(row, 3),
+            r.string(row, 4),
+            r.string(row, 5),
+            r.int64(row, 6),
+            r.string(row, 7),
+            r.string(row, 8),
+            r.int64(row, 9),
+            domain::parse_seat_status(r.text(row, 10)).value_or(domain::seat_status::reserved),
+            r.optional_int64(row, 11)});
+    }
+    co_return out;
+}
+
+awaitable<std::int64_t> seat_repository::release_expired_holds(int batch) {
+    const auto r = co_await pool_.execute(release_expired, make_params(batch));
+    co_return r.affected();
+}
+
+} // namespace tp::pg

@@ -1,0 +1,64 @@
+#pragma once
+// Holding seats and listing a fan's seats. A take is one guarded UPDATE inside a short
+// transaction that first locks the fan's row (so one fan's concurrent takes count their
+// seats one after another); see docs/transactions.md for why each step is there.
+
+#include <vector>
+
+#include "domain/seats.hpp"
+#include "domain/timestamp.hpp"
+#include "storage/pg/pool.hpp"
+
+namespace tp::pg {
+
+struct held_seat {
+    std::string id;
+    std::string seat_number;
+    domain::krw price = 0;
+    domain::epoch_ms hold_expire_timestamp = 0;
+};
+
+struct my_seat {
+    std::string performance_id;
+    std::string title;
+    domain::epoch_ms ticketing_start_date = 0;
+    std::string stage_name;
+    std::string stage_location;
+    std::string schedule_id;
+    domain::epoch_ms staging_date = 0;
+    std::string seat_id;
+    std::string seat_number;
+    domain::krw price = 0;
+    domain::seat_status status = domain::seat_status::temporary_reserved;
+    std::optional<domain::epoch_ms> hold_expire_timestamp;
+};
+
+class seat_repository {
+public:
+    explicit seat_repository(pool& p) : pool_(p) {}
+
+    // All of `seat_ids` (validated, sorted) or none.
+    awaitable<domain::result<std::vector<held_seat>>> take(
+        const std::string& user_id,
+        const std::vector<std::string>& seat_ids,
+        const domain::hold_policy& policy
+    );
+
+    // Live holds and purchases, ordered by performance, schedule and seat.
+    awaitable<std::vector<my_seat>> list_mine(const std::string& user_id);
+
+    // Turns up to `batch` expired holds back into AVAILABLE rows; returns how many.
+    // Safe on every instance at once (SKIP LOCKED); correctness never depends on it.
+    awaitable<std::int64_t> release_expired_holds(int batch);
+
+private:
+    awaitable<domain::error> explain_refusal(
+        const std::string& user_id,
+        const std::vector<std::string>& seat_ids,
+        const domain::hold_policy& policy
+    );
+
+    pool& pool_;
+};
+
+} // namespace tp::pg

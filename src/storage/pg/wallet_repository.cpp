@@ -1,0 +1,199 @@
+#include "storage/pg/wallet_repository.hpp"
+
+#include "domain/seats.hpp"
+#include "storage/pg/constraint_errors.hpp"
+#include "storage/pg/transaction.hpp"
+
+namespace tp::pg {
+namespace {
+
+constexpr query select_balance{"wallet_balance", R"sql(
+    SELECT balance FROM users WHERE id = $1
+)sql"};
+
+constexpr query lock_user{"wallet_lock_user", R"sql(
+    SELECT balance FROM users WHERE id = $1 FOR UPDATE
+)sql"};
+
+constexpr query find_answer{"wallet_find_answer", R"sql(
+    SELECT request_hash, status_code, response_body FROM idempotency_keys
+    WHERE user_id = $1 AND route = $2 AND key = $3
+)sql"};
+
+constexpr query store_answer{"wallet_store_answer", R"sql(
+    INSERT INTO idempotency_keys (user_id, route, key, request_hash, status_code, response_body)
+    VALUES ($1, $2, $3, $4, $5, $6)
+)sql"};
+
+constexpr query credit{"wallet_charge", R"sql(
+    WITH credited AS (
+        UPDATE users SET balance = balance + $2 WHERE id = $1 RETURNING id, balance
+    ), entry AS (
+        INSERT INTO ledger_entries (user_id, amount, cause)
+        SELECT id, $2, 'CHARGED_BY_USER' FROM credited
+    )
+    SELECT balance FROM credited
+)sql"};
+
+// Seat, balance and ledger in one statement; a balance below zero violates
+// users_balance_not_negative and the whole statement (and transaction) is undone.
+constexpr query debit_for_seat{"wallet_pay_seat", R"sql(
+    WITH seat AS (
+        UPDATE performance_seats
+        SET reservation_status = 'RESERVED', hold_expires_at = NULL, reserved_at = now()
+        WHERE id = $2 AND holder_id = $1
+          AND reservation_status = 'TEMPORARY_RESERVED' AND hold_expires_at > now()
+        RETURNING id, price
+    ), debited AS (
+        UPDATE users SET balance = users.balance - seat.price
+        FROM seat WHERE users.id = $1
+        RETURNING users.balance
+    ), entry AS (
+        INSERT INTO ledger_entries (user_id, amount, cause, performance_seat_id)
+        SELECT $1, -price, 'PAYMENT_PERFORMANCE_SEAT', id FROM seat
+    )
+    SELECT seat.id, seat.price, debited.balance FROM seat, debited
+)sql"};
+
+constexpr query inspect_seat{"wallet_inspect_seat", R"sql(
+    SELECT s.id, s.staging_date_id,
+           CASE WHEN s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now()
+                THEN 'AVAILABLE' ELSE s.reservation_status::text END,
+           coalesce(s.holder_id = $1, false),
+           coalesce(s.hold_expires_at <= now(), false),
+           s.price,
+           (SELECT balance FROM users WHERE id = $1)
+    FROM performance_seats s
+    WHERE s.id = $2
+)sql"};
+
+constexpr query select_history{"wallet_history", R"sql(
+    SELECT (extract(epoch FROM created_at) * 1000)::bigint, amount, cause::text, performance_seat_id
+    FROM ledger_entries WHERE user_id = $1 ORDER BY id
+)sql"};
+
+// A replay of a stored answer, or the refusal of a key reused with another body.
+awaitable<std::optional<domain::result<stored_answer>>> replay(
+    transaction& tx,
+    const std::string& user_id,
+    const idempotency_claim& claim
+) {
+    const auto r = co_await tx.execute(find_answer, user_id, claim.route, claim.key);
+    if (r.empty()) {
+        co_return std::nullopt;
+    }
+    if (r.text(0, 0) != claim.request_hash) {
+        co_return domain::result<stored_answer>(domain::make_error(domain::errc::idempotency_key_reused));
+    }
+    co_return domain::result<stored_answer>(stored_answer{static_cast<int>(r.int64(0, 1)), r.string(0, 2)});
+}
+
+awaitable<void> remember(
+    transaction& tx,
+    const std::string& user_id,
+    const idempotency_claim& claim,
+    const stored_answer& answer
+) {
+    co_await tx.execute(store_answer, user_id, claim.route, claim.key, claim.request_hash, answer.status, answer.body);
+}
+
+} // namespace
+
+awaitable<domain::krw> wallet_repository::balance(const std::string& user_id) {
+    const auto r = co_await pool_.execute(select_balance, make_params(user_id));
+    co_return r.empty() ? 0 : r.int64(0, 0);
+}
+
+awaitable<std::vector<ledger_row>> wallet_repository::history(const std::string& user_id) {
+    const auto r = co_await pool_.execute(select_history, make_params(user_id));
+    std::vector<ledger_row> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) {
+        out.push_back(ledger_row{
+            r.int64(row, 0),
+            r.int64(row, 1),
+            r.text(row, 2) == "CHARGED_BY_USER" ? domain::ledger_cause::charged_by_user
+                                                : domain::ledger_cause::payment_performance_seat,
+            r.optional_string(row, 3)});
+    }
+    co_return out;
+}
+
+awaitable<domain::result<stored_answer>> wallet_repository::charge(
+    const std::string& user_id,
+    domain::krw amount,
+    const std::optional<idempotency_claim>& claim,
+    std::function<stored_answer(domain::krw)> render
+) {
+    try {
+        auto tx = co_await transaction::begin(pool_);
+        co_await tx.execute(lock_user, user_id);
+        if (claim) {
+            if (auto previous = co_await replay(tx, user_id, *claim)) {
+                co_await tx.rollback();
+                co_return std::move(*previous);
+            }
+        }
+        const auto r = co_await tx.execute(credit, user_id, amount);
+        auto answer = render(r.int64(0, 0));
+        if (claim) {
+            co_await remember(tx, user_id, *claim, answer);
+        }
+        co_await tx.commit();
+        co_return answer;
+    } catch (const error& e) {
+        if (auto refused = as_domain_error(e)) {
+            co_return *refused;
+        }
+        throw;
+    }
+}
+
+awaitable<domain::result<stored_answer>> wallet_repository::pay(
+    const std::string& user_id,
+    const std::string& seat_id,
+    const std::optional<idempotency_claim>& claim,
+    std::function<stored_answer(const payment&)> render
+) {
+    try {
+        auto tx = co_await transaction::begin(pool_);
+        co_await tx.execute(lock_user, user_id);
+        if (claim) {
+            if (auto previous = co_await replay(tx, user_id, *claim)) {
+                co_await tx.rollback();
+                co_return std::move(*previous);
+            }
+        }
+        const auto r = co_await tx.execute(debit_for_seat, user_id, seat_id);
+        if (r.empty()) {
+            co_await tx.rollback();
+            const auto seen = co_await pool_.execute(inspect_seat, make_params(user_id, seat_id));
+            domain::payment_context context;
+            if (!seen.empty()) {
+                context.seat = domain::seat_view{
+                    seen.string(0, 0),
+                    seen.string(0, 1),
+                    domain::parse_seat_status(seen.text(0, 2)).value_or(domain::seat_status::available),
+                    seen.boolean(0, 3),
+                    seen.boolean(0, 4),
+                    true,
+                    seen.int64(0, 5)};
+                context.balance = seen.optional_int64(0, 6).value_or(0);
+            }
+            co_return domain::explain_refused_payment(context);
+        }
+        auto answer = render(payment{r.string(0, 0), r.int64(0, 1), r.int64(0, 2)});
+        if (claim) {
+            co_await remember(tx, user_id, *claim, answer);
+        }
+        co_await tx.commit();
+        co_return answer;
+    } catch (const error& e) {
+        if (auto refused = as_domain_error(e)) {
+            co_return *refused;
+        }
+        throw;
+    }
+}
+
+} // namespace tp::pg

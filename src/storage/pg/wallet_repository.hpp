@@ -1,0 +1,73 @@
+#pragma once
+// Points: balance, charges, payments for held seats and the ledger behind them.
+//
+// Every change of a balance writes its ledger row in the same transaction, and every
+// transaction that touches a fan's money locks the fan's row first: one fan's charges and
+// payments run one after another (no lost update, no deadlock), different fans in parallel.
+//
+// Idempotency: when the caller passes a claim (Idempotency-Key), the first successful
+// answer is stored in the same transaction as the effect; a retry replays it unchanged.
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "domain/timestamp.hpp"
+#include "domain/wallet.hpp"
+#include "storage/pg/pool.hpp"
+
+namespace tp::pg {
+
+struct idempotency_claim {
+    std::string key;
+    std::string route;
+    std::string request_hash;
+};
+
+// An HTTP answer as stored for replay: status and JSON body.
+struct stored_answer {
+    int status = 200;
+    std::string body;
+};
+
+struct ledger_row {
+    domain::epoch_ms date_created = 0;
+    domain::krw amount = 0;
+    domain::ledger_cause cause = domain::ledger_cause::charged_by_user;
+    std::optional<std::string> performance_seat_id;
+};
+
+struct payment {
+    std::string performance_seat_id;
+    domain::krw price = 0;
+    domain::krw balance = 0;
+};
+
+class wallet_repository {
+public:
+    explicit wallet_repository(pool& p) : pool_(p) {}
+
+    awaitable<domain::krw> balance(const std::string& user_id);
+    awaitable<std::vector<ledger_row>> history(const std::string& user_id);
+
+    awaitable<domain::result<stored_answer>> charge(
+        const std::string& user_id,
+        domain::krw amount,
+        const std::optional<idempotency_claim>& claim,
+        std::function<stored_answer(domain::krw new_balance)> render
+    );
+
+    // The seat must be held by this user with an unexpired hold; it becomes RESERVED, the
+    // price (the seat's, never the client's) is debited and a ledger row written.
+    awaitable<domain::result<stored_answer>> pay(
+        const std::string& user_id,
+        const std::string& seat_id,
+        const std::optional<idempotency_claim>& claim,
+        std::function<stored_answer(const payment&)> render
+    );
+
+private:
+    pool& pool_;
+};
+
+} // namespace tp::pg

@@ -1,0 +1,95 @@
+#include "support/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace tp {
+
+void latency_histogram::observe(double seconds) {
+    std::size_t i = 0;
+    while (i < bounds_seconds.size() && seconds > bounds_seconds[i]) {
+        ++i;
+    }
+    buckets_[i].fetch_add(1, std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_relaxed);
+    sum_microseconds_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+void latency_histogram::render(std::string& out, const std::string& name, const std::string& labels) const {
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < bounds_seconds.size(); ++i) {
+        cumulative += buckets_[i].load(std::memory_order_relaxed);
+        out += fmt::format("{}_bucket{{{},le=\"{}\"}} {}\n", name, labels, bounds_seconds[i], cumulative);
+    }
+    cumulative += buckets_.back().load(std::memory_order_relaxed);
+    out += fmt::format("{}_bucket{{{},le=\"+Inf\"}} {}\n", name, labels, cumulative);
+    out += fmt::format("{}_sum{{{}}} {}\n", name, labels, sum_microseconds_.load(std::memory_order_relaxed) / 1e6);
+    out += fmt::format("{}_count{{{}}} {}\n", name, labels, count_.load(std::memory_order_relaxed));
+}
+
+std::size_t metrics::register_route(std::string method, std::string path) {
+    auto stats = std::make_unique<route_stats>();
+    stats->method = std::move(method);
+    stats->path = std::move(path);
+    routes_.push_back(std::move(stats));
+    return routes_.size() - 1;
+}
+
+void metrics::record_request(std::size_t route_id, unsigned status, double seconds) {
+    auto& stats = *routes_[route_id];
+    stats.by_class[std::min<unsigned>(status / 100, 5)].fetch_add(1, std::memory_order_relaxed);
+    stats.latency.observe(seconds);
+}
+
+void metrics::record_unrouted(unsigned status) {
+    unrouted_[std::min<unsigned>(status / 100, 5)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void metrics::add_counter(std::string name, std::string help, std::function<std::uint64_t()> read) {
+    std::lock_guard lock(sampled_mutex_);
+    sampled_.push_back(sampled{std::move(name), std::move(help), "counter", [read = std::move(read)] {
+                                   return static_cast<double>(read());
+                               }});
+}
+
+void metrics::add_gauge(std::string name, std::string help, std::function<double()> read) {
+    std::lock_guard lock(sampled_mutex_);
+    sampled_.push_back(sampled{std::move(name), std::move(help), "gauge", std::move(read)});
+}
+
+std::string metrics::render() const {
+    std::string out;
+    out += "# HELP ticketd_http_requests_total HTTP requests answered, by route and status class.\n";
+    out += "# TYPE ticketd_http_requests_total counter\n";
+    for (const auto& r : routes_) {
+        for (unsigned c = 1; c <= 5; ++c) {
+            out += fmt::format(
+                "ticketd_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}xx\"}} {}\n",
+                r->method, r->path, c, r->by_class[c].load(std::memory_order_relaxed));
+        }
+    }
+    for (unsigned c = 1; c <= 5; ++c) {
+        out += fmt::format(
+            "ticketd_http_requests_total{{method=\"\",route=\"unmatched\",status=\"{}xx\"}} {}\n", c,
+            unrouted_[c].load(std::memory_order_relaxed));
+    }
+    out += "# HELP ticketd_http_request_duration_seconds Time from a parsed request to its response.\n";
+    out += "# TYPE ticketd_http_request_duration_seconds histogram\n";
+    for (const auto& r : routes_) {
+        r->latency.render(out, "ticketd_http_request_duration_seconds",
+                          fmt::format("method=\"{}\",route=\"{}\"", r->method, r->path));
+    }
+    const auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
+        out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name,
+                           v.load(std::memory_order_relaxed));
+    };
+    counter("ticketd_seats_held_total", "Seats put on hold.", seats_held);
+    counter("ticketd_seats_sold_total", "Seats paid for.", seats_sold);
+    counter("ticketd_holds_released_total", "Expired holds released by the sweeper.", holds_released);
+    std::lock_guard lock(sampled_mutex_);
+    for (const auto& s : sampled_) {
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", s.name, s.help, s.name, s.type, s.name, s.read());
+    }
+    return out;
+}
+
+} // namespace tp

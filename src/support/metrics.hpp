@@ -1,0 +1,66 @@
+#pragma once
+// Process-wide counters in Prometheus text format: requests and latency per route, plus
+// gauges that other parts register. Lock-free on the hot path (relaxed atomics).
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tp {
+
+class latency_histogram {
+public:
+    static constexpr std::array<double, 12> bounds_seconds{
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
+
+    void observe(double seconds);
+    void render(std::string& out, const std::string& name, const std::string& labels) const;
+
+private:
+    std::array<std::atomic<std::uint64_t>, bounds_seconds.size() + 1> buckets_{};
+    std::atomic<std::uint64_t> count_{0};
+    std::atomic<std::uint64_t> sum_microseconds_{0};
+};
+
+class metrics {
+public:
+    // Routes are registered once at start-up, before any thread serves; ids index them.
+    std::size_t register_route(std::string method, std::string path);
+    void record_request(std::size_t route_id, unsigned status, double seconds);
+    void record_unrouted(unsigned status);
+
+    void add_counter(std::string name, std::string help, std::function<std::uint64_t()> read);
+    void add_gauge(std::string name, std::string help, std::function<double()> read);
+
+    std::atomic<std::uint64_t> seats_held{0};
+    std::atomic<std::uint64_t> seats_sold{0};
+    std::atomic<std::uint64_t> holds_released{0};
+
+    std::string render() const;
+
+private:
+    struct route_stats {
+        std::string method;
+        std::string path;
+        std::array<std::atomic<std::uint64_t>, 6> by_class{}; // 1xx..5xx, index 0 unused
+        latency_histogram latency;
+    };
+    struct sampled {
+        std::string name;
+        std::string help;
+        std::string type;
+        std::function<double()> read;
+    };
+
+    std::vector<std::unique_ptr<route_stats>> routes_;
+    std::array<std::atomic<std::uint64_t>, 6> unrouted_{};
+    mutable std::mutex sampled_mutex_;
+    std::vector<sampled> sampled_;
+};
+
+} // namespace tp
