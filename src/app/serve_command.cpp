@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <fstream>
 #include <list>
@@ -126,10 +127,12 @@ int serve(const config& c) {
         grace.expires_after(grace_period);
         grace.async_wait([&](boost::system::error_code timer_ec) {
             if (!timer_ec) {
-                spdlog::warn("msg=\"grace period over; closing remaining connections\"");
-                for (auto& w : workers) {
-                    w.context.stop();
-                }
+                // Requests still in flight hold pooled connections and sockets of loops that
+                // would have to be torn down under them; leaving at once is the clean option.
+                // No transaction is left half-done: uncommitted work rolls back server-side.
+                spdlog::warn("msg=\"grace period over; exiting with requests in flight\"");
+                spdlog::default_logger()->flush();
+                std::_Exit(1);
             }
         });
     });
