@@ -73,7 +73,12 @@ awaitable<std::unique_ptr<connection>> connection::open(const connection_options
     if (PQsetnonblocking(conn.get(), 1) != 0) {
         throw error(error::kind::unavailable, "cannot make the PostgreSQL connection non-blocking");
     }
-    co_return std::unique_ptr<connection>(new connection(conn.release(), executor, options.query_timeout));
+    std::unique_ptr<connection> ready(new connection(conn.release(), executor, options.query_timeout));
+    // The server enforces the deadline too, so a runaway statement stops using resources
+    // even after we gave up on it.
+    const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.query_timeout).count();
+    co_await ready->execute_script("SET statement_timeout = " + std::to_string(timeout_ms));
+    co_return ready;
 }
 
 void connection::fail(const std::string& what) {

@@ -60,8 +60,12 @@ awaitable<result> pool::execute(const query& q, params values) {
 
 void pool::give_back(std::unique_ptr<connection> conn) {
     if (!conn->usable()) {
+        // One broken connection usually means the server restarted or went away: the idle
+        // ones are stale too, and dropping them now spares the next requests a failure each.
         conn.reset();
         discard();
+        open_ -= idle_.size();
+        idle_.clear();
         return;
     }
     switch (conn->transaction_status()) {
