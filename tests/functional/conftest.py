@@ -1,0 +1,592 @@
+"""Black-box fixtures: a fresh PostgreSQL database per session, real `ticketd` processes
+speaking HTTP on free ports, and helpers to drive them.
+
+Environment (set by scripts/test.sh and CTest):
+  TICKETD_BIN         path to the ticketd binary
+  TEST_DATABASE_URL   a maintenance database on a throwaway PostgreSQL server; this suite
+                      creates (and drops) its own databases named tp_test_* there
+  TEST_PG_DATA        that server's data folder (for the restart test)
+  TEST_REDIS_URL      a throwaway Redis (not used until the waiting queue exists)
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import psycopg2
+import pytest
+import requests
+
+DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"
+ADMIN_KEY = "dev-admin-key"
+DB_PREFIX = "tp_test_"
+PASSWORD = "correct horse battery staple"
+SHUTDOWN_TIMEOUT = 15
+START_TIMEOUT = 60
+
+
+# ---------------------------------------------------------------------------------------
+# Environment and databases
+# ---------------------------------------------------------------------------------------
+
+
+def _require_env(name):
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run the suite through scripts/test.sh (or export it yourself)",
+                    pytrace=False)
+    return value
+
+
+def ticketd_bin():
+    path = _require_env("TICKETD_BIN")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"TICKETD_BIN={path} is not an executable", pytrace=False)
+    return path
+
+
+def database_url(base_url, dbname):
+    """The URL of database `dbname` on the server of `base_url`."""
+    parts = urllib.parse.urlsplit(base_url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
+
+
+def _check_name(dbname):
+    if not dbname.startswith(DB_PREFIX) or not dbname.replace("_", "").isalnum():
+        raise RuntimeError(f"refusing to touch database {dbname!r}: only {DB_PREFIX}* databases are ours")
+
+
+def create_database(admin_url, dbname):
+    _check_name(dbname)
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{dbname}"')
+    finally:
+        conn.close()
+
+
+def drop_database(admin_url, dbname):
+    _check_name(dbname)
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                        (dbname,))
+            cur.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+    finally:
+        conn.close()
+
+
+def base_env(extra=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TICKETD_", "DATABASE_URL", "LISTEN", "JWT_",
+                                                                     "ADMIN_API_KEY", "HOLD_TTL", "MAX_SEATS",
+                                                                     "THREADS", "LOG_LEVEL", "DB_POOL", "DB_TIMEOUT",
+                                                                     "SWEEP_"))}
+    env["TICKETD_ENV"] = "dev"
+    if os.environ.get("TEST_REDIS_URL"):
+        env["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    source = os.environ.get("TICKETD_SOURCE_DIR")
+    if source:
+        env["SWAGGER_UI_DIR"] = os.path.join(source, "node_modules", "swagger-ui-dist")
+    env.update(extra or {})
+    return env
+
+
+def run_migrate(url):
+    result = subprocess.run([ticketd_bin(), "migrate"], env=base_env({"DATABASE_URL": url, "LOG_LEVEL": "warn"}),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"ticketd migrate failed ({result.returncode}): {result.stderr}"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Database:
+    """A migrated tp_test_* database and a psycopg2 connection (autocommit) to it."""
+
+    def __init__(self, admin_url, dbname):
+        self.admin_url = admin_url
+        self.name = dbname
+        self.url = database_url(admin_url, dbname)
+        self._conn = None
+
+    def connect(self):
+        conn = psycopg2.connect(self.url)
+        conn.autocommit = True
+        return conn
+
+    @property
+    def conn(self):
+        if self._conn is None or self._conn.closed:
+            self._conn = self.connect()
+        return self._conn
+
+    def query(self, sql, params=None):
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall() if cur.description else []
+        except psycopg2.OperationalError:
+            # The server may have been restarted by the resilience test: reconnect once.
+            self._conn = None
+            with self.conn.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall() if cur.description else []
+
+    def value(self, sql, params=None):
+        rows = self.query(sql, params)
+        assert len(rows) == 1 and len(rows[0]) == 1, rows
+        return rows[0][0]
+
+    def close(self):
+        if self._conn is not None and not self._conn.closed:
+            self._conn.close()
+
+
+def new_database(admin_url):
+    dbname = DB_PREFIX + secrets.token_hex(6)
+    create_database(admin_url, dbname)
+    db = Database(admin_url, dbname)
+    run_migrate(db.url)
+    return db
+
+
+@pytest.fixture(scope="session")
+def admin_db_url():
+    return _require_env("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def db(admin_db_url):
+    """The session's database, shared by every ticketd instance below."""
+    database = new_database(admin_db_url)
+    yield database
+    database.close()
+    drop_database(admin_db_url, database.name)
+
+
+@pytest.fixture
+def scratch_db(admin_db_url):
+    """A throwaway migrated database for tests that write unsafe SQL (negative controls)."""
+    database = new_database(admin_db_url)
+    yield database
+    database.close()
+    drop_database(admin_db_url, database.name)
+
+
+@pytest.fixture(scope="session")
+def logdir():
+    path = tempfile.mkdtemp(prefix="ticketd-functional-")
+    return path
+
+
+# ---------------------------------------------------------------------------------------
+# ticketd processes
+# ---------------------------------------------------------------------------------------
+
+
+class Server:
+    """One `ticketd serve` process on a free loopback port."""
+
+    def __init__(self, db_url, logdir, name, **settings):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.name = name
+        self.log_path = os.path.join(logdir, f"{name}-{self.port}.log")
+        env = {"DATABASE_URL": db_url, "LISTEN": f"127.0.0.1:{self.port}", "THREADS": "2", "LOG_LEVEL": "warn",
+               # Correctness must never depend on the sweeper: the session's instances sweep
+               # only once at start, so expired holds stay in the table as the tests see them.
+               "SWEEP_INTERVAL_MS": "3600000"}
+        env.update({k: str(v) for k, v in settings.items()})
+        self.env = base_env(env)
+        self.proc = None
+        self.returncode = None
+
+    def start(self):
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([ticketd_bin(), "serve"], env=self.env, stdout=self._log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"ticketd {self.name} exited with {self.proc.returncode}: {self.log()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"ticketd {self.name} did not answer /healthz within {START_TIMEOUT}s: {self.log()}")
+
+    def stop(self, timeout=SHUTDOWN_TIMEOUT):
+        """SIGTERM, then the exit code (None if it had to be killed)."""
+        if self.proc is None:
+            return self.returncode
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.returncode = None
+                self.proc = None
+                self._log.close()
+                return None
+        self.returncode = self.proc.returncode
+        self.proc = None
+        self._log.close()
+        return self.returncode
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-4000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def client(self, token=None):
+        return Client(self.url, token)
+
+
+@pytest.fixture(scope="session")
+def servers(db, logdir):
+    """Three instances against one database (SPEC §6: nothing correctness needs lives in one process)."""
+    started = []
+    try:
+        for i in range(3):
+            started.append(Server(db.url, logdir, f"main{i}").start())
+        yield started
+    finally:
+        codes = {s.name: s.stop() for s in started}
+        bad = {name: code for name, code in codes.items() if code != 0}
+        assert not bad, f"ticketd instances did not shut down gracefully on SIGTERM within {SHUTDOWN_TIMEOUT}s " \
+                        f"(exit codes, None = killed): {bad}"
+
+
+@pytest.fixture(scope="session")
+def server(servers):
+    return servers[0]
+
+
+@pytest.fixture(scope="session")
+def short_hold_server(db, logdir):
+    """A fourth instance whose holds last 2 s (expiry tests)."""
+    s = Server(db.url, logdir, "shorthold", HOLD_TTL_SECONDS=2).start()
+    yield s
+    assert s.stop() == 0, "the short-hold instance did not shut down gracefully"
+
+
+@pytest.fixture
+def start_server(db, logdir):
+    """Starts extra instances with other settings for one test; stops them afterwards."""
+    started = []
+
+    def start(**settings):
+        s = Server(db.url, logdir, f"extra{len(started)}", **settings)
+        started.append(s)
+        return s.start()
+
+    yield start
+    for s in started:
+        code = s.stop()
+        assert code == 0, f"instance {s.name} exit code {code} on SIGTERM"
+
+
+# ---------------------------------------------------------------------------------------
+# HTTP client
+# ---------------------------------------------------------------------------------------
+
+
+class Client:
+    """A fan (or an operator) talking to one instance."""
+
+    def __init__(self, base_url, token=None, session=None):
+        self.base_url = base_url
+        self.token = token
+        self.user_id = None
+        self.email = None
+        self.http = session or requests.Session()
+
+    def with_base(self, base_url):
+        other = Client(base_url, self.token)
+        other.user_id, other.email = self.user_id, self.email
+        return other
+
+    def request(self, method, path, body=None, headers=None, token=None, raw=None, timeout=60):
+        h = {}
+        auth = token if token is not None else self.token
+        if auth:
+            h["Authorization"] = f"Bearer {auth}"
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            h["Content-Type"] = "application/json"
+        if raw is not None:
+            data = raw
+        if headers:
+            h.update(headers)
+        return self.http.request(method, self.base_url + path, data=data, headers=h, timeout=timeout)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body, **kw)
+
+    # --- the API, one call each ---
+    def sign_up(self, email, password=PASSWORD, **extra):
+        return self.post("/auth/signUp", {"email_address": email, "password": password, **extra}, token="")
+
+    def sign_in(self, email, password=PASSWORD):
+        return self.post("/auth/signIn", {"email_address": email, "password": password}, token="")
+
+    def charge(self, amount, key=None):
+        return self.post("/payment/cash", {"amount": amount}, headers={"Idempotency-Key": key} if key else None)
+
+    def balance(self):
+        return self.get("/payment/cash")
+
+    def history(self):
+        return self.get("/payment/payment_history")
+
+    def take(self, seat_id):
+        return self.patch("/reservation/take_performance_seat", {"performance_seat_id": seat_id})
+
+    def take_many(self, seat_ids):
+        return self.patch("/reservation/take_performance_seat", {"performance_seat_ids": list(seat_ids)})
+
+    def pay(self, seat_id, key=None):
+        return self.post("/payment/payment_performance_seat", {"performance_seat_id": seat_id},
+                         headers={"Idempotency-Key": key} if key else None)
+
+    def performances(self, path="/reservation/performances"):
+        return self.get(path)
+
+    def seats(self, schedule_id):
+        return self.get(f"/reservation/performance_seats/{schedule_id}")
+
+    def my_seats(self):
+        return self.get("/reservation/reserved_performance_seats")
+
+
+def unique_email(tag="fan"):
+    return f"{tag}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_jwt(claims, secret=DEV_JWT_SECRET, header=None):
+    header = header or {"alg": "HS256", "typ": "JWT"}
+    signing_input = b64url(json.dumps(header, separators=(",", ":")).encode()) + "." + \
+        b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + b64url(signature)
+
+
+def token_for(user_id, ttl=3600, now=None):
+    now = int(time.time()) if now is None else now
+    return make_jwt({"sub": user_id, "iat": now, "exp": now + ttl})
+
+
+def insert_users(db, count, balance=0):
+    """Users written straight into the database (no Argon2id cost), with ledger rows
+    matching any starting balance; returns their ids. For tests that need many fans and
+    authenticate them with tokens signed by the dev secret."""
+    tag = uuid.uuid4().hex[:10]
+    rows = db.query(
+        """INSERT INTO users (email_address, password_hash, balance)
+           SELECT 'bulk-' || %s || '-' || n || '@example.com', 'not-a-real-hash', %s
+           FROM generate_series(1, %s) AS n RETURNING id""", (tag, balance, count))
+    ids = [str(r[0]) for r in rows]
+    if balance > 0:
+        db.query("""INSERT INTO ledger_entries (user_id, amount, cause)
+                    SELECT unnest(%s::uuid[]), %s, 'CHARGED_BY_USER'""", (ids, balance))
+    return ids
+
+
+@pytest.fixture
+def new_user(server):
+    """Signs a fresh user up and in through the API; returns a Client carrying the token."""
+
+    def make(base=None, password=PASSWORD, **extra):
+        c = Client((base or server).url if not isinstance(base, str) else base)
+        email = unique_email()
+        r = c.sign_up(email, password, **extra)
+        assert r.status_code == 201, r.text
+        c.user_id = r.json()["id"]
+        r = c.sign_in(email, password)
+        assert r.status_code == 200, r.text
+        c.token = r.json()["accessToken"]
+        c.email = email
+        return c
+
+    return make
+
+
+@pytest.fixture
+def quick_user(server, db):
+    """A user inserted into the database with a dev-secret token: for tests about things
+    other than signing in, where Argon2id's cost would only slow the suite down."""
+
+    def make(base=None, balance=0):
+        (user_id,) = insert_users(db, 1, balance)
+        c = Client((base or server).url)
+        c.user_id = user_id
+        c.token = token_for(user_id)
+        return c
+
+    return make
+
+
+# ---------------------------------------------------------------------------------------
+# Catalog
+# ---------------------------------------------------------------------------------------
+
+
+def iso(dt):
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Admin(Client):
+    def __init__(self, base_url):
+        super().__init__(base_url, ADMIN_KEY)
+
+    def create_performance(self, body):
+        return self.post("/admin/performances", body)
+
+
+@pytest.fixture(scope="session")
+def admin(server):
+    return Admin(server.url)
+
+
+def performance_body(schedules=1, seats=5, price=10_000, started=True, title=None, seat_list=None):
+    now = datetime.now(timezone.utc)
+    start = now - timedelta(hours=1) if started else now + timedelta(days=30)
+    sched = []
+    for i in range(schedules):
+        s = {"staging_date": iso(now + timedelta(days=60 + i))}
+        if seat_list is not None:
+            s["seats"] = seat_list
+        else:
+            s["seat_count"] = seats
+            s["price"] = price
+        sched.append(s)
+    return {
+        "title": title or f"Concert {uuid.uuid4().hex[:8]}",
+        "ticketing_start_date": iso(start),
+        "stage": {"name": "Olympic Hall", "location": "Seoul"},
+        "schedules": sched,
+    }
+
+
+class Performance:
+    def __init__(self, body, answer):
+        self.body = body
+        self.id = answer["id"]
+        self.stage_id = answer["stage_id"]
+        self.schedules = answer["performance_staging_date"]
+        self.schedule_id = self.schedules[0]["id"]
+        self.seat_ids = self.schedules[0]["seat_ids"]
+
+
+@pytest.fixture
+def make_performance(admin):
+    """Creates a performance through the admin API (ticketing already started unless
+    started=False); returns ids of its schedules and seats."""
+
+    def make(**kw):
+        body = performance_body(**kw)
+        r = admin.create_performance(body)
+        assert r.status_code == 201, r.text
+        return Performance(body, r.json())
+
+    return make
+
+
+# ---------------------------------------------------------------------------------------
+# Assertions
+# ---------------------------------------------------------------------------------------
+
+REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+           408: "Request Timeout", 409: "Conflict", 410: "Gone", 413: "Payload Too Large",
+           415: "Unsupported Media Type", 422: "Unprocessable Entity", 431: "Request Header Fields Too Large",
+           500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def assert_error_shape(body, status):
+    assert isinstance(body, dict), body
+    assert set(body) == {"message", "error", "statusCode", "code"}, body
+    assert body["statusCode"] == status, body
+    assert isinstance(body["message"], str) and body["message"], body
+    assert isinstance(body["code"], str) and body["code"], body
+    if status in REASONS:
+        assert body["error"] == REASONS[status], body
+
+
+def assert_error(resp, status, code=None):
+    """The response is the documented error: status, machine code and the 4-field shape."""
+    try:
+        body = resp.json()
+    except ValueError:
+        raise AssertionError(f"expected a JSON error body, got {resp.status_code}: {resp.text[:300]!r}")
+    assert resp.status_code == status, f"expected {status} {code}, got {resp.status_code}: {body}"
+    assert resp.headers.get("Content-Type", "").startswith("application/json"), resp.headers
+    assert_error_shape(body, status)
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+def run_parallel(fn, items, workers=100, timeout=180):
+    """Runs fn(item) for every item on a thread pool; each worker thread gets its own
+    requests.Session (thread_session()). Returns results in item order. Fails (instead of
+    hanging) if the whole batch takes longer than `timeout` seconds."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = [pool.submit(fn, item) for item in items]
+        done, not_done = wait(futures, timeout=timeout)
+        if not_done:
+            raise AssertionError(f"{len(not_done)} of {len(futures)} calls did not finish within {timeout}s (hang)")
+        return [f.result() for f in futures]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+_local = threading.local()
+
+
+def thread_session():
+    s = getattr(_local, "session", None)
+    if s is None:
+        s = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=4)
+        s.mount("http://", adapter)
+        _local.session = s
+    return s

@@ -1,0 +1,110 @@
+"""Invariant checkers that read PostgreSQL directly (SPEC §5). Each returns a list of
+human-readable violations (empty = the invariant holds), so a test can assert on it and a
+negative control can show that a planted violation is reported.
+
+`db` is a conftest.Database (anything with .query(sql, params) -> rows).
+"""
+
+
+def check_i1(db):
+    """I1: no seat is ever held or sold to two users at once.
+
+    The schema keeps one holder per seat row, so a double sale shows up as: a held/sold
+    seat without a holder, more than one payment row for a seat, a payment row by someone
+    other than the seat's holder, or a hold whose holder was charged for it while another
+    user owns it."""
+    problems = []
+    for seat_id, status in db.query(
+            """SELECT id, reservation_status FROM performance_seats
+               WHERE reservation_status IN ('TEMPORARY_RESERVED', 'RESERVED') AND holder_id IS NULL"""):
+        problems.append(f"I1: seat {seat_id} is {status} but has no holder")
+    for seat_id, n, users in db.query(
+            """SELECT performance_seat_id, count(*), array_agg(DISTINCT user_id::text)
+               FROM ledger_entries WHERE cause = 'PAYMENT_PERFORMANCE_SEAT'
+               GROUP BY performance_seat_id HAVING count(*) > 1"""):
+        problems.append(f"I1: seat {seat_id} was paid for {n} times (by {sorted(users)})")
+    for seat_id, payer, holder in db.query(
+            """SELECT l.performance_seat_id, l.user_id, s.holder_id
+               FROM ledger_entries l JOIN performance_seats s ON s.id = l.performance_seat_id
+               WHERE l.cause = 'PAYMENT_PERFORMANCE_SEAT' AND s.holder_id IS DISTINCT FROM l.user_id"""):
+        problems.append(f"I1: seat {seat_id} was paid for by {payer} but belongs to {holder}")
+    return problems
+
+
+def check_single_winner(db, seat_id, takers, winner):
+    """I1 for 'one seat, many takers': exactly one of `takers` (user ids) holds the seat,
+    and it is `winner` (the one the API said won)."""
+    problems = []
+    rows = db.query(
+        """SELECT reservation_status::text, holder_id::text, hold_expires_at > now()
+           FROM performance_seats WHERE id = %s""", (seat_id,))
+    if len(rows) != 1:
+        return [f"I1: seat {seat_id} not found"]
+    status, holder, live = rows[0]
+    if status not in ("TEMPORARY_RESERVED", "RESERVED") or holder is None:
+        problems.append(f"I1: seat {seat_id} is {status}, held by nobody (expected exactly one holder)")
+    elif holder not in set(takers):
+        problems.append(f"I1: seat {seat_id} is held by {holder}, who is none of the takers")
+    elif winner is not None and holder != winner:
+        problems.append(f"I1: seat {seat_id} is held by {holder} but the API told {winner} it won")
+    if status == "TEMPORARY_RESERVED" and not live:
+        problems.append(f"I1: the hold on seat {seat_id} has already expired")
+    paid = db.query("""SELECT DISTINCT user_id::text FROM ledger_entries
+                       WHERE performance_seat_id = %s AND cause = 'PAYMENT_PERFORMANCE_SEAT'""", (seat_id,))
+    if len(paid) > 1:
+        problems.append(f"I1: seat {seat_id} was paid for by {len(paid)} users")
+    return problems + check_i1(db)
+
+
+def check_i2(db):
+    """I2: every balance equals the sum of that user's ledger rows and is >= 0."""
+    problems = []
+    for user_id, balance, total in db.query(
+            """SELECT u.id, u.balance, coalesce(sum(l.amount), 0)
+               FROM users u LEFT JOIN ledger_entries l ON l.user_id = u.id
+               GROUP BY u.id, u.balance
+               HAVING u.balance <> coalesce(sum(l.amount), 0) OR u.balance < 0"""):
+        if balance < 0:
+            problems.append(f"I2: user {user_id} has a negative balance {balance}")
+        if balance != total:
+            problems.append(f"I2: user {user_id} has balance {balance} but ledger rows summing to {total}")
+    return problems
+
+
+def check_i3(db):
+    """I3: every RESERVED seat has exactly one payment row of -price, and no seat that is
+    not RESERVED has a payment row."""
+    problems = []
+    for seat_id, status, price, n, amounts in db.query(
+            """SELECT s.id, s.reservation_status::text, s.price, count(l.id), array_agg(l.amount)
+               FROM performance_seats s
+               LEFT JOIN ledger_entries l
+                 ON l.performance_seat_id = s.id AND l.cause = 'PAYMENT_PERFORMANCE_SEAT'
+               WHERE s.reservation_status = 'RESERVED' OR l.id IS NOT NULL
+               GROUP BY s.id, s.reservation_status, s.price"""):
+        if status != "RESERVED":
+            problems.append(f"I3: seat {seat_id} is {status} but has {n} payment row(s)")
+        elif n != 1:
+            problems.append(f"I3: RESERVED seat {seat_id} has {n} payment rows (expected 1)")
+        elif amounts[0] != -price:
+            problems.append(f"I3: RESERVED seat {seat_id} was paid {amounts[0]}, expected {-price}")
+    return problems
+
+
+def check_seat_limit(db, max_seats):
+    """No user holds (unexpired) or bought more than `max_seats` seats of one schedule."""
+    return [f"limit: user {u} has {n} live seats in schedule {d} (max {max_seats})"
+            for u, d, n in db.query(
+                """SELECT holder_id, staging_date_id, count(*) FROM performance_seats
+                   WHERE holder_id IS NOT NULL
+                     AND (reservation_status = 'RESERVED' OR hold_expires_at > now())
+                   GROUP BY holder_id, staging_date_id HAVING count(*) > %s""", (max_seats,))]
+
+
+def check_all(db):
+    return check_i1(db) + check_i2(db) + check_i3(db)
+
+
+def assert_invariants(db):
+    problems = check_all(db)
+    assert not problems, "invariants violated:\n" + "\n".join(problems)

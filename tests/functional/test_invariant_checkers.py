@@ -1,0 +1,140 @@
+"""Negative controls: each invariant checker is shown to catch a violation planted on
+purpose with unsafe SQL in a throwaway database (the constraints that would block the
+violation are dropped first). A checker that cannot fail proves nothing."""
+
+from conftest import insert_users
+from invariants import check_all, check_i1, check_i2, check_i3, check_seat_limit, check_single_winner
+
+
+def make_seats(db, count=3, price=1000):
+    stage = db.value("INSERT INTO stages (name, location) VALUES ('s', 'l') RETURNING id")
+    perf = db.value("""INSERT INTO performances (stage_id, title, ticketing_start_date)
+                       VALUES (%s, 't', now() - interval '1 hour') RETURNING id""", (stage,))
+    sched = db.value("""INSERT INTO performance_staging_dates (performance_id, staging_date)
+                        VALUES (%s, now() + interval '30 days') RETURNING id""", (perf,))
+    rows = db.query("""INSERT INTO performance_seats (staging_date_id, seat_number, price)
+                       SELECT %s, n::text, %s FROM generate_series(1, %s) n RETURNING id""", (sched, price, count))
+    return str(sched), [str(r[0]) for r in rows]
+
+
+def sell(db, seat, user, price=1000):
+    """A correct sale, written by hand: hold → RESERVED, debit, payment row."""
+    db.query("""UPDATE performance_seats SET reservation_status = 'RESERVED', holder_id = %s, reserved_at = now()
+                WHERE id = %s""", (user, seat))
+    db.query("UPDATE users SET balance = balance - %s WHERE id = %s", (price, user))
+    db.query("""INSERT INTO ledger_entries (user_id, amount, cause, performance_seat_id)
+                VALUES (%s, %s, 'PAYMENT_PERFORMANCE_SEAT', %s)""", (user, -price, seat))
+
+
+def test_checkers_pass_on_a_consistent_database(scratch_db):
+    """Baseline for the controls below: correct data gives no report."""
+    db = scratch_db
+    a, b = insert_users(db, 2, balance=5000)
+    _, seats = make_seats(db)
+    sell(db, seats[0], a)
+    db.query("""UPDATE performance_seats SET reservation_status = 'TEMPORARY_RESERVED', holder_id = %s,
+                hold_expires_at = now() + interval '5 minutes' WHERE id = %s""", (b, seats[1]))
+    assert check_all(db) == []
+    assert check_single_winner(db, seats[1], [a, b], b) == []
+    assert check_seat_limit(db, 1) == []
+
+
+def test_i1_catches_a_double_sale(scratch_db):
+    db = scratch_db
+    a, b = insert_users(db, 2, balance=5000)
+    _, seats = make_seats(db)
+    sell(db, seats[0], a)
+    # The unique index that makes this impossible goes first; then B "buys" A's seat too.
+    db.query("DROP INDEX ledger_entries_one_payment_per_seat")
+    db.query("UPDATE users SET balance = balance - 1000 WHERE id = %s", (b,))
+    db.query("""INSERT INTO ledger_entries (user_id, amount, cause, performance_seat_id)
+                VALUES (%s, -1000, 'PAYMENT_PERFORMANCE_SEAT', %s)""", (b, seats[0]))
+    problems = check_i1(db)
+    assert any("paid for 2 times" in p for p in problems), problems
+    assert any(f"paid for by {b}" in p for p in problems), problems
+    # I2 still holds (each user's ledger matches); I3 sees two payment rows.
+    assert check_i2(db) == []
+    assert any("2 payment rows" in p for p in check_i3(db))
+
+
+def test_i1_catches_a_held_seat_without_holder(scratch_db):
+    db = scratch_db
+    _, seats = make_seats(db)
+    db.query("ALTER TABLE performance_seats DROP CONSTRAINT performance_seats_state_coherent")
+    db.query("""UPDATE performance_seats SET reservation_status = 'TEMPORARY_RESERVED',
+                hold_expires_at = now() + interval '5 minutes' WHERE id = %s""", (seats[1],))
+    problems = check_i1(db)
+    assert any(seats[1] in p and "no holder" in p for p in problems), problems
+
+
+def test_single_winner_checker_catches_wrong_or_missing_holder(scratch_db):
+    db = scratch_db
+    a, b, c = insert_users(db, 3)
+    _, seats = make_seats(db)
+    # Nobody holds the seat although the API reported a winner.
+    assert any("held by nobody" in p for p in check_single_winner(db, seats[0], [a, b], a))
+    # Someone holds it, but not the user the API named.
+    db.query("""UPDATE performance_seats SET reservation_status = 'TEMPORARY_RESERVED', holder_id = %s,
+                hold_expires_at = now() + interval '5 minutes' WHERE id = %s""", (b, seats[0]))
+    assert any("told" in p for p in check_single_winner(db, seats[0], [a, b], a))
+    # Held by a user who never asked.
+    assert any("none of the takers" in p for p in check_single_winner(db, seats[0], [a, c], a))
+
+
+def test_i2_catches_a_balance_without_ledger_rows(scratch_db):
+    db = scratch_db
+    a, b = insert_users(db, 2, balance=5000)
+    db.query("UPDATE users SET balance = balance + 777 WHERE id = %s", (a,))  # money from nowhere
+    problems = check_i2(db)
+    assert len(problems) == 1 and a in problems[0] and "5777" in problems[0], problems
+
+
+def test_i2_catches_a_negative_balance(scratch_db):
+    db = scratch_db
+    (a,) = insert_users(db, 1, balance=500)
+    _, seats = make_seats(db, price=1000)
+    db.query("ALTER TABLE users DROP CONSTRAINT users_balance_not_negative")
+    sell(db, seats[0], a, price=1000)  # ledger consistent, balance -500
+    problems = check_i2(db)
+    assert any("negative balance -500" in p for p in problems), problems
+
+
+def test_i3_catches_a_reserved_seat_without_payment(scratch_db):
+    db = scratch_db
+    (a,) = insert_users(db, 1)
+    _, seats = make_seats(db)
+    db.query("""UPDATE performance_seats SET reservation_status = 'RESERVED', holder_id = %s, reserved_at = now()
+                WHERE id = %s""", (a, seats[2]))
+    problems = check_i3(db)
+    assert any(seats[2] in p and "0 payment rows" in p for p in problems), problems
+
+
+def test_i3_catches_a_wrong_payment_amount(scratch_db):
+    db = scratch_db
+    (a,) = insert_users(db, 1, balance=5000)
+    _, seats = make_seats(db, price=1000)
+    sell(db, seats[0], a, price=1)  # charged 1 KRW for a 1000 KRW seat
+    problems = check_i3(db)
+    assert any("paid -1, expected -1000" in p for p in problems), problems
+
+
+def test_i3_catches_a_payment_for_a_seat_that_is_not_reserved(scratch_db):
+    db = scratch_db
+    (a,) = insert_users(db, 1, balance=5000)
+    _, seats = make_seats(db, price=1000)
+    sell(db, seats[0], a)
+    db.query("""UPDATE performance_seats SET reservation_status = 'AVAILABLE', holder_id = NULL,
+                reserved_at = NULL WHERE id = %s""", (seats[0],))  # sale undone, money kept
+    problems = check_i3(db)
+    assert any("is AVAILABLE but has 1 payment row" in p for p in problems), problems
+
+
+def test_seat_limit_checker_catches_too_many_seats(scratch_db):
+    db = scratch_db
+    (a,) = insert_users(db, 1)
+    _, seats = make_seats(db, count=3)
+    db.query("""UPDATE performance_seats SET reservation_status = 'TEMPORARY_RESERVED', holder_id = %s,
+                hold_expires_at = now() + interval '5 minutes'""", (a,))
+    assert check_seat_limit(db, 3) == []
+    problems = check_seat_limit(db, 2)
+    assert len(problems) == 1 and "3 live seats" in problems[0], problems
