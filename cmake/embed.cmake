@@ -3,11 +3,14 @@
 # its working directory. Regenerated whenever a file changes.
 function(embed_files target namespace)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}_embedded.cpp)
+  # A ';' would split the shell command: pass the list with '|' between files.
+  string(REPLACE ";" "|" files "${ARGN}")
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAMESPACE=${namespace} "-DFILES=${ARGN}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAMESPACE=${namespace} "-DFILES=${files}"
             -P ${CMAKE_SOURCE_DIR}/cmake/embed_generate.cmake
     DEPENDS ${ARGN} ${CMAKE_SOURCE_DIR}/cmake/embed_generate.cmake
-    COMMENT "Embedding files into ${target}")
+    COMMENT "Embedding files into ${target}"
+    VERBATIM)
   target_sources(${target} PRIVATE ${out})
 endfunction()

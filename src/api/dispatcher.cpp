@@ -5,8 +5,10 @@
 #include <chrono>
 
 #include "api/authentication.hpp"
+#include "api/queue_gate.hpp"
 #include "http/error_reply.hpp"
 #include "storage/pg/error.hpp"
+#include "storage/redis/reply.hpp"
 
 namespace tp::api {
 namespace {
@@ -45,7 +47,7 @@ awaitable<http::response> dispatcher::handle(http::request& req, const http::con
     } else {
         const auto& r = found->found->route;
         metrics_id = r.metrics_id;
-        request_context ctx{req, std::move(found->params), svc_, request_id, {}};
+        request_context ctx{req, std::move(found->params), svc_, request_id, {}, std::nullopt};
         res = co_await run(ctx, r);
     }
 
@@ -88,8 +90,12 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
             break;
         }
         }
-        // The waiting queue's gate for r.step goes here (issue: waiting queue); until then
-        // every booking step is served directly.
+        if (r.step != flow_step::none) {
+            auto refused = co_await pass_gate(ctx, r.step);
+            if (refused) {
+                co_return std::move(*refused);
+            }
+        }
         co_return co_await r.fn(ctx);
     } catch (const pg::error& e) {
         const bool down = e.what_kind() != pg::error::kind::query;
@@ -101,6 +107,9 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
             e.what()
         );
         co_return http::error_response(make_error(down ? errc::database_unavailable : errc::internal));
+    } catch (const redis::error& e) {
+        spdlog::warn("msg=\"queue error\" request_id={} error=\"{}\"", ctx.request_id, e.what());
+        co_return http::error_response(make_error(errc::queue_unavailable));
     } catch (const std::exception& e) {
         spdlog::error("msg=\"unhandled error\" request_id={} error=\"{}\"", ctx.request_id, e.what());
         co_return http::error_response(make_error(errc::internal));

@@ -26,8 +26,18 @@ reply charge(request_context& ctx);
 reply history(request_context& ctx);
 reply pay_seat(request_context& ctx);
 
+// queue_handlers.cpp
+reply enter_queue(request_context& ctx);
+reply queue_status(request_context& ctx);
+reply leave_queue(request_context& ctx);
+
 // admin_handlers.cpp
 reply create_performance(request_context& ctx);
+
+// gate_admin_handlers.cpp
+reply list_gates(request_context& ctx);
+reply read_gate(request_context& ctx);
+reply configure_gate(request_context& ctx);
 
 // ops_handlers.cpp
 reply healthz(request_context& ctx);

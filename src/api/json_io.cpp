@@ -1,5 +1,7 @@
 #include "api/json_io.hpp"
 
+#include <boost/algorithm/string/predicate.hpp>
+
 #include <cmath>
 
 #include "http/error_reply.hpp"
@@ -16,8 +18,13 @@ const json::array empty_array;
 } // namespace
 
 domain::result<json::object> parse_json_object(const http::request& req) {
-    const auto type = req[http::beast_http::field::content_type];
-    if (!type.empty() && type.find("application/json") == std::string_view::npos) {
+    // The media type is what comes before any parameter (";charset=utf-8"), in any case.
+    std::string_view type = req[http::beast_http::field::content_type];
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') {
+        type.remove_suffix(1);
+    }
+    if (!type.empty() && !boost::algorithm::iequals(type, "application/json")) {
         return make_error(errc::unsupported_media_type);
     }
     boost::system::error_code ec;

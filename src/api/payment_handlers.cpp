@@ -5,6 +5,7 @@
 #include "api/json_io.hpp"
 #include "domain/identifiers.hpp"
 #include "domain/timestamp.hpp"
+#include "api/queue_gate.hpp"
 #include "http/error_reply.hpp"
 
 namespace tp::api::handlers {
@@ -103,7 +104,9 @@ reply pay_seat(request_context& ctx) {
     if (!claim) {
         co_return http::error_response(claim.error());
     }
-    const auto render = [](const pg::payment& paid) {
+    std::optional<pg::payment> made;
+    const auto render = [&made](const pg::payment& paid) {
+        made = paid;
         return pg::stored_answer{
             201,
             json::serialize(json::object{{"result", "success"}, {"performance_seat_id", paid.performance_seat_id}})};
@@ -112,7 +115,15 @@ reply pay_seat(request_context& ctx) {
     if (!answer) {
         co_return http::error_response(answer.error());
     }
-    ctx.svc.stats.seats_sold.fetch_add(1, std::memory_order_relaxed);
+    if (made) {
+        ctx.svc.stats.seats_sold.fetch_add(1, std::memory_order_relaxed);
+        // Paying ends the booking: any queue token the fan still holds expires, and the last
+        // seat of a schedule tells its waiting line at once (SPEC §4, sold-out awareness).
+        co_await give_up_queue_token(ctx, "");
+        if (made->unsold_seats_left == 0) {
+            co_await announce_sold_out(ctx, made->schedule_id);
+        }
+    }
     co_return from_stored(*answer);
 }
 

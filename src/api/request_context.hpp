@@ -2,9 +2,11 @@
 // Everything one handler invocation sees: the request, the path captures, the caller's
 // identity (once authenticated) and the thread's services.
 
+#include <optional>
 #include <string>
 
 #include "api/services.hpp"
+#include "domain/queue.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
 
@@ -16,6 +18,8 @@ struct request_context {
     services& svc;
     std::string request_id;
     std::string user_id; // set for routes that require a signed-in user
+    // For gated routes, once admitted: the queue token that let the call through.
+    std::optional<domain::queue_token> admission;
 };
 
 } // namespace tp::api

@@ -5,6 +5,7 @@
 #include "api/json_io.hpp"
 #include "domain/identifiers.hpp"
 #include "domain/timestamp.hpp"
+#include "api/queue_gate.hpp"
 #include "http/error_reply.hpp"
 
 namespace tp::api::handlers {
@@ -73,6 +74,11 @@ reply take_seat(request_context& ctx) {
     }
     body_reader in(*body);
     const bool many = in.has("performance_seat_ids");
+    if (many && in.has("performance_seat_id")) {
+        co_return http::error_response(domain::make_error(
+            errc::bad_request, "Give performance_seat_id or performance_seat_ids, not both."
+        ));
+    }
     std::vector<std::string> ids = many ? in.string_list("performance_seat_ids")
                                         : std::vector<std::string>{in.string("performance_seat_id")};
     if (in.failed()) {
@@ -83,9 +89,13 @@ reply take_seat(request_context& ctx) {
     if (!selection) {
         co_return http::error_response(selection.error());
     }
-    const auto held = co_await ctx.svc.seats.take(ctx.user_id, *selection, policy);
+    const std::string schedule(ctx.admission ? domain::schedule_of_gate(ctx.admission->gate) : "");
+    const auto held = co_await ctx.svc.seats.take(ctx.user_id, *selection, policy, schedule);
     if (!held) {
         co_return http::error_response(held.error());
+    }
+    if (ctx.admission) {
+        co_await give_up_queue_token(ctx, ctx.admission->id); // step 3 is done: free the place
     }
     ctx.svc.stats.seats_held.fetch_add(held->size(), std::memory_order_relaxed);
     json::array data;

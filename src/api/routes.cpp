@@ -30,7 +30,14 @@ route_table make_route_table(metrics& stats) {
     add(verb::get, "/payment/payment_history", h::history, user, none);
     add(verb::post, "/payment/payment_performance_seat", h::pay_seat, user, none);
 
+    add(verb::post, "/queue/queue", h::enter_queue, user, none);
+    add(verb::get, "/queue/queue", h::queue_status, user, none);
+    add(verb::delete_, "/queue/queue", h::leave_queue, user, none);
+
     add(verb::post, "/admin/performances", h::create_performance, admin, none);
+    add(verb::get, "/admin/gates", h::list_gates, admin, none);
+    add(verb::get, "/admin/gates/{gate}", h::read_gate, admin, none);
+    add(verb::put, "/admin/gates/{gate}", h::configure_gate, admin, none);
 
     add(verb::get, "/healthz", h::healthz, anyone, none);
     add(verb::get, "/readyz", h::readyz, anyone, none);

@@ -4,6 +4,7 @@
 // and a test checks it against the OpenAPI document.
 
 #include "api/request_context.hpp"
+#include "domain/queue.hpp"
 #include "http/router.hpp"
 #include "support/asio.hpp"
 
@@ -18,7 +19,7 @@ enum class access {
 };
 
 // The booking step a route belongs to; the waiting queue gates steps 1 to 3.
-enum class flow_step { none, performances, performance_seats, take_performance_seat };
+using domain::flow_step;
 
 struct route {
     handler fn;

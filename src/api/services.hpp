@@ -15,6 +15,7 @@
 #include "storage/pg/seat_repository.hpp"
 #include "storage/pg/user_repository.hpp"
 #include "storage/pg/wallet_repository.hpp"
+#include "storage/redis/queue_store.hpp"
 #include "support/metrics.hpp"
 
 namespace tp::api {
@@ -38,6 +39,7 @@ struct services {
     pg::catalog_repository catalog;
     pg::seat_repository seats;
     pg::wallet_repository wallet;
+    redis::queue_store& queue;
     const security::jwt_codec& jwt;
     asio::any_io_executor hashing; // a thread pool for Argon2id, away from the I/O threads
     metrics& stats;

@@ -22,6 +22,7 @@
 #include "api/dispatcher.hpp"
 #include "app/commands.hpp"
 #include "app/hold_sweeper.hpp"
+#include "app/queue_ticker.hpp"
 
 namespace tp::app {
 namespace {
@@ -56,14 +57,18 @@ std::string random_instance_id() {
 // Everything one I/O thread owns.
 struct worker {
     worker(const config& c, const api::settings& s, const api::route_table& routes, const security::jwt_codec& jwt,
-           asio::thread_pool& hashing, metrics& stats, const std::string& instance_id, int index)
+           asio::thread_pool& hashing, metrics& stats, const std::string& instance_id, int index,
+           const redis::connection_options& redis_options)
         : db(context.get_executor(),
              pg::pool_options{
                  pg::connection_options{c.database_url, std::chrono::milliseconds(c.db_timeout_ms),
                                         std::chrono::milliseconds(c.db_timeout_ms)},
                  static_cast<std::size_t>(c.db_pool_size), std::chrono::milliseconds(c.db_timeout_ms)}),
+          redis(context.get_executor(), redis_options),
+          queue(redis, redis::gate_settings{c.gate_default_capacity, c.gate_default_rate},
+                std::chrono::seconds(c.queue_token_ttl_seconds)),
           svc{s, db, pg::user_repository(db), pg::catalog_repository(db), pg::seat_repository(db),
-              pg::wallet_repository(db), jwt, hashing.get_executor(), stats, wall_clock_ms},
+              pg::wallet_repository(db), queue, jwt, hashing.get_executor(), stats, wall_clock_ms},
           dispatch(routes, svc, instance_id + "-" + std::to_string(index)),
           server(context,
                  http::server_options{asio::ip::tcp::endpoint(asio::ip::make_address(c.listen_host), c.listen_port)},
@@ -71,6 +76,8 @@ struct worker {
 
     asio::io_context context{1};
     pg::pool db;
+    redis::connection redis;
+    redis::queue_store queue;
     api::services svc;
     api::dispatcher dispatch;
     http::server server;
@@ -96,10 +103,15 @@ int serve(const config& c) {
     asio::thread_pool hashing(static_cast<std::size_t>(std::max(1, c.threads / 2)));
     const auto instance_id = random_instance_id();
 
+    const auto redis_options = redis::parse_redis_url(c.redis_url);
+    if (!redis_options) {
+        spdlog::error("msg=\"REDIS_URL is not redis://host:port[/db]\" url={}", c.redis_url);
+        return 78;
+    }
     std::list<worker> workers;
     try {
         for (int i = 0; i < c.threads; ++i) {
-            workers.emplace_back(c, settings, routes, jwt, hashing, stats, instance_id, i);
+            workers.emplace_back(c, settings, routes, jwt, hashing, stats, instance_id, i, *redis_options);
             workers.back().server.start();
         }
     } catch (const std::exception& e) {
@@ -110,6 +122,8 @@ int serve(const config& c) {
     hold_sweeper sweeper(workers.front().context, workers.front().svc.seats, stats,
                          std::chrono::milliseconds(c.sweep_interval_ms));
     sweeper.start();
+    queue_ticker ticker(workers.front().context, workers.front().queue, std::chrono::milliseconds(c.queue_tick_ms));
+    ticker.start();
 
     asio::io_context control{1};
     asio::signal_set signals(control, SIGINT, SIGTERM);
@@ -121,8 +135,12 @@ int serve(const config& c) {
         }
         spdlog::info("msg=\"shutting down\" signal={} grace_seconds={}", signal, grace_period.count());
         sweeper.stop();
+        ticker.stop();
         for (auto& w : workers) {
-            asio::post(w.context, [&w] { w.server.stop(); });
+            asio::post(w.context, [&w] {
+                w.server.stop();
+                w.redis.close(); // its reader would keep the loop alive forever
+            });
         }
         grace.expires_after(grace_period);
         grace.async_wait([&](boost::system::error_code timer_ec) {

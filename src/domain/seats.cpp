@@ -64,6 +64,11 @@ error explain_refused_take(const take_context& c) {
             return make_error(errc::bad_request, "All seats of one take must belong to one schedule.");
         }
     }
+    if (!c.required_schedule_id.empty() && first_schedule != c.required_schedule_id) {
+        return make_error(
+            errc::queue_flow_violated, "The seat belongs to another schedule than the one your queue token admits to."
+        );
+    }
     if (!c.seats.front().ticketing_started) {
         return make_error(errc::ticketing_not_started);
     }

@@ -50,6 +50,7 @@ struct take_context {
     int my_live_seats_in_schedule = 0;  // held (unexpired) or bought by the caller
     int available_in_schedule = 0;
     int max_seats_per_user = 4;
+    std::string_view required_schedule_id; // empty: any schedule
 };
 
 // Why a take that the guarded write refused was refused. Checked in the order a user

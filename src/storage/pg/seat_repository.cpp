@@ -24,6 +24,7 @@ constexpr query take_seats{"seats_take", R"sql(
     WHERE s.id IN (SELECT id FROM performance_seats
                    WHERE id = ANY($2::uuid[]) ORDER BY id FOR UPDATE)
       AND d.id = s.staging_date_id
+      AND ($5::text = '' OR s.staging_date_id::text = $5::text)
       AND p.ticketing_start_date <= now()
       AND (s.reservation_status = 'AVAILABLE'
            OR (s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now()))
@@ -86,18 +87,19 @@ constexpr query release_expired{"seats_release_expired", R"sql(
 awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
     const std::string& user_id,
     const std::vector<std::string>& seat_ids,
-    const domain::hold_policy& policy
+    const domain::hold_policy& policy,
+    const std::string& schedule_id
 ) {
     for (int attempt = 1;; ++attempt) {
         try {
             auto tx = co_await transaction::begin(pool_);
             co_await tx.execute(lock_user, user_id);
             const auto r = co_await tx.execute(
-                take_seats, user_id, seat_ids, policy.hold_ttl_seconds, policy.max_seats_per_user
+                take_seats, user_id, seat_ids, policy.hold_ttl_seconds, policy.max_seats_per_user, schedule_id
             );
             if (std::cmp_not_equal(r.rows(), seat_ids.size())) {
                 co_await tx.rollback();
-                co_return co_await explain_refusal(user_id, seat_ids, policy);
+                co_return co_await explain_refusal(user_id, seat_ids, policy, schedule_id);
             }
             co_await tx.commit();
             std::vector<held_seat> out;
@@ -120,11 +122,12 @@ awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
 awaitable<domain::error> seat_repository::explain_refusal(
     const std::string& user_id,
     const std::vector<std::string>& seat_ids,
-    const domain::hold_policy& policy
+    const domain::hold_policy& policy,
+    const std::string& schedule_id
 ) {
     const auto r = co_await pool_.execute(inspect_seats, make_params(user_id, seat_ids));
     std::vector<domain::seat_view> seats;
-    domain::take_context context{seat_ids, {}, 0, 0, policy.max_seats_per_user};
+    domain::take_context context{seat_ids, {}, 0, 0, policy.max_seats_per_user, schedule_id};
     for (int row = 0; row < r.rows(); ++row) {
         seats.push_back(domain::seat_view{
             r.string(row, 0),

@@ -37,11 +37,13 @@ class seat_repository {
 public:
     explicit seat_repository(pool& p) : pool_(p) {}
 
-    // All of `seat_ids` (validated, sorted) or none.
+    // All of `seat_ids` (validated, sorted) or none. `schedule_id`, when not empty, is the
+    // only schedule the seats may belong to (the one the caller's queue token admits to).
     awaitable<domain::result<std::vector<held_seat>>> take(
         const std::string& user_id,
         const std::vector<std::string>& seat_ids,
-        const domain::hold_policy& policy
+        const domain::hold_policy& policy,
+        const std::string& schedule_id
     );
 
     // Live holds and purchases, ordered by performance, schedule and seat.
@@ -55,7 +57,8 @@ private:
     awaitable<domain::error> explain_refusal(
         const std::string& user_id,
         const std::vector<std::string>& seat_ids,
-        const domain::hold_policy& policy
+        const domain::hold_policy& policy,
+        const std::string& schedule_id
     );
 
     pool& pool_;

@@ -43,7 +43,7 @@ constexpr query debit_for_seat{"wallet_pay_seat", R"sql(
         SET reservation_status = 'RESERVED', hold_expires_at = NULL, reserved_at = now()
         WHERE id = $2 AND holder_id = $1
           AND reservation_status = 'TEMPORARY_RESERVED' AND hold_expires_at > now()
-        RETURNING id, price
+        RETURNING id, price, staging_date_id
     ), debited AS (
         UPDATE users SET balance = users.balance - seat.price
         FROM seat WHERE users.id = $1
@@ -52,7 +52,11 @@ constexpr query debit_for_seat{"wallet_pay_seat", R"sql(
         INSERT INTO ledger_entries (user_id, amount, cause, performance_seat_id)
         SELECT $1, -price, 'PAYMENT_PERFORMANCE_SEAT', id FROM seat
     )
-    SELECT seat.id, seat.price, debited.balance FROM seat, debited
+    SELECT seat.id, seat.price, debited.balance, seat.staging_date_id,
+           (SELECT count(*) FROM performance_seats o
+             WHERE o.staging_date_id = seat.staging_date_id AND o.id <> seat.id
+               AND o.reservation_status <> 'RESERVED')
+    FROM seat, debited
 )sql"};
 
 constexpr query inspect_seat{"wallet_inspect_seat", R"sql(
@@ -182,7 +186,7 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
             }
             co_return domain::explain_refused_payment(context);
         }
-        auto answer = render(payment{r.string(0, 0), r.int64(0, 1), r.int64(0, 2)});
+        auto answer = render(payment{r.string(0, 0), r.int64(0, 1), r.int64(0, 2), r.string(0, 3), r.int64(0, 4)});
         if (claim) {
             co_await remember(tx, user_id, *claim, answer);
         }

@@ -41,6 +41,8 @@ struct payment {
     std::string performance_seat_id;
     domain::krw price = 0;
     domain::krw balance = 0;
+    std::string schedule_id;
+    std::int64_t unsold_seats_left = 0; // in the schedule: 0 means it just sold out
 };
 
 class wallet_repository {

@@ -1,0 +1,92 @@
+#include "api/queue_gate.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "api/authentication.hpp"
+#include "api/queue_json.hpp"
+#include "domain/identifiers.hpp"
+#include "http/error_reply.hpp"
+#include "storage/redis/reply.hpp"
+
+namespace tp::api {
+
+using domain::errc;
+using domain::make_error;
+
+std::string presented_queue_token(const http::request& req) {
+    if (const auto bearer = bearer_credential(req, "Queue-Token")) {
+        return std::string(*bearer);
+    }
+    const auto it = req.find("Queue-Token");
+    return it == req.end() ? std::string{} : std::string(it->value());
+}
+
+awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain::flow_step step) {
+    std::string schedule;
+    if (step == domain::flow_step::performance_seats) {
+        const auto id = domain::parse_uuid(ctx.params.at("performance_staging_date_id"));
+        if (!id) {
+            co_return http::error_response(make_error(errc::bad_request, "performance_staging_date_id must be a UUID."));
+        }
+        schedule = *id;
+    }
+    const auto presented = presented_queue_token(ctx.req);
+    if (presented.size() > 64) {
+        co_return http::error_response(make_error(errc::queue_token_not_found));
+    }
+    const std::string endpoint(ctx.req.target().substr(0, ctx.req.target().find('?')));
+    const auto configured_rate = static_cast<double>(ctx.svc.queue.defaults().rate);
+    redis::queue_outcome decided;
+    try {
+        decided = co_await ctx.svc.queue.gate_call(ctx.user_id, step, schedule, presented, endpoint);
+    } catch (const redis::error& e) {
+        spdlog::warn("msg=\"queue unavailable\" request_id={} error=\"{}\"", ctx.request_id, e.what());
+        co_return http::error_response(make_error(errc::queue_unavailable));
+    }
+    const auto& o = decided.outcome;
+    if (o == "serve" && decided.token) {
+        ctx.admission = std::move(decided.token);
+        co_return std::nullopt;
+    }
+    if (o == "wait" && decided.token) {
+        co_return waiting_answer(*decided.token, configured_rate);
+    }
+    if (o == "sold_out") {
+        co_return http::error_response(make_error(errc::sold_out));
+    }
+    if (o == "not_yours") {
+        co_return http::error_response(make_error(errc::queue_token_not_yours));
+    }
+    if (o == "not_found") {
+        co_return http::error_response(make_error(errc::queue_token_not_found));
+    }
+    co_return http::error_response(make_error(
+        errc::queue_flow_violated,
+        step == domain::flow_step::performances
+            ? "The booking steps must be taken in order."
+            : "This step needs an active queue token of the previous step (Queue-Token: Bearer <id>)."
+    ));
+}
+
+} // namespace tp::api
+
+namespace tp::api {
+
+awaitable<void> give_up_queue_token(request_context& ctx, const std::string& token_id) {
+    try {
+        co_await ctx.svc.queue.leave(ctx.user_id, token_id);
+    } catch (const redis::error& e) {
+        spdlog::warn("msg=\"could not release a queue token\" request_id={} error=\"{}\"", ctx.request_id, e.what());
+    }
+}
+
+awaitable<void> announce_sold_out(request_context& ctx, const std::string& schedule_id) {
+    try {
+        co_await ctx.svc.queue.mark_sold_out(schedule_id);
+        spdlog::info("msg=\"schedule sold out\" schedule={}", schedule_id);
+    } catch (const redis::error& e) {
+        spdlog::warn("msg=\"could not mark a schedule sold out\" request_id={} error=\"{}\"", ctx.request_id, e.what());
+    }
+}
+
+} // namespace tp::api

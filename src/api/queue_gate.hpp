@@ -1,0 +1,32 @@
+#pragma once
+// The waiting queue in front of a booking step (SPEC §4). Decides, atomically in Redis,
+// whether this call is served now (an active token for this step), waits (202 with its
+// rank), or is refused (flow violated, another user's token, sold out). Fails closed: if
+// Redis cannot be reached the call is answered 503 and the step is never served unchecked.
+
+#include <optional>
+
+#include "api/request_context.hpp"
+#include "domain/queue.hpp"
+#include "support/asio.hpp"
+
+namespace tp::api {
+
+// nullopt: serve the call (ctx.admission is set); otherwise the answer to send instead.
+awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain::flow_step step);
+
+// The token id of a Queue-Token header ("Bearer <id>" or the bare id); "" when absent.
+std::string presented_queue_token(const http::request& req);
+
+} // namespace tp::api
+
+namespace tp::api {
+
+// Frees the caller's queue token (token_id "" = whichever they hold). Best effort: the
+// booking already succeeded, and an unused token expires by itself if Redis is away.
+awaitable<void> give_up_queue_token(request_context& ctx, const std::string& token_id);
+
+// Marks a schedule sold out for the waiting queue. Best effort, like the above.
+awaitable<void> announce_sold_out(request_context& ctx, const std::string& schedule_id);
+
+} // namespace tp::api

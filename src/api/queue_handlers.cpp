@@ -1,0 +1,90 @@
+// POST / GET / DELETE /queue/queue: entering the line, watching one's place, leaving it.
+
+#include "api/handlers.hpp"
+#include "api/json_io.hpp"
+#include "api/queue_gate.hpp"
+#include "api/queue_json.hpp"
+#include "http/error_reply.hpp"
+
+namespace tp::api::handlers {
+namespace {
+
+using domain::errc;
+using domain::make_error;
+
+http::response refusal(std::string_view outcome) {
+    if (outcome == "not_yours") {
+        return http::error_response(make_error(errc::queue_token_not_yours));
+    }
+    if (outcome == "expired") {
+        return http::error_response(make_error(errc::queue_token_expired));
+    }
+    if (outcome == "exists") {
+        return http::error_response(make_error(
+            errc::queue_token_exists, "You already hold a live queue token for another step; leave it first."
+        ));
+    }
+    if (outcome == "sold_out") {
+        return http::error_response(make_error(errc::sold_out));
+    }
+    if (outcome == "flow_violated") {
+        return http::error_response(make_error(
+            errc::queue_flow_violated, "Enter the line at /reservation/performances; later steps follow from it."
+        ));
+    }
+    return http::error_response(make_error(errc::queue_token_not_found));
+}
+
+double configured_rate(const request_context& ctx) { return static_cast<double>(ctx.svc.queue.defaults().rate); }
+
+} // namespace
+
+reply enter_queue(request_context& ctx) {
+    auto body = parse_json_object(ctx.req);
+    if (!body) {
+        co_return http::error_response(body.error());
+    }
+    body_reader in(*body);
+    const auto endpoint = in.string("request_endpoint");
+    if (in.failed()) {
+        co_return http::error_response(in.error());
+    }
+    const auto requested = domain::parse_request_endpoint(endpoint);
+    if (!requested) {
+        co_return http::error_response(make_error(
+            errc::bad_request,
+            "request_endpoint must be a booking endpoint, e.g. /reservation/performances."
+        ));
+    }
+    const auto entered = co_await ctx.svc.queue.enter(ctx.user_id, requested->step, requested->schedule_id, endpoint);
+    if ((entered.outcome != "created" && entered.outcome != "existing") || !entered.token) {
+        co_return refusal(entered.outcome);
+    }
+    co_return json_answer(http::status::created, token_info_json(*entered.token, configured_rate(ctx)));
+}
+
+reply queue_status(request_context& ctx) {
+    const auto token = presented_queue_token(ctx.req);
+    if (token.empty()) {
+        co_return http::error_response(make_error(errc::queue_token_missing));
+    }
+    const auto found = co_await ctx.svc.queue.token_info(ctx.user_id, token);
+    if (found.outcome != "ok" || !found.token) {
+        co_return refusal(found.outcome);
+    }
+    co_return json_answer(http::status::ok, token_info_json(*found.token, configured_rate(ctx)));
+}
+
+reply leave_queue(request_context& ctx) {
+    const auto token = presented_queue_token(ctx.req);
+    if (token.empty()) {
+        co_return http::error_response(make_error(errc::queue_token_missing));
+    }
+    const auto outcome = co_await ctx.svc.queue.leave(ctx.user_id, token);
+    if (outcome != "ok") {
+        co_return refusal(outcome);
+    }
+    co_return json_answer(http::status::ok, json::object{{"result", "success"}});
+}
+
+} // namespace tp::api::handlers

@@ -1,0 +1,15 @@
+#pragma once
+// How queue tokens look on the wire: the token info of /queue/queue, and the seed's 202
+// "please wait" answer of a gated call (with a Retry-After hint that grows with the rank).
+
+#include "api/json_io.hpp"
+#include "domain/queue.hpp"
+#include "http/message.hpp"
+
+namespace tp::api {
+
+json::object token_info_json(const domain::queue_token& token, double configured_rate);
+
+http::response waiting_answer(const domain::queue_token& token, double configured_rate);
+
+} // namespace tp::api

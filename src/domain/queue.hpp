@@ -1,0 +1,60 @@
+#pragma once
+// The waiting queue's vocabulary (SPEC §4): the three booking steps and their gates, the
+// state of a queue token, and the hints a waiting fan gets. Pure; the queue's state lives
+// in Redis (storage/redis/queue_store.cpp) and its atomic rules in the Lua scripts there.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/timestamp.hpp"
+
+namespace tp::domain {
+
+// The booking flow: each step sits behind its own gate.
+enum class flow_step { none = 0, performances = 1, performance_seats = 2, take_performance_seat = 3 };
+
+// Gate names: "performances", "performance_seats:{schedule}", "take_performance_seat:{schedule}".
+std::string gate_name(flow_step step, std::string_view schedule_id);
+
+// Accepts only well-formed names of the three kinds (schedule ids must be UUIDs).
+bool is_gate_name(std::string_view gate);
+
+// The schedule a gate belongs to ("" for the performances gate).
+std::string_view schedule_of_gate(std::string_view gate);
+
+// What POST /queue/queue's `request_endpoint` asks for: the step and, for step 2, the
+// schedule in the path. nullopt for anything that is not a gated endpoint.
+struct requested_step {
+    flow_step step = flow_step::none;
+    std::string schedule_id;
+};
+std::optional<requested_step> parse_request_endpoint(std::string_view endpoint);
+
+enum class token_status { waiting, active, sold_out, expired };
+
+std::string_view to_string(token_status status);
+std::optional<token_status> parse_token_status(std::string_view text);
+
+struct queue_token {
+    std::string id;
+    std::string user_id;
+    std::string gate;
+    std::string requested_endpoint;
+    token_status status = token_status::waiting;
+    std::optional<epoch_ms> issued_timestamp;
+    std::optional<epoch_ms> active_timestamp;
+    std::optional<epoch_ms> expire_timestamp;
+    std::optional<std::int64_t> rank;   // 0 = admitted, else 1-based place; none when gone
+    double admission_rate = 0;          // measured admissions per second at this gate
+};
+
+// Seconds until admission at the measured rate (or the configured one before any
+// admission was measured); 0 once admitted.
+std::int64_t estimated_wait_seconds(std::int64_t rank, double measured_rate, double configured_rate);
+
+// The Retry-After hint of a waiting answer: grows with the wait, from 1 to 30 seconds.
+std::int64_t retry_after_seconds(std::int64_t estimated_wait);
+
+} // namespace tp::domain

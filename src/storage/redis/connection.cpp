@@ -1,0 +1,255 @@
+#include "storage/redis/connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include <hiredis/hiredis.h>
+
+#include <charconv>
+
+namespace tp::redis {
+namespace {
+
+reply convert(const redisReply* r) {
+    reply out;
+    switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+        out.type = reply::kind::integer;
+        out.integer = r->integer;
+        break;
+    case REDIS_REPLY_STRING:
+        out.type = reply::kind::string;
+        out.text.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_STATUS:
+        out.type = reply::kind::status;
+        out.text.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_ERROR:
+        out.type = reply::kind::error;
+        out.text.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_ARRAY:
+        out.type = reply::kind::array;
+        out.elements.reserve(r->elements);
+        for (std::size_t i = 0; i < r->elements; ++i) {
+            out.elements.push_back(convert(r->element[i]));
+        }
+        break;
+    default: out.type = reply::kind::nil; break;
+    }
+    return out;
+}
+
+} // namespace
+
+std::optional<connection_options> parse_redis_url(std::string_view url) {
+    const auto parsed = boost::urls::parse_uri(url);
+    if (!parsed || parsed->scheme() != "redis" || !parsed->has_authority() || parsed->host().empty()) {
+        return std::nullopt;
+    }
+    connection_options options;
+    options.host = std::string(parsed->host());
+    if (parsed->has_port()) {
+        options.port = std::string(parsed->port());
+    }
+    const auto path = parsed->path();
+    if (!path.empty() && path != "/") {
+        const std::string_view db(path.data() + 1, path.size() - 1);
+        const auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), options.database);
+        if (ec != std::errc{} || end != db.data() + db.size() || options.database < 0) {
+            return std::nullopt;
+        }
+    }
+    return options;
+}
+
+connection::connection(asio::any_io_executor executor, connection_options options)
+    : executor_(executor), options_(std::move(options)), socket_(executor) {}
+
+connection::~connection() {
+    *alive_ = false;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+}
+
+void connection::close() { reset("the Redis connection was closed"); }
+
+void connection::reset(const std::string& why) {
+    ++generation_;
+    state_ = state::disconnected;
+    writing_ = false; // the old write loop, if any, sees the new generation and leaves
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    outbox_.clear();
+    for (auto& p : in_flight_) {
+        p->failure = why;
+        p->timer.cancel();
+    }
+    in_flight_.clear();
+    next_attempt_ = std::chrono::steady_clock::now() + options_.retry_interval;
+}
+
+awaitable<reply> connection::execute(std::vector<std::string> command) {
+    co_await ensure_connected();
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    for (const auto& part : command) {
+        argv.push_back(part.data());
+        lengths.push_back(part.size());
+    }
+    char* encoded = nullptr;
+    const int length = redisFormatCommandArgv(&encoded, static_cast<int>(argv.size()), argv.data(), lengths.data());
+    if (length < 0) {
+        throw error("cannot encode a Redis command");
+    }
+    outbox_.append(encoded, static_cast<std::size_t>(length));
+    redisFreeCommand(encoded);
+
+    auto p = std::make_shared<pending>(executor_);
+    p->timer.expires_after(options_.timeout);
+    in_flight_.push_back(p);
+    if (!writing_) {
+        asio::co_spawn(executor_, write_loop(alive_, generation_), asio::detached);
+    }
+    co_await p->timer.async_wait(asio::as_tuple(use_awaitable));
+    if (p->answer) {
+        co_return std::move(*p->answer);
+    }
+    if (p->failure.empty()) {
+        reset("Redis did not answer in time");
+        throw error("Redis did not answer in time");
+    }
+    throw error(p->failure);
+}
+
+awaitable<void> connection::ensure_connected() {
+    if (state_ == state::connected) {
+        co_return;
+    }
+    if (state_ == state::connecting) {
+        auto p = std::make_shared<pending>(executor_);
+        p->timer.expires_after(options_.timeout);
+        waiting_for_connection_.push_back(p);
+        co_await p->timer.async_wait(asio::as_tuple(use_awaitable));
+        if (state_ == state::connected) {
+            co_return;
+        }
+        throw error(p->failure.empty() ? "timed out connecting to Redis" : p->failure);
+    }
+    if (std::chrono::steady_clock::now() < next_attempt_) {
+        throw error("Redis is unavailable; retrying shortly");
+    }
+    state_ = state::connecting;
+    std::string failure;
+    try {
+        co_await connect();
+    } catch (const std::exception& e) {
+        failure = std::string("cannot connect to Redis: ") + e.what();
+    }
+    if (failure.empty()) {
+        state_ = state::connected;
+        asio::co_spawn(executor_, read_loop(alive_, generation_), asio::detached);
+        if (options_.database != 0) {
+            std::vector<std::string> select{"SELECT", std::to_string(options_.database)};
+            const auto selected = co_await execute(std::move(select));
+            if (selected.is_error()) {
+                failure = "Redis refused SELECT " + std::to_string(options_.database) + ": " + selected.text;
+                reset(failure);
+            }
+        }
+    } else {
+        state_ = state::disconnected;
+        next_attempt_ = std::chrono::steady_clock::now() + options_.retry_interval;
+    }
+    for (auto& waiter : waiting_for_connection_) {
+        waiter->failure = failure;
+        waiter->timer.cancel();
+    }
+    waiting_for_connection_.clear();
+    if (!failure.empty()) {
+        throw error(failure);
+    }
+}
+
+awaitable<void> connection::connect() {
+    using namespace asio::experimental::awaitable_operators;
+    asio::ip::tcp::resolver resolver(executor_);
+    asio::steady_timer deadline(executor_);
+    deadline.expires_after(options_.timeout);
+    auto resolving = resolver.async_resolve(options_.host, options_.port, use_awaitable);
+    auto resolve_expired = deadline.async_wait(use_awaitable);
+    auto resolved = co_await (std::move(resolving) || std::move(resolve_expired));
+    if (resolved.index() == 1) {
+        throw error("timed out resolving the Redis host");
+    }
+    socket_ = asio::ip::tcp::socket(executor_);
+    auto connecting = asio::async_connect(socket_, std::get<0>(resolved), use_awaitable);
+    auto connect_expired = deadline.async_wait(use_awaitable);
+    const auto outcome = co_await (std::move(connecting) || std::move(connect_expired));
+    if (outcome.index() == 1) {
+        throw error("timed out");
+    }
+    socket_.set_option(asio::ip::tcp::no_delay(true));
+}
+
+awaitable<void> connection::write_loop(std::shared_ptr<bool> alive, std::uint64_t generation) {
+    writing_ = true;
+    while (!outbox_.empty()) {
+        std::string chunk;
+        chunk.swap(outbox_);
+        auto [ec, written] = co_await asio::async_write(socket_, asio::buffer(chunk), asio::as_tuple(use_awaitable));
+        if (!*alive) {
+            co_return;
+        }
+        if (generation != generation_) {
+            co_return;
+        }
+        if (ec) {
+            reset("writing to Redis failed: " + ec.message());
+            co_return;
+        }
+    }
+    writing_ = false;
+}
+
+awaitable<void> connection::read_loop(std::shared_ptr<bool> alive, std::uint64_t generation) {
+    std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(redisReaderCreate(), &redisReaderFree);
+    std::array<char, 16384> buffer{};
+    for (;;) {
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), asio::as_tuple(use_awaitable));
+        if (!*alive || generation != generation_) {
+            co_return;
+        }
+        if (ec) {
+            reset("the Redis connection was lost: " + ec.message());
+            co_return;
+        }
+        redisReaderFeed(reader.get(), buffer.data(), n);
+        for (;;) {
+            void* raw = nullptr;
+            if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK) {
+                reset("Redis sent a malformed reply");
+                co_return;
+            }
+            if (raw == nullptr) {
+                break;
+            }
+            auto answer = convert(static_cast<redisReply*>(raw));
+            freeReplyObject(raw);
+            if (in_flight_.empty()) {
+                reset("Redis sent a reply nobody asked for");
+                co_return;
+            }
+            auto p = std::move(in_flight_.front());
+            in_flight_.pop_front();
+            p->answer = std::move(answer);
+            p->timer.cancel();
+        }
+    }
+}
+
+} // namespace tp::redis

@@ -1,0 +1,83 @@
+#pragma once
+// One multiplexed Redis connection on an event loop. Any number of coroutines of that loop
+// may send commands at once: they are written back to back (pipelined) and the replies,
+// which Redis sends in order, are matched to their callers in order. hiredis is only the
+// codec (redisFormatCommandArgv, redisReader); Asio owns the socket.
+//
+// Failures: a command that cannot be sent or is not answered within the timeout fails with
+// redis::error, and the connection is reset (all commands in flight fail with it, since the
+// order of replies can no longer be trusted). The next command reconnects, at most once per
+// `retry_interval`, so a Redis outage costs a fast 503 rather than a pile-up.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/redis/reply.hpp"
+#include "support/asio.hpp"
+
+namespace tp::redis {
+
+struct connection_options {
+    std::string host = "127.0.0.1";
+    std::string port = "6379";
+    int database = 0;
+    std::chrono::milliseconds timeout{2000};
+    std::chrono::milliseconds retry_interval{250};
+};
+
+// Parses redis://host:port[/db]; nullopt when malformed.
+std::optional<connection_options> parse_redis_url(std::string_view url);
+
+class connection {
+public:
+    connection(asio::any_io_executor executor, connection_options options);
+    connection(const connection&) = delete;
+    ~connection();
+
+    // Sends one command (e.g. {"GET", "key"}) and returns its reply; an error reply is
+    // returned as a reply of kind error, not thrown.
+    awaitable<reply> execute(std::vector<std::string> command);
+
+    bool connected() const { return state_ == state::connected; }
+
+    // Closes the socket (failing commands in flight), so the event loop can finish.
+    void close();
+
+private:
+    enum class state { disconnected, connecting, connected };
+
+    struct pending {
+        explicit pending(asio::any_io_executor ex) : timer(ex) {}
+        asio::steady_timer timer;
+        std::optional<reply> answer;
+        std::string failure;
+    };
+
+    awaitable<void> ensure_connected();
+    awaitable<void> connect();
+    // Both loops stop when the connection is destroyed (`alive`) or reset (`generation`).
+    awaitable<void> write_loop(std::shared_ptr<bool> alive, std::uint64_t generation);
+    awaitable<void> read_loop(std::shared_ptr<bool> alive, std::uint64_t generation);
+    void reset(const std::string& why);
+
+    asio::any_io_executor executor_;
+    connection_options options_;
+    asio::ip::tcp::socket socket_;
+    state state_ = state::disconnected;
+    std::chrono::steady_clock::time_point next_attempt_{};
+    std::string outbox_;
+    bool writing_ = false;
+    std::deque<std::shared_ptr<pending>> in_flight_;
+    std::deque<std::shared_ptr<pending>> waiting_for_connection_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::uint64_t generation_ = 0;
+};
+
+} // namespace tp::redis

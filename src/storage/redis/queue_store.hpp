@@ -1,0 +1,64 @@
+#pragma once
+// The waiting queue's state in Redis. Every rule that must hold across instances (one token
+// per user, FIFO, capacity, the step hand-over) is one atomic Lua script (scripts/*.lua);
+// this class only names them and converts their answers. See docs/waiting-queue.md.
+
+#include <vector>
+
+#include "domain/queue.hpp"
+#include "storage/redis/connection.hpp"
+#include "storage/redis/script.hpp"
+
+namespace tp::redis {
+
+// What a script decided, with the token it is about (if any).
+struct queue_outcome {
+    std::string outcome; // script-specific word: serve, wait, created, not_found, ...
+    std::optional<domain::queue_token> token;
+};
+
+struct gate_settings {
+    std::int64_t capacity = 0;
+    std::int64_t rate = 0;
+};
+
+struct gate_snapshot {
+    std::string gate;
+    gate_settings settings;
+    std::int64_t active = 0;
+    std::int64_t waiting = 0;
+    std::int64_t admitted_total = 0;
+    double measured_rate = 0;
+};
+
+class queue_store {
+public:
+    queue_store(connection& conn, gate_settings defaults, std::chrono::milliseconds token_ttl)
+        : conn_(conn), defaults_(defaults), token_ttl_(token_ttl) {}
+
+    awaitable<queue_outcome> gate_call(const std::string& user, domain::flow_step step, const std::string& schedule,
+                                       const std::string& presented_token, const std::string& endpoint);
+    awaitable<queue_outcome> enter(const std::string& user, domain::flow_step step, const std::string& schedule,
+                                   const std::string& endpoint);
+    awaitable<queue_outcome> token_info(const std::string& user, const std::string& token_id);
+    // token_id "" = whatever token the user holds.
+    awaitable<std::string> leave(const std::string& user, const std::string& token_id);
+
+    awaitable<std::vector<std::string>> gates_in_use();
+    awaitable<std::int64_t> tick(const std::string& gate);
+    awaitable<gate_snapshot> gate(const std::string& gate);
+    awaitable<void> configure_gate(const std::string& gate, gate_settings settings);
+    awaitable<void> mark_sold_out(const std::string& schedule_id);
+
+    const gate_settings& defaults() const { return defaults_; }
+
+private:
+    connection& conn_;
+    gate_settings defaults_;
+    std::chrono::milliseconds token_ttl_;
+};
+
+// A fresh, unguessable token id (UUID v4 from the system's CSPRNG).
+std::string new_token_id();
+
+} // namespace tp::redis

@@ -1,0 +1,30 @@
+#pragma once
+// A Lua script run atomically by Redis. Called by EVALSHA (only the 40-byte hash travels);
+// when Redis answers NOSCRIPT (restarted, flushed, failed over) the script is sent once in
+// full with EVAL, which also caches it again.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/redis/connection.hpp"
+
+namespace tp::redis {
+
+class script {
+public:
+    explicit script(std::string_view source);
+
+    const std::string& source() const { return source_; }
+    const std::string& sha1() const { return sha1_; }
+
+private:
+    std::string source_;
+    std::string sha1_;
+};
+
+// Runs `s` with ARGV (the queue scripts derive their keys from their arguments; see
+// docs/waiting-queue.md on Redis Cluster); throws redis::error for an error reply.
+awaitable<reply> run_script(connection& conn, const script& s, std::vector<std::string> args);
+
+} // namespace tp::redis

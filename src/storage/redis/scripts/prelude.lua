@@ -1,0 +1,93 @@
+-- Shared by every queue script (prepended to each). All times come from Redis's clock.
+--
+-- Keys (gate keys carry the gate in a hash tag, so one gate's keys share a cluster slot):
+--   tp:gate:{G}:waiting   ZSET token id -> arrival sequence (FIFO line)
+--   tp:gate:{G}:active    ZSET token id -> expiry (ms)
+--   tp:gate:{G}:state     HASH seq, last_tick, allowance, rate (measured), admitted
+--   tp:gate:{G}:settings  HASH capacity, rate (operator overrides)
+--   tp:gates              SET of gates with a line or active tokens
+--   tp:token:<id>         HASH user, gate, endpoint, status, seq, issued, active, expire
+--   tp:user:<user>        STRING the token id the user holds
+--   tp:soldout:<schedule> STRING present once every seat of the schedule is sold
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function gate_key(gate, part) return 'tp:gate:{' .. gate .. '}:' .. part end
+local function token_key(id) return 'tp:token:' .. id end
+local function user_key(user) return 'tp:user:' .. user end
+
+-- Token records outlive their use by a day, so a late call can still be told "expired".
+local record_ttl_seconds = 86400
+
+local function load_token(id)
+  if not id or id == '' then return nil end
+  local f = redis.call('HMGET', token_key(id), 'user', 'gate', 'status', 'expire', 'endpoint')
+  if not f[1] then return nil end
+  return { id = id, user = f[1], gate = f[2], status = f[3], expire = tonumber(f[4]), endpoint = f[5] }
+end
+
+local function is_live_active(t, now) return t.status == 'ACTIVE' and t.expire ~= nil and t.expire > now end
+
+-- The answer every script returns about one token:
+-- {outcome, id, user, gate, endpoint, status, issued, active, expire, rank, measured_rate}
+local function view(outcome, id, now)
+  if not id or id == '' then return { outcome } end
+  local f = redis.call('HMGET', token_key(id), 'user', 'gate', 'endpoint', 'status', 'issued', 'active', 'expire')
+  if not f[1] then return { outcome } end
+  local status = f[4]
+  local rank = -1
+  if status == 'WAITING' then
+    local r = redis.call('ZRANK', gate_key(f[2], 'waiting'), id)
+    if r then rank = r + 1 end
+  elseif status == 'ACTIVE' then
+    if tonumber(f[7]) > now then rank = 0 else status = 'EXPIRED' end
+  end
+  local rate = redis.call('HGET', gate_key(f[2], 'state'), 'rate') or '0'
+  return { outcome, id, f[1], f[2], f[3], status, f[5] or '', f[6] or '', f[7] or '', tostring(rank), rate }
+end
+
+local function issue(user, gate, id, endpoint, now)
+  local seq = redis.call('HINCRBY', gate_key(gate, 'state'), 'seq', 1)
+  redis.call('HSET', token_key(id), 'user', user, 'gate', gate, 'endpoint', endpoint,
+             'status', 'WAITING', 'seq', seq, 'issued', now)
+  redis.call('ZADD', gate_key(gate, 'waiting'), seq, id)
+  redis.call('SET', user_key(user), id)
+  redis.call('SADD', 'tp:gates', gate)
+end
+
+-- Back of the line: a new arrival number, as if the fan had just come.
+local function requeue(t, now)
+  redis.call('ZREM', gate_key(t.gate, 'active'), t.id)
+  local seq = redis.call('HINCRBY', gate_key(t.gate, 'state'), 'seq', 1)
+  redis.call('HSET', token_key(t.id), 'status', 'WAITING', 'seq', seq)
+  redis.call('HDEL', token_key(t.id), 'active', 'expire')
+  redis.call('PERSIST', token_key(t.id))
+  redis.call('ZADD', gate_key(t.gate, 'waiting'), seq, t.id)
+  redis.call('SADD', 'tp:gates', t.gate)
+end
+
+-- Frees the token's place at once and forgets it.
+local function remove_token(t)
+  redis.call('ZREM', gate_key(t.gate, 'waiting'), t.id)
+  redis.call('ZREM', gate_key(t.gate, 'active'), t.id)
+  if redis.call('GET', user_key(t.user)) == t.id then redis.call('DEL', user_key(t.user)) end
+  redis.call('DEL', token_key(t.id))
+end
+
+local function schedule_of(gate) return string.match(gate, ':(.+)$') end
+
+local function is_sold_out(gate)
+  local schedule = schedule_of(gate)
+  return schedule ~= nil and redis.call('EXISTS', 'tp:soldout:' .. schedule) == 1
+end
+
+-- Tells the token it will never be served: out of the line, status SOLD_OUT.
+local function mark_sold_out(t)
+  redis.call('ZREM', gate_key(t.gate, 'waiting'), t.id)
+  redis.call('ZREM', gate_key(t.gate, 'active'), t.id)
+  redis.call('HSET', token_key(t.id), 'status', 'SOLD_OUT')
+  redis.call('EXPIRE', token_key(t.id), record_ttl_seconds)
+end

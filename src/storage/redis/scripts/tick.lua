@@ -1,0 +1,60 @@
+-- One admission round for one gate; any instance may run it at any moment, and running it
+-- twice at once is harmless: allowance accrues with Redis's clock, not with the number of
+-- callers. ARGV: gate, default capacity, default rate (per second), token TTL (ms).
+-- Returns the number admitted.
+local gate, default_capacity, default_rate, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = now_ms()
+local waiting_key, active_key, state_key = gate_key(gate, 'waiting'), gate_key(gate, 'active'), gate_key(gate, 'state')
+
+-- Expired admissions free their place. They are not re-queued here (an abandoned token
+-- must not cycle); a fan who comes back is re-queued by the gated call.
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', active_key, '-inf', now)) do
+  redis.call('ZREM', active_key, id)
+  redis.call('HSET', token_key(id), 'status', 'EXPIRED')
+  redis.call('EXPIRE', token_key(id), record_ttl_seconds)
+end
+
+if is_sold_out(gate) then
+  for _, id in ipairs(redis.call('ZRANGE', waiting_key, 0, -1)) do
+    local t = load_token(id)
+    if t then mark_sold_out(t) else redis.call('ZREM', waiting_key, id) end
+  end
+  redis.call('SREM', 'tp:gates', gate)
+  return 0
+end
+
+local settings = redis.call('HMGET', gate_key(gate, 'settings'), 'capacity', 'rate')
+local capacity = tonumber(settings[1]) or default_capacity
+local rate = tonumber(settings[2]) or default_rate
+local state = redis.call('HMGET', state_key, 'last_tick', 'allowance', 'rate')
+local last = tonumber(state[1]) or now
+local allowance = tonumber(state[2]) or 0
+local measured = tonumber(state[3]) or 0
+local elapsed = math.max(0, now - last)
+
+-- Token bucket: `rate` admissions per second, at most one second's worth saved up.
+allowance = math.min(math.max(rate, 1), allowance + elapsed * rate / 1000)
+local active = redis.call('ZCARD', active_key)
+local waiting = redis.call('ZCARD', waiting_key)
+local admit = math.min(capacity - active, math.floor(allowance), waiting)
+if admit < 0 then admit = 0 end
+if admit > 0 then
+  local popped = redis.call('ZPOPMIN', waiting_key, admit) -- lowest arrival numbers first
+  for i = 1, #popped, 2 do
+    local id = popped[i]
+    redis.call('HSET', token_key(id), 'status', 'ACTIVE', 'active', now, 'expire', now + ttl)
+    redis.call('EXPIRE', token_key(id), record_ttl_seconds)
+    redis.call('ZADD', active_key, now + ttl, id)
+  end
+  allowance = allowance - admit
+end
+
+-- The measured admission rate, smoothed over about a second, for wait estimates.
+if elapsed > 0 then
+  local alpha = math.min(1, elapsed / 1000)
+  measured = measured + alpha * (admit * 1000 / elapsed - measured)
+end
+redis.call('HSET', state_key, 'last_tick', now, 'allowance', tostring(allowance), 'rate', tostring(measured))
+redis.call('HINCRBY', state_key, 'admitted', admit)
+if waiting - admit == 0 and active + admit == 0 then redis.call('SREM', 'tp:gates', gate) end
+return admit
