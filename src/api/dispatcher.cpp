@@ -35,20 +35,22 @@ std::string dispatcher::next_request_id(const http::request& req) {
     return instance_id_ + '-' + std::to_string(++sequence_);
 }
 
-awaitable<http::response> dispatcher::handle(http::request& req, const http::connection_info&) {
+awaitable<http::reply> dispatcher::handle(http::request& req, const http::connection_info&) {
     const auto started = std::chrono::steady_clock::now();
     auto request_id = next_request_id(req);
     auto found = routes_.find(req.method(), req.target());
 
     http::response res;
+    http::stream_body body;
     std::optional<std::size_t> metrics_id;
     if (!found) {
         res = http::error_response(found.error());
     } else {
         const auto& r = found->found->route;
         metrics_id = r.metrics_id;
-        request_context ctx{req, std::move(found->params), svc_, request_id, {}, std::nullopt};
+        request_context ctx{req, std::move(found->params), svc_, request_id, {}, std::nullopt, {}};
         res = co_await run(ctx, r);
+        body = std::move(ctx.stream);
     }
 
     res.set("X-Request-Id", request_id);
@@ -67,7 +69,7 @@ awaitable<http::response> dispatcher::handle(http::request& req, const http::con
         status,
         seconds * 1000
     );
-    co_return res;
+    co_return http::reply{std::move(res), std::move(body)};
 }
 
 awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) {

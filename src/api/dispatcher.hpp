@@ -12,7 +12,7 @@ class dispatcher {
 public:
     dispatcher(const route_table& routes, services& svc, std::string instance_id);
 
-    awaitable<http::response> handle(http::request& req, const http::connection_info& info);
+    awaitable<http::reply> handle(http::request& req, const http::connection_info& info);
 
 private:
     awaitable<http::response> run(request_context& ctx, const route& r);

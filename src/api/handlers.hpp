@@ -31,6 +31,9 @@ reply enter_queue(request_context& ctx);
 reply queue_status(request_context& ctx);
 reply leave_queue(request_context& ctx);
 
+// queue_stream_handler.cpp
+reply queue_stream(request_context& ctx);
+
 // admin_handlers.cpp
 reply create_performance(request_context& ctx);
 

@@ -7,6 +7,7 @@
 
 #include "api/services.hpp"
 #include "domain/queue.hpp"
+#include "http/event_stream.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
 
@@ -20,6 +21,8 @@ struct request_context {
     std::string user_id; // set for routes that require a signed-in user
     // For gated routes, once admitted: the queue token that let the call through.
     std::optional<domain::queue_token> admission;
+    // Set by handlers that stream their body (Server-Sent Events).
+    http::stream_body stream;
 };
 
 } // namespace tp::api

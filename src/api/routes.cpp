@@ -33,6 +33,7 @@ route_table make_route_table(metrics& stats) {
     add(verb::post, "/queue/queue", h::enter_queue, user, none);
     add(verb::get, "/queue/queue", h::queue_status, user, none);
     add(verb::delete_, "/queue/queue", h::leave_queue, user, none);
+    add(verb::get, "/queue/queue/stream", h::queue_stream, anyone, none); // the token id is the credential
 
     add(verb::post, "/admin/performances", h::create_performance, admin, none);
     add(verb::get, "/admin/gates", h::list_gates, admin, none);

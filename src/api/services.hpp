@@ -16,6 +16,7 @@
 #include "storage/pg/user_repository.hpp"
 #include "storage/pg/wallet_repository.hpp"
 #include "storage/redis/queue_store.hpp"
+#include "storage/redis/serving_watch.hpp"
 #include "support/metrics.hpp"
 
 namespace tp::api {
@@ -40,6 +41,7 @@ struct services {
     pg::seat_repository seats;
     pg::wallet_repository wallet;
     redis::queue_store& queue;
+    redis::serving_watch& watch;
     const security::jwt_codec& jwt;
     asio::any_io_executor hashing; // a thread pool for Argon2id, away from the I/O threads
     metrics& stats;

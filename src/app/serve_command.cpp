@@ -67,8 +67,9 @@ struct worker {
           redis(context.get_executor(), redis_options),
           queue(redis, redis::gate_settings{c.gate_default_capacity, c.gate_default_rate},
                 std::chrono::seconds(c.queue_token_ttl_seconds)),
+          watch(context.get_executor(), queue, std::chrono::milliseconds(c.queue_tick_ms)),
           svc{s, db, pg::user_repository(db), pg::catalog_repository(db), pg::seat_repository(db),
-              pg::wallet_repository(db), queue, jwt, hashing.get_executor(), stats, wall_clock_ms},
+              pg::wallet_repository(db), queue, watch, jwt, hashing.get_executor(), stats, wall_clock_ms},
           dispatch(routes, svc, instance_id + "-" + std::to_string(index)),
           server(context,
                  http::server_options{asio::ip::tcp::endpoint(asio::ip::make_address(c.listen_host), c.listen_port)},
@@ -78,6 +79,7 @@ struct worker {
     pg::pool db;
     redis::connection redis;
     redis::queue_store queue;
+    redis::serving_watch watch;
     api::services svc;
     api::dispatcher dispatch;
     http::server server;

@@ -48,6 +48,7 @@ struct queue_token {
     std::optional<epoch_ms> expire_timestamp;
     std::optional<std::int64_t> rank;   // 0 = admitted, else 1-based place; none when gone
     double admission_rate = 0;          // measured admissions per second at this gate
+    std::int64_t arrival = 0;           // place in the gate's arrival order (FIFO)
 };
 
 // Seconds until admission at the measured rate (or the configured one before any

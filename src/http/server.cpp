@@ -5,6 +5,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <spdlog/spdlog.h>
@@ -82,6 +83,23 @@ awaitable<void> server::accept_loop() {
     }
 }
 
+// A streamed body has no length: the head says so by closing the connection at its end.
+awaitable<void> server::stream_response(boost::beast::tcp_stream& stream, response head, const stream_body& body) {
+    beast_http::response<beast_http::empty_body> header{head.result(), head.version()};
+    for (const auto& field : head) {
+        header.set(field.name_string(), field.value());
+    }
+    header.keep_alive(false);
+    beast_http::response_serializer<beast_http::empty_body> serializer{header};
+    stream.expires_after(options_.write_timeout);
+    auto [ec, written] = co_await beast_http::async_write_header(stream, serializer, asio::as_tuple(use_awaitable));
+    if (ec) {
+        co_return;
+    }
+    event_stream events(stream, options_.write_timeout, stopping_);
+    co_await body(events);
+}
+
 awaitable<void> server::serve(asio::ip::tcp::socket socket) {
     boost::system::error_code endpoint_ec;
     const connection_info info{socket.remote_endpoint(endpoint_ec).address()};
@@ -98,6 +116,7 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
         auto [read_ec, bytes] = co_await beast_http::async_read(stream, buffer, parser, asio::as_tuple(use_awaitable));
 
         response res;
+        stream_body body;
         bool keep_alive = false;
         if (read_ec) {
             const auto refusal = refusal_for(read_ec, parser.got_some() || bytes > 0);
@@ -109,13 +128,19 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
             state.busy = true;
             auto& req = parser.get();
             try {
-                res = co_await handler_(req, info);
+                auto answer = co_await handler_(req, info);
+                res = std::move(answer.head);
+                body = std::move(answer.body);
             } catch (const std::exception& e) {
                 spdlog::error("unhandled error in a request handler: {}", e.what());
                 res = error_response(domain::make_error(errc::internal), req.version());
             }
             keep_alive = req.keep_alive() && !stopping_;
             res.version(req.version());
+        }
+        if (body) {
+            co_await stream_response(stream, std::move(res), body);
+            break;
         }
         res.keep_alive(keep_alive);
         res.prepare_payload();

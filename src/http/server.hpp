@@ -14,6 +14,7 @@
 #include <functional>
 #include <list>
 
+#include "http/event_stream.hpp"
 #include "http/message.hpp"
 #include "support/asio.hpp"
 
@@ -31,7 +32,7 @@ struct connection_info {
     asio::ip::address remote;
 };
 
-using request_handler = std::function<awaitable<response>(request&, const connection_info&)>;
+using request_handler = std::function<awaitable<reply>(request&, const connection_info&)>;
 
 class server {
 public:
@@ -52,6 +53,7 @@ private:
 
     awaitable<void> accept_loop();
     awaitable<void> serve(asio::ip::tcp::socket socket);
+    awaitable<void> stream_response(boost::beast::tcp_stream& stream, response head, const stream_body& body);
 
     asio::io_context& context_;
     server_options options_;

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <charconv>
+#include <limits>
 #include <map>
 #include <cstdio>
 
@@ -76,6 +77,9 @@ queue_outcome read_outcome(const reply& r) {
             t.rank = rank;
         }
         t.admission_rate = real(at(10));
+        if (r.elements.size() >= 12) {
+            t.arrival = number(at(11)).value_or(0);
+        }
         out.token = std::move(t);
     }
     return out;
@@ -172,6 +176,21 @@ awaitable<void> queue_store::configure_gate(const std::string& gate, gate_settin
     if (r.is_error()) {
         throw error("Redis refused a gate setting: " + r.text);
     }
+}
+
+awaitable<std::int64_t> queue_store::now_serving(const std::string& gate) {
+    std::vector<std::string> serving_command{"HGET", gate_key(gate, "state"), "serving"};
+    const auto schedule = domain::schedule_of_gate(gate);
+    std::vector<std::string> sold_out_command{"EXISTS", "tp:soldout:" + std::string(schedule)};
+    const auto serving = co_await conn_.execute(std::move(serving_command));
+    if (!schedule.empty()) {
+        // (Not a ?: with co_await in one branch: GCC 12 miscompiles that.)
+        const auto sold_out = co_await conn_.execute(std::move(sold_out_command));
+        if (sold_out.integer == 1) {
+            co_return std::numeric_limits<std::int64_t>::max();
+        }
+    }
+    co_return number(serving.text).value_or(0);
 }
 
 awaitable<void> queue_store::mark_sold_out(const std::string& schedule_id) {

@@ -49,6 +49,8 @@ public:
     awaitable<gate_snapshot> gate(const std::string& gate);
     awaitable<void> configure_gate(const std::string& gate, gate_settings settings);
     awaitable<void> mark_sold_out(const std::string& schedule_id);
+    // The gate's "now serving" arrival number; the largest number once its schedule sold out.
+    awaitable<std::int64_t> now_serving(const std::string& gate);
 
     const gate_settings& defaults() const { return defaults_; }
 

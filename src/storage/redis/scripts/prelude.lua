@@ -32,10 +32,10 @@ end
 local function is_live_active(t, now) return t.status == 'ACTIVE' and t.expire ~= nil and t.expire > now end
 
 -- The answer every script returns about one token:
--- {outcome, id, user, gate, endpoint, status, issued, active, expire, rank, measured_rate}
+-- {outcome, id, user, gate, endpoint, status, issued, active, expire, rank, measured_rate, seq}
 local function view(outcome, id, now)
   if not id or id == '' then return { outcome } end
-  local f = redis.call('HMGET', token_key(id), 'user', 'gate', 'endpoint', 'status', 'issued', 'active', 'expire')
+  local f = redis.call('HMGET', token_key(id), 'user', 'gate', 'endpoint', 'status', 'issued', 'active', 'expire', 'seq')
   if not f[1] then return { outcome } end
   local status = f[4]
   local rank = -1
@@ -46,7 +46,7 @@ local function view(outcome, id, now)
     if tonumber(f[7]) > now then rank = 0 else status = 'EXPIRED' end
   end
   local rate = redis.call('HGET', gate_key(f[2], 'state'), 'rate') or '0'
-  return { outcome, id, f[1], f[2], f[3], status, f[5] or '', f[6] or '', f[7] or '', tostring(rank), rate }
+  return { outcome, id, f[1], f[2], f[3], status, f[5] or '', f[6] or '', f[7] or '', tostring(rank), rate, f[8] or '' }
 end
 
 local function issue(user, gate, id, endpoint, now)

@@ -46,6 +46,9 @@ if admit > 0 then
     redis.call('EXPIRE', token_key(id), record_ttl_seconds)
     redis.call('ZADD', active_key, now + ttl, id)
   end
+  -- "Now serving": the arrival number of the last fan let in. Streams turn it into their
+  -- own rank (their number minus this) without asking Redis per fan.
+  redis.call('HSET', state_key, 'serving', popped[#popped])
   allowance = allowance - admit
 end
 
