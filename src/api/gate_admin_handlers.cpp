@@ -37,7 +37,8 @@ std::optional<domain::error> check_gate_name(const std::string& gate) {
 
 reply list_gates(request_context& ctx) {
     json::array out;
-    for (const auto& name : co_await ctx.svc.queue.gates_in_use()) {
+    const auto names = co_await ctx.svc.queue.gates_in_use();
+    for (const auto& name : names) {
         out.push_back(gate_json(co_await ctx.svc.queue.gate(name)));
     }
     co_return json_answer(http::status::ok, out);

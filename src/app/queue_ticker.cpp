@@ -23,7 +23,8 @@ awaitable<void> queue_ticker::run() {
     while (!stopping_) {
         timer_.expires_after(interval_);
         try {
-            for (const auto& gate : co_await queue_.gates_in_use()) {
+            const auto gates = co_await queue_.gates_in_use();
+            for (const auto& gate : gates) {
                 co_await queue_.tick(gate);
             }
         } catch (const std::exception& e) {
