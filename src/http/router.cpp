@@ -16,6 +16,9 @@ const std::string& path_params::at(std::string_view name) const {
 }
 
 path_pattern::path_pattern(std::string_view pattern) : text_(pattern) {
+    if (pattern == "/") {
+        return; // the root has no segments, as split_path("/") has none
+    }
     std::size_t start = 1;
     while (start <= pattern.size()) {
         const auto end = pattern.find('/', start);
