@@ -1,0 +1,140 @@
+// Transactions: commit persists, anything else rolls back; nothing commits implicitly.
+
+#include "test_database.hpp"
+
+#include "storage/pg/error.hpp"
+#include "storage/pg/transaction.hpp"
+
+namespace tp::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr pg::query insert_stage{"tx_test_insert_stage", "INSERT INTO stages (name, location) VALUES ($1, 'x')"};
+constexpr pg::query divide_by_zero{"tx_test_divide_by_zero", "SELECT 1 / $1::int"};
+
+class transaction_test : public pg_suite {
+protected:
+    std::int64_t stages_named(const std::string& name) {
+        return inspect().number("SELECT count(*) FROM stages WHERE name = $1", {name});
+    }
+};
+
+TEST_F(transaction_test, commit_persists_every_statement) {
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
+    auto op = [&pool]() -> awaitable<void> {
+        auto tx = co_await pg::transaction::begin(pool);
+        co_await tx.execute(insert_stage, std::string("committed-1"));
+        co_await tx.execute(insert_stage, std::string("committed-2"));
+        co_await tx.commit();
+    };
+    run_coro(ctx, op());
+    EXPECT_EQ(stages_named("committed-1"), 1);
+    EXPECT_EQ(stages_named("committed-2"), 1);
+}
+
+TEST_F(transaction_test, nothing_is_visible_to_others_before_commit) {
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
+    std::int64_t seen_before_commit = -1;
+    auto op = [&]() -> awaitable<void> {
+        auto tx = co_await pg::transaction::begin(pool);
+        co_await tx.execute(insert_stage, std::string("pending"));
+        seen_before_commit = stages_named("pending");
+        co_await tx.commit();
+    };
+    run_coro(ctx, op());
+    EXPECT_EQ(seen_before_commit, 0);
+    EXPECT_EQ(stages_named("pending"), 1);
+}
+
+TEST_F(transaction_test, leaving_scope_without_commit_rolls_back) {
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
+    auto op = [&pool]() -> awaitable<void> {
+        {
+            auto tx = co_await pg::transaction::begin(pool);
+            co_await tx.execute(insert_stage, std::string("abandoned"));
+        }
+        // The same (only) connection, after the pool rolled it back.
+        const auto r = co_await pool.execute(insert_stage, pg::make_params(std::string("after")));
+        EXPECT_EQ(r.affected(), 1);
+    };
+    run_coro(ctx, op());
+    EXPECT_EQ(stages_named("abandoned"), 0);
+    EXPECT_EQ(stages_named("after"), 1);
+}
+
+TEST_F(transaction_test, an_exception_inside_the_transaction_rolls_it_back) {
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
+    auto op = [&pool]() -> awaitable<void> {
+        auto tx = co_await pg::transaction::begin(pool);
+        co_await tx.execute(insert_stage, std::string("before-the-error"));
+        co_await tx.execute(divide_by_zero, 0);
+        co_await tx.commit();
+    };
+    EXPECT_THROW(run_coro(ctx, op()), pg::error);
+    EXPECT_EQ(stages_named("before-the-error"), 0);
+    // And the pool is usable afterwards.
+    EXPECT_EQ(run_coro(ctx, pool.execute(divide_by_zero, pg::make_params(1))).int64(0, 0), 1);
+}
+
+TEST_F(transaction_test, rollback_undoes_every_statement) {
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
+    auto op = [&pool]() -> awaitable<void> {
+        auto tx = co_await pg::transaction::begin(pool);
+        co_await tx.execute(insert_stage, std::string("rolled-back"));
+        co_await tx.rollback();
+    };
+    run_coro(ctx, op());
+    EXPECT_EQ(stages_named("rolled-back"), 0);
+}
+
+// PostgreSQL answers COMMIT of a failed transaction with "ROLLBACK" and no error. A commit()
+// that returns normally must mean the data is there.
+TEST_F(transaction_test, commit_of_a_failed_transaction_does_not_report_success) {
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
+    bool statement_failed = false;
+    bool commit_threw = false;
+    auto op = [&]() -> awaitable<void> {
+        auto tx = co_await pg::transaction::begin(pool);
+        co_await tx.execute(insert_stage, std::string("lost"));
+        try {
+            co_await tx.execute(divide_by_zero, 0);
+        } catch (const pg::error&) {
+            statement_failed = true; // a caller that handles the error and carries on
+        }
+        try {
+            co_await tx.commit();
+        } catch (const pg::error&) {
+            commit_threw = true;
+        }
+    };
+    run_coro(ctx, op());
+    EXPECT_TRUE(statement_failed);
+    EXPECT_EQ(stages_named("lost"), 0);
+    EXPECT_TRUE(commit_threw) << "transaction::commit() returned normally but nothing was committed";
+}
+
+TEST_F(transaction_test, two_transactions_run_side_by_side_on_two_connections) {
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 2));
+    auto op = [&pool]() -> awaitable<void> {
+        auto first = co_await pg::transaction::begin(pool);
+        auto second = co_await pg::transaction::begin(pool);
+        co_await first.execute(insert_stage, std::string("first"));
+        co_await second.execute(insert_stage, std::string("second"));
+        co_await second.commit();
+        co_await first.rollback();
+    };
+    run_coro(ctx, op());
+    EXPECT_EQ(stages_named("first"), 0);
+    EXPECT_EQ(stages_named("second"), 1);
+}
+
+} // namespace
+} // namespace tp::test
