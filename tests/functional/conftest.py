@@ -96,7 +96,7 @@ def base_env(extra=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TICKETD_", "DATABASE_URL", "LISTEN", "JWT_",
                                                                      "ADMIN_API_KEY", "HOLD_TTL", "MAX_SEATS",
                                                                      "THREADS", "LOG_LEVEL", "DB_POOL", "DB_TIMEOUT",
-                                                                     "SWEEP_"))}
+                                                                     "SWEEP_", "GATE_", "QUEUE_", "REDIS_URL"))}
     env["TICKETD_ENV"] = "dev"
     if os.environ.get("TEST_REDIS_URL"):
         env["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
@@ -214,7 +214,10 @@ class Server:
         env = {"DATABASE_URL": db_url, "LISTEN": f"127.0.0.1:{self.port}", "THREADS": "2", "LOG_LEVEL": "warn",
                # Correctness must never depend on the sweeper: the session's instances sweep
                # only once at start, so expired holds stay in the table as the tests see them.
-               "SWEEP_INTERVAL_MS": "3600000"}
+               "SWEEP_INTERVAL_MS": "3600000",
+               # The waiting queue is not under test here: gates admit everyone at once, so
+               # each booking step costs one hand-over and one tick.
+               "GATE_DEFAULT_CAPACITY": "1000000", "GATE_DEFAULT_RATE": "1000000", "QUEUE_TICK_MS": "10"}
         env.update({k: str(v) for k, v in settings.items()})
         self.env = base_env(env)
         self.proc = None
@@ -371,21 +374,49 @@ class Client:
     def history(self):
         return self.get("/payment/payment_history")
 
-    def take(self, seat_id):
-        return self.patch("/reservation/take_performance_seat", {"performance_seat_id": seat_id})
+    def take(self, seat_id, schedule_id=None):
+        schedule_id = schedule_id or SEAT_SCHEDULE[seat_id.lower()]
+        return self.take_body({"performance_seat_id": seat_id}, schedule_id)
 
-    def take_many(self, seat_ids):
-        return self.patch("/reservation/take_performance_seat", {"performance_seat_ids": list(seat_ids)})
+    def take_many(self, seat_ids, schedule_id=None):
+        schedule_id = schedule_id or SEAT_SCHEDULE[seat_ids[0].lower()]
+        return self.take_body({"performance_seat_ids": list(seat_ids)}, schedule_id)
 
     def pay(self, seat_id, key=None):
         return self.post("/payment/payment_performance_seat", {"performance_seat_id": seat_id},
                          headers={"Idempotency-Key": key} if key else None)
 
+    # --- the booking steps, through the waiting queue (SPEC §4) ---
+    def gated(self, method, path, body=None, headers=None, raw=None, timeout=60):
+        """A gated call, repeated while the queue answers 202 (the user's held token is
+        used, so no Queue-Token header is needed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.request(method, path, body, headers=headers, raw=raw)
+            if r.status_code != 202:
+                return r
+            assert "queue_data" in r.json(), r.text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not admitted to {method} {path} within {timeout}s")
+            time.sleep(0.02)
+
     def performances(self, path="/reservation/performances"):
-        return self.get(path)
+        return self.gated("GET", path)
 
     def seats(self, schedule_id):
-        return self.get(f"/reservation/performance_seats/{schedule_id}")
+        """Step 1, then step 2 for this schedule."""
+        r = self.gated("GET", "/reservation/performances")
+        assert r.status_code == 200, r.text
+        return self.gated("GET", f"/reservation/performance_seats/{schedule_id}")
+
+    def admit_take(self, schedule_id):
+        """Walks steps 1 and 2 so that the next take for this schedule passes its gate."""
+        r = self.seats(schedule_id)
+        assert r.status_code == 200, r.text
+
+    def take_body(self, body, schedule_id, raw=None, headers=None):
+        self.admit_take(schedule_id)
+        return self.gated("PATCH", "/reservation/take_performance_seat", body, raw=raw, headers=headers)
 
     def my_seats(self):
         return self.get("/reservation/reserved_performance_seats")
@@ -504,6 +535,9 @@ def performance_body(schedules=1, seats=5, price=10_000, started=True, title=Non
     }
 
 
+SEAT_SCHEDULE = {}  # seat id -> schedule id, for every seat the suite created
+
+
 class Performance:
     def __init__(self, body, answer):
         self.body = body
@@ -512,6 +546,9 @@ class Performance:
         self.schedules = answer["performance_staging_date"]
         self.schedule_id = self.schedules[0]["id"]
         self.seat_ids = self.schedules[0]["seat_ids"]
+        for sched in self.schedules:
+            for sid in sched["seat_ids"]:
+                SEAT_SCHEDULE[sid] = sched["id"]
 
 
 @pytest.fixture
@@ -590,3 +627,56 @@ def thread_session():
         s.mount("http://", adapter)
         _local.session = s
     return s
+
+
+def http_call(base_url, method, path, token, body=None, headers=None):
+    """One request on this thread's session: (status, json body or None); any error answer
+    must have the error shape."""
+    h = {"Authorization": f"Bearer {token}"}
+    if headers:
+        h.update(headers)
+    r = thread_session().request(method, base_url + path, json=body, headers=h, timeout=120)
+    try:
+        payload = r.json()
+    except ValueError:
+        payload = None
+    if r.status_code >= 400:
+        assert_error_shape(payload, r.status_code)
+    return r.status_code, payload
+
+
+def through_gate(base_url, method, path, token, body=None, timeout=120):
+    """A gated call repeated while the queue answers 202."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, payload = http_call(base_url, method, path, token, body)
+        if status != 202:
+            return status, payload
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not admitted to {method} {path} within {timeout}s")
+        time.sleep(0.02)
+
+
+def admit_to_take(base_url, token, schedule_id, timeout=120):
+    """Walks a user through steps 1 and 2 and into an ACTIVE step-3 token for the schedule,
+    without taking anything yet; returns that token's id. The take itself can then be fired
+    at the same moment for many users."""
+    status, body = through_gate(base_url, "GET", "/reservation/performances", token)
+    assert status == 200, body
+    status, body = through_gate(base_url, "GET", f"/reservation/performance_seats/{schedule_id}", token)
+    assert status == 200, body
+    # With an active step-2 token, the first step-3 call is the hand-over: 202 and a new token.
+    status, body = http_call(base_url, "PATCH", "/reservation/take_performance_seat", token, {})
+    assert status == 202, (status, body)
+    queue_token = body["queue_data"]["id"]
+    deadline = time.monotonic() + timeout
+    while True:
+        status, info = http_call(base_url, "GET", "/queue/queue", token,
+                                 headers={"Queue-Token": f"Bearer {queue_token}"})
+        assert status == 200, info
+        if info["status"] == "ACTIVE":
+            return queue_token
+        assert info["status"] == "WAITING", info
+        if time.monotonic() > deadline:
+            raise AssertionError(f"step-3 token not admitted within {timeout}s")
+        time.sleep(0.02)

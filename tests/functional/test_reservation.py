@@ -186,7 +186,7 @@ def test_ticketing_not_started(quick_user, make_performance, db):
 def test_take_unknown_seat(quick_user, make_performance):
     perf = make_performance(seats=2)
     user = quick_user()
-    assert_error(user.take(str(uuid.uuid4())), 404, "SEAT_NOT_FOUND")
+    assert_error(user.take(str(uuid.uuid4()), perf.schedule_id), 404, "SEAT_NOT_FOUND")
     assert_error(user.take_many([perf.seat_ids[0], str(uuid.uuid4())]), 404, "SEAT_NOT_FOUND")
 
 
@@ -209,8 +209,9 @@ def test_take_seats_of_two_schedules_is_refused(quick_user, make_performance, db
     {"performance_seat_ids": [1, 2]},
     {"performance_seat_ids": ["not-a-uuid"]},
 ])
-def test_take_bad_input(quick_user, body):
-    assert_error(quick_user().patch("/reservation/take_performance_seat", body), 400, "BAD_REQUEST")
+def test_take_bad_input(quick_user, make_performance, body):
+    perf = make_performance(seats=1)
+    assert_error(quick_user().take_body(body, perf.schedule_id), 400, "BAD_REQUEST")
 
 
 def test_take_duplicate_ids(quick_user, make_performance, db):

@@ -79,14 +79,16 @@ def test_method_not_allowed(server, quick_user):
 @pytest.mark.parametrize("route", [("POST", "/payment/cash"), ("PATCH", "/reservation/take_performance_seat"),
                                    ("POST", "/payment/payment_performance_seat"), ("POST", "/auth/signUp"),
                                    ("POST", "/auth/signIn")])
-def test_malformed_json(quick_user, db, route):
+def test_malformed_json(quick_user, make_performance, db, route):
     user = quick_user()
+    if route[1] == "/reservation/take_performance_seat":
+        user.admit_take(make_performance(seats=1).schedule_id)  # past the gate of step 3
     for raw in ("{", '{"amount": }', "not json", '{"amount": 1000', "\x00\x01"):
-        r = user.request(route[0], route[1], raw=raw, headers={"Content-Type": "application/json"})
+        r = user.gated(route[0], route[1], raw=raw, headers={"Content-Type": "application/json"})
         assert_error(r, 400, "MALFORMED_JSON")
     # Valid JSON that is not an object is a bad request.
     for raw in ("[]", "42", '"text"', "null"):
-        r = user.request(route[0], route[1], raw=raw, headers={"Content-Type": "application/json"})
+        r = user.gated(route[0], route[1], raw=raw, headers={"Content-Type": "application/json"})
         assert_error(r, 400, "BAD_REQUEST")
     assert db.value("SELECT count(*) FROM ledger_entries WHERE user_id = %s", (user.user_id,)) == 0
 
