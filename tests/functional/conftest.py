@@ -207,6 +207,7 @@ class Server:
     """One `ticketd serve` process on a free loopback port."""
 
     def __init__(self, db_url, logdir, name, **settings):
+        _require_env("TEST_REDIS_URL")  # the waiting queue fails closed without Redis
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.name = name

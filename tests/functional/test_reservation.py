@@ -208,6 +208,8 @@ def test_take_seats_of_two_schedules_is_refused(quick_user, make_performance, db
     {"performance_seat_ids": "abc"},
     {"performance_seat_ids": [1, 2]},
     {"performance_seat_ids": ["not-a-uuid"]},
+    {"performance_seat_id": "00000000-0000-4000-8000-000000000001",
+     "performance_seat_ids": ["00000000-0000-4000-8000-000000000001"]},  # both forms at once
 ])
 def test_take_bad_input(quick_user, make_performance, body):
     perf = make_performance(seats=1)
