@@ -79,9 +79,7 @@ reply configure_gate(request_context& ctx) {
             );
         }
     }
-    const auto current = co_await ctx.svc.queue.gate(name);
-    const redis::gate_settings wanted{capacity.value_or(current.settings.capacity), rate.value_or(current.settings.rate)};
-    co_await ctx.svc.queue.configure_gate(name, wanted);
+    co_await ctx.svc.queue.configure_gate(name, capacity, rate);
     co_return json_answer(http::status::ok, gate_json(co_await ctx.svc.queue.gate(name)));
 }
 

@@ -29,6 +29,11 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
             co_return http::error_response(make_error(errc::bad_request, "performance_staging_date_id must be a UUID."));
         }
         schedule = *id;
+        // Before queueing anyone for it (and consuming their step-1 token), the schedule
+        // must exist. Schedules are never deleted, so each thread remembers the known ones.
+        if (!co_await ctx.svc.catalog.schedule_exists(schedule)) {
+            co_return http::error_response(make_error(errc::schedule_not_found));
+        }
     }
     const auto presented = presented_queue_token(ctx.req);
     if (presented.size() > 64) {

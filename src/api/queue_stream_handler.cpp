@@ -8,6 +8,8 @@
 
 #include <boost/url/parse.hpp>
 
+#include <limits>
+
 #include "api/handlers.hpp"
 #include "api/queue_gate.hpp"
 #include "api/queue_json.hpp"
@@ -68,6 +70,12 @@ awaitable<void> queue_events(http::event_stream& out, services& svc, domain::que
         std::optional<redis::queue_outcome> fresh;
         try {
             const auto now_serving = co_await svc.watch.wait_change(token.gate, serving, check_stopping_every);
+            if (now_serving == std::numeric_limits<std::int64_t>::max()) {
+                token.status = token_status::sold_out; // the schedule sold out: no need to ask
+                token.rank.reset();
+                co_await out.write(frame("sold_out", token, rate));
+                co_return;
+            }
             if (now_serving != serving) {
                 serving = now_serving;
                 if (serving >= token.arrival) {
@@ -109,8 +117,11 @@ awaitable<void> queue_events(http::event_stream& out, services& svc, domain::que
 
 reply queue_stream(request_context& ctx) {
     const auto token_id = token_from(ctx.req);
-    if (token_id.empty() || token_id.size() > 64) {
+    if (token_id.empty()) {
         co_return http::error_response(make_error(errc::queue_token_missing));
+    }
+    if (token_id.size() > 64) {
+        co_return http::error_response(make_error(errc::queue_token_not_found));
     }
     const auto found = co_await ctx.svc.queue.token_info("", token_id);
     if (found.outcome == "expired") {

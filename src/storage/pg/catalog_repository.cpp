@@ -53,7 +53,7 @@ constexpr query select_seats{"catalog_seats", R"sql(
     ORDER BY length(s.seat_number), s.seat_number
 )sql"};
 
-constexpr query schedule_exists{"catalog_schedule_exists", R"sql(
+constexpr query schedule_exists_query{"catalog_schedule_exists", R"sql(
     SELECT 1 FROM performance_staging_dates WHERE id = $1
 )sql"};
 
@@ -100,7 +100,7 @@ awaitable<std::vector<performance_summary>> catalog_repository::list_performance
 awaitable<domain::result<std::vector<seat_row>>> catalog_repository::list_seats(const std::string& schedule_id) {
     const auto r = co_await pool_.execute(select_seats, make_params(schedule_id));
     if (r.empty()) {
-        const auto exists = co_await pool_.execute(schedule_exists, make_params(schedule_id));
+        const auto exists = co_await pool_.execute(schedule_exists_query, make_params(schedule_id));
         if (exists.empty()) {
             co_return domain::make_error(domain::errc::schedule_not_found);
         }
@@ -115,6 +115,18 @@ awaitable<domain::result<std::vector<seat_row>>> catalog_repository::list_seats(
             domain::parse_seat_status(r.text(row, 3)).value_or(domain::seat_status::available)});
     }
     co_return out;
+}
+
+awaitable<bool> catalog_repository::schedule_exists(const std::string& schedule_id) {
+    if (known_schedules_.contains(schedule_id)) {
+        co_return true;
+    }
+    const auto r = co_await pool_.execute(schedule_exists_query, make_params(schedule_id));
+    if (r.empty()) {
+        co_return false;
+    }
+    known_schedules_.insert(schedule_id);
+    co_return true;
 }
 
 } // namespace tp::pg

@@ -3,6 +3,7 @@
 // and fans browse them. Availability is computed in SQL with the database clock: a hold
 // whose time has passed counts as available here, whether or not the sweeper ran.
 
+#include <unordered_set>
 #include <vector>
 
 #include "domain/catalog.hpp"
@@ -53,9 +54,12 @@ public:
     awaitable<std::vector<performance_summary>> list_performances();
     // schedule_not_found for an unknown schedule id.
     awaitable<domain::result<std::vector<seat_row>>> list_seats(const std::string& schedule_id);
+    // Answered from memory once known: schedules are never deleted.
+    awaitable<bool> schedule_exists(const std::string& schedule_id);
 
 private:
     pool& pool_;
+    std::unordered_set<std::string> known_schedules_;
 };
 
 } // namespace tp::pg

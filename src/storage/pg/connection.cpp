@@ -6,6 +6,10 @@
 
 #include "storage/pg/error.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 namespace tp::pg {
 namespace {
 
@@ -206,9 +210,12 @@ bool connection::still_alive() {
     if (!usable()) {
         return false;
     }
-    // Non-blocking: reads whatever the server sent while we were idle (a shutdown notice,
-    // end of file) and updates the status accordingly.
-    return PQconsumeInput(conn_) != 0 && PQstatus(conn_) == CONNECTION_OK;
+    // An idle connection has nothing to read. End of file means the server closed it; data
+    // means it said something unasked, in practice "terminating connection" before closing.
+    // Either way it is not to be used. (A peek: nothing is taken from libpq's stream.)
+    char byte = 0;
+    const auto peeked = ::recv(PQsocket(conn_), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 } // namespace tp::pg

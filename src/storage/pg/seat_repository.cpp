@@ -92,19 +92,26 @@ awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
 ) {
     for (int attempt = 1;; ++attempt) {
         try {
-            auto tx = co_await transaction::begin(pool_);
-            co_await tx.execute(lock_user, user_id);
-            const auto r = co_await tx.execute(
-                take_seats, user_id, seat_ids, policy.hold_ttl_seconds, policy.max_seats_per_user, schedule_id
-            );
-            if (std::cmp_not_equal(r.rows(), seat_ids.size())) {
-                co_await tx.rollback();
-                co_return co_await explain_refusal(user_id, seat_ids, policy, schedule_id);
-            }
-            co_await tx.commit();
             std::vector<held_seat> out;
-            for (int row = 0; row < r.rows(); ++row) {
-                out.push_back(held_seat{r.string(row, 0), r.string(row, 1), r.int64(row, 2), r.int64(row, 3)});
+            {
+                // The transaction's connection goes back to the pool at the end of this block,
+                // before a refusal is explained: a request never holds two connections.
+                auto tx = co_await transaction::begin(pool_);
+                co_await tx.execute(lock_user, user_id);
+                const auto r = co_await tx.execute(
+                    take_seats, user_id, seat_ids, policy.hold_ttl_seconds, policy.max_seats_per_user, schedule_id
+                );
+                if (std::cmp_not_equal(r.rows(), seat_ids.size())) {
+                    co_await tx.rollback();
+                } else {
+                    co_await tx.commit();
+                    for (int row = 0; row < r.rows(); ++row) {
+                        out.push_back(held_seat{r.string(row, 0), r.string(row, 1), r.int64(row, 2), r.int64(row, 3)});
+                    }
+                }
+            }
+            if (out.empty()) {
+                co_return co_await explain_refusal(user_id, seat_ids, policy, schedule_id);
             }
             co_return out;
         } catch (const error& e) {

@@ -160,17 +160,29 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
     std::function<stored_answer(const payment&)> render
 ) {
     try {
-        auto tx = co_await transaction::begin(pool_);
-        co_await tx.execute(lock_user, user_id);
-        if (claim) {
-            if (auto previous = co_await replay(tx, user_id, *claim)) {
-                co_await tx.rollback();
-                co_return std::move(*previous);
+        {
+            // The transaction's connection goes back to the pool at the end of this block,
+            // before a refusal is explained: a request never holds two connections.
+            auto tx = co_await transaction::begin(pool_);
+            co_await tx.execute(lock_user, user_id);
+            if (claim) {
+                if (auto previous = co_await replay(tx, user_id, *claim)) {
+                    co_await tx.rollback();
+                    co_return std::move(*previous);
+                }
             }
-        }
-        const auto r = co_await tx.execute(debit_for_seat, user_id, seat_id);
-        if (r.empty()) {
+            const auto r = co_await tx.execute(debit_for_seat, user_id, seat_id);
+            if (!r.empty()) {
+                auto answer = render(payment{r.string(0, 0), r.int64(0, 1), r.int64(0, 2), r.string(0, 3), r.int64(0, 4)});
+                if (claim) {
+                    co_await remember(tx, user_id, *claim, answer);
+                }
+                co_await tx.commit();
+                co_return answer;
+            }
             co_await tx.rollback();
+        }
+        {
             const auto seen = co_await pool_.execute(inspect_seat, make_params(user_id, seat_id));
             domain::payment_context context;
             if (!seen.empty()) {
@@ -186,12 +198,6 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
             }
             co_return domain::explain_refused_payment(context);
         }
-        auto answer = render(payment{r.string(0, 0), r.int64(0, 1), r.int64(0, 2), r.string(0, 3), r.int64(0, 4)});
-        if (claim) {
-            co_await remember(tx, user_id, *claim, answer);
-        }
-        co_await tx.commit();
-        co_return answer;
     } catch (const error& e) {
         if (auto refused = as_domain_error(e)) {
             co_return *refused;

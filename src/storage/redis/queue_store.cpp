@@ -169,9 +169,15 @@ awaitable<gate_snapshot> queue_store::gate(const std::string& gate) {
     co_return out;
 }
 
-awaitable<void> queue_store::configure_gate(const std::string& gate, gate_settings settings) {
-    std::vector<std::string> command{"HSET", gate_key(gate, "settings"), "capacity", std::to_string(settings.capacity),
-                                     "rate", std::to_string(settings.rate)};
+awaitable<void> queue_store::configure_gate(const std::string& gate, std::optional<std::int64_t> capacity,
+                                            std::optional<std::int64_t> rate) {
+    std::vector<std::string> command{"HSET", gate_key(gate, "settings")};
+    if (capacity) {
+        command.insert(command.end(), {"capacity", std::to_string(*capacity)});
+    }
+    if (rate) {
+        command.insert(command.end(), {"rate", std::to_string(*rate)});
+    }
     const auto r = co_await conn_.execute(std::move(command));
     if (r.is_error()) {
         throw error("Redis refused a gate setting: " + r.text);

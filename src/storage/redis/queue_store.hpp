@@ -47,7 +47,9 @@ public:
     awaitable<std::vector<std::string>> gates_in_use();
     awaitable<std::int64_t> tick(const std::string& gate);
     awaitable<gate_snapshot> gate(const std::string& gate);
-    awaitable<void> configure_gate(const std::string& gate, gate_settings settings);
+    // Sets the given fields only, so two operators changing different fields don't collide.
+    awaitable<void> configure_gate(const std::string& gate, std::optional<std::int64_t> capacity,
+                                   std::optional<std::int64_t> rate);
     awaitable<void> mark_sold_out(const std::string& schedule_id);
     // The gate's "now serving" arrival number; the largest number once its schedule sold out.
     awaitable<std::int64_t> now_serving(const std::string& gate);

@@ -33,7 +33,7 @@ local measured = tonumber(state[3]) or 0
 local elapsed = math.max(0, now - last)
 
 -- Token bucket: `rate` admissions per second, at most one second's worth saved up.
-allowance = math.min(math.max(rate, 1), allowance + elapsed * rate / 1000)
+allowance = math.min(rate, allowance + elapsed * rate / 1000) -- rate 0 empties it: paused at once
 local active = redis.call('ZCARD', active_key)
 local waiting = redis.call('ZCARD', waiting_key)
 local admit = math.min(capacity - active, math.floor(allowance), waiting)
