@@ -25,6 +25,8 @@ constexpr query take_seats{"seats_take", R"sql(
                    WHERE id = ANY($2::uuid[]) ORDER BY id FOR UPDATE)
       AND d.id = s.staging_date_id
       AND ($5::text = '' OR s.staging_date_id::text = $5::text)
+      AND (SELECT count(DISTINCT staging_date_id) FROM performance_seats
+            WHERE id = ANY($2::uuid[])) = 1
       AND p.ticketing_start_date <= now()
       AND (s.reservation_status = 'AVAILABLE'
            OR (s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now()))
