@@ -75,13 +75,19 @@ constexpr query select_mine{"seats_mine", R"sql(
     ORDER BY p.ticketing_start_date, p.id, d.staging_date, d.id, length(s.seat_number), s.seat_number
 )sql"};
 
+// MATERIALIZED: the batch is chosen (and locked) once; as a plain IN (subquery) the planner
+// may run the LIMITed subquery again per row and release more than a batch.
 constexpr query release_expired{"seats_release_expired", R"sql(
-    UPDATE performance_seats
+    WITH batch AS MATERIALIZED (
+        SELECT id FROM performance_seats
+        WHERE reservation_status = 'TEMPORARY_RESERVED' AND hold_expires_at <= now()
+        ORDER BY hold_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+    )
+    UPDATE performance_seats s
     SET reservation_status = 'AVAILABLE', holder_id = NULL, hold_expires_at = NULL
-    WHERE id IN (SELECT id FROM performance_seats
-                 WHERE reservation_status = 'TEMPORARY_RESERVED' AND hold_expires_at <= now()
-                 ORDER BY hold_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-      AND reservation_status = 'TEMPORARY_RESERVED' AND hold_expires_at <= now()
+    FROM batch
+    WHERE s.id = batch.id
+      AND s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now()
 )sql"};
 
 } // namespace
