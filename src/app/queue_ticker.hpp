@@ -6,12 +6,14 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "storage/redis/queue_store.hpp"
+#include "support/metrics.hpp"
 
 namespace tp::app {
 
 class queue_ticker {
 public:
-    queue_ticker(asio::io_context& context, redis::queue_store& queue, std::chrono::milliseconds interval);
+    queue_ticker(asio::io_context& context, redis::queue_store& queue, metrics& stats,
+                 std::chrono::milliseconds interval);
 
     void start();
     void stop(); // thread-safe
@@ -21,6 +23,7 @@ private:
 
     asio::io_context& context_;
     redis::queue_store& queue_;
+    metrics& stats_;
     std::chrono::milliseconds interval_;
     asio::steady_timer timer_;
     bool stopping_ = false;

@@ -124,7 +124,8 @@ int serve(const config& c) {
     hold_sweeper sweeper(workers.front().context, workers.front().svc.seats, stats,
                          std::chrono::milliseconds(c.sweep_interval_ms));
     sweeper.start();
-    queue_ticker ticker(workers.front().context, workers.front().queue, std::chrono::milliseconds(c.queue_tick_ms));
+    queue_ticker ticker(workers.front().context, workers.front().queue, stats,
+                        std::chrono::milliseconds(c.queue_tick_ms));
     ticker.start();
 
     asio::io_context control{1};

@@ -56,6 +56,15 @@ void metrics::add_gauge(std::string name, std::string help, std::function<double
     sampled_.push_back(sampled{std::move(name), std::move(help), "gauge", std::move(read)});
 }
 
+void metrics::set_gate_lengths(const std::string& gate, std::int64_t waiting, std::int64_t active) {
+    std::lock_guard lock(sampled_mutex_);
+    if (waiting == 0 && active == 0) {
+        gate_lengths_.erase(gate);
+    } else {
+        gate_lengths_[gate] = {waiting, active};
+    }
+}
+
 std::string metrics::render() const {
     std::string out;
     out += "# HELP ticketd_http_requests_total HTTP requests answered, by route and status class.\n";
@@ -85,7 +94,18 @@ std::string metrics::render() const {
     counter("ticketd_seats_held_total", "Seats put on hold.", seats_held);
     counter("ticketd_seats_sold_total", "Seats paid for.", seats_sold);
     counter("ticketd_holds_released_total", "Expired holds released by the sweeper.", holds_released);
+    counter("ticketd_queue_admissions_total", "Queue tokens admitted by this instance's ticks.", queue_admissions);
     std::lock_guard lock(sampled_mutex_);
+    out += "# HELP ticketd_queue_waiting Fans waiting in a gate's line (as of the last tick).\n";
+    out += "# TYPE ticketd_queue_waiting gauge\n";
+    for (const auto& [gate, lengths] : gate_lengths_) {
+        out += fmt::format("ticketd_queue_waiting{{gate=\"{}\"}} {}\n", gate, lengths.first);
+    }
+    out += "# HELP ticketd_queue_active Admitted tokens of a gate (as of the last tick).\n";
+    out += "# TYPE ticketd_queue_active gauge\n";
+    for (const auto& [gate, lengths] : gate_lengths_) {
+        out += fmt::format("ticketd_queue_active{{gate=\"{}\"}} {}\n", gate, lengths.second);
+    }
     for (const auto& s : sampled_) {
         out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", s.name, s.help, s.name, s.type, s.name, s.read());
     }

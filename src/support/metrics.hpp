@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +41,10 @@ public:
     std::atomic<std::uint64_t> seats_held{0};
     std::atomic<std::uint64_t> seats_sold{0};
     std::atomic<std::uint64_t> holds_released{0};
+    std::atomic<std::uint64_t> queue_admissions{0}; // by this instance's ticks
+
+    // The queue's lengths as this instance's last tick saw them.
+    void set_gate_lengths(const std::string& gate, std::int64_t waiting, std::int64_t active);
 
     std::string render() const;
 
@@ -61,6 +66,7 @@ private:
     std::array<std::atomic<std::uint64_t>, 6> unrouted_{};
     mutable std::mutex sampled_mutex_;
     std::vector<sampled> sampled_;
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> gate_lengths_; // under sampled_mutex_
 };
 
 } // namespace tp

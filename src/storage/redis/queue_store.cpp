@@ -139,11 +139,14 @@ awaitable<std::vector<std::string>> queue_store::gates_in_use() {
     co_return out;
 }
 
-awaitable<std::int64_t> queue_store::tick(const std::string& gate) {
+awaitable<queue_store::tick_result> queue_store::tick(const std::string& gate) {
     std::vector<std::string> args{gate, std::to_string(defaults_.capacity), std::to_string(defaults_.rate),
                                   std::to_string(token_ttl_.count())};
     const auto r = co_await run_script(conn_, named("tick.lua"), std::move(args));
-    co_return r.integer;
+    if (r.elements.size() != 3) {
+        throw error("unexpected answer from the tick script");
+    }
+    co_return tick_result{r.elements[0].integer, r.elements[1].integer, r.elements[2].integer};
 }
 
 awaitable<gate_snapshot> queue_store::gate(const std::string& gate) {

@@ -45,7 +45,12 @@ public:
     awaitable<std::string> leave(const std::string& user, const std::string& token_id);
 
     awaitable<std::vector<std::string>> gates_in_use();
-    awaitable<std::int64_t> tick(const std::string& gate);
+    struct tick_result {
+        std::int64_t admitted = 0;
+        std::int64_t waiting = 0;
+        std::int64_t active = 0;
+    };
+    awaitable<tick_result> tick(const std::string& gate);
     awaitable<gate_snapshot> gate(const std::string& gate);
     // Sets the given fields only, so two operators changing different fields don't collide.
     awaitable<void> configure_gate(const std::string& gate, std::optional<std::int64_t> capacity,

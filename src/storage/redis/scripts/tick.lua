@@ -1,7 +1,7 @@
 -- One admission round for one gate; any instance may run it at any moment, and running it
 -- twice at once is harmless: allowance accrues with Redis's clock, not with the number of
 -- callers. ARGV: gate, default capacity, default rate (per second), token TTL (ms).
--- Returns the number admitted.
+-- Returns {admitted, waiting, active} after the round.
 local gate, default_capacity, default_rate, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = now_ms()
 local waiting_key, active_key, state_key = gate_key(gate, 'waiting'), gate_key(gate, 'active'), gate_key(gate, 'state')
@@ -20,7 +20,7 @@ if is_sold_out(gate) then
     if t then mark_sold_out(t) else redis.call('ZREM', waiting_key, id) end
   end
   redis.call('SREM', 'tp:gates', gate)
-  return 0
+  return { 0, 0, redis.call('ZCARD', active_key) }
 end
 
 local settings = redis.call('HMGET', gate_key(gate, 'settings'), 'capacity', 'rate')
@@ -60,4 +60,4 @@ end
 redis.call('HSET', state_key, 'last_tick', now, 'allowance', tostring(allowance), 'rate', tostring(measured))
 redis.call('HINCRBY', state_key, 'admitted', admit)
 if waiting - admit == 0 and active + admit == 0 then redis.call('SREM', 'tp:gates', gate) end
-return admit
+return { admit, waiting - admit, active + admit }
