@@ -16,7 +16,9 @@ using domain::make_error;
 domain::result<domain::epoch_ms> instant(const std::string& text, std::string_view field) {
     const auto parsed = domain::parse_iso8601(text);
     if (!parsed) {
-        return make_error(errc::bad_request, std::string(field) + " must be an ISO 8601 date-time such as 2030-01-31T19:00:00Z.");
+        return make_error(
+            errc::bad_request, std::string(field) + " must be an ISO 8601 date-time such as 2030-01-31T19:00:00Z."
+        );
     }
     return *parsed;
 }
@@ -115,7 +117,8 @@ reply create_performance(request_context& ctx) {
     }
     co_return json_answer(
         http::status::created,
-        json::object{{"id", created.id}, {"stage_id", created.stage_id}, {"performance_staging_date", std::move(schedules)}}
+        json::object{
+            {"id", created.id}, {"stage_id", created.stage_id}, {"performance_staging_date", std::move(schedules)}}
     );
 }
 

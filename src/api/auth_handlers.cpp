@@ -1,20 +1,22 @@
 // POST /auth/signUp and POST /auth/signIn. Argon2id runs on the hashing pool so that a
 // burst of sign-ins never stalls the I/O threads serving everyone else.
 
-#include <boost/asio/co_spawn.hpp>
-
 #include "api/handlers.hpp"
 #include "api/json_io.hpp"
 #include "domain/account.hpp"
 #include "http/error_reply.hpp"
 #include "security/password.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+
 namespace tp::api::handlers {
 namespace {
 
 using domain::errc;
 
-awaitable<std::string> hash_task(std::string password) { co_return security::hash_password(password); }
+awaitable<std::string> hash_task(std::string password) {
+    co_return security::hash_password(password);
+}
 
 awaitable<bool> verify_task(std::string password, std::string stored_hash) {
     co_return security::verify_password(password, stored_hash);

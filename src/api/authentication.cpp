@@ -1,8 +1,8 @@
 #include "api/authentication.hpp"
 
-#include <openssl/crypto.h>
-
 #include <boost/algorithm/string/predicate.hpp>
+
+#include <openssl/crypto.h>
 
 namespace tp::api {
 
@@ -26,11 +26,8 @@ std::optional<std::string_view> bearer_credential(const http::request& req, std:
     return value;
 }
 
-domain::result<std::string> authenticate_user(
-    const http::request& req,
-    const security::jwt_codec& jwt,
-    std::int64_t now_seconds
-) {
+domain::result<std::string>
+authenticate_user(const http::request& req, const security::jwt_codec& jwt, std::int64_t now_seconds) {
     if (req.find(http::beast_http::field::authorization) == req.end()) {
         return make_error(errc::token_missing);
     }

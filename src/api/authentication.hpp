@@ -1,13 +1,13 @@
 #pragma once
 // Who is calling: the user behind an access token, or the operator behind the admin key.
 
-#include <optional>
-#include <string>
-#include <string_view>
-
 #include "domain/errc.hpp"
 #include "http/message.hpp"
 #include "security/jwt.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace tp::api {
 
@@ -15,11 +15,8 @@ namespace tp::api {
 std::optional<std::string_view> bearer_credential(const http::request& req, std::string_view header);
 
 // The user id of a valid, unexpired access token.
-domain::result<std::string> authenticate_user(
-    const http::request& req,
-    const security::jwt_codec& jwt,
-    std::int64_t now_seconds
-);
+domain::result<std::string>
+authenticate_user(const http::request& req, const security::jwt_codec& jwt, std::int64_t now_seconds);
 
 domain::result<void> authenticate_admin(const http::request& req, const std::string& admin_api_key);
 

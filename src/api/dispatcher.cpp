@@ -1,14 +1,14 @@
 #include "api/dispatcher.hpp"
 
-#include <spdlog/spdlog.h>
-
-#include <chrono>
-
 #include "api/authentication.hpp"
 #include "api/queue_gate.hpp"
 #include "http/error_reply.hpp"
 #include "storage/pg/error.hpp"
 #include "storage/redis/reply.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 
 namespace tp::api {
 namespace {
@@ -75,7 +75,8 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
 awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) {
     try {
         switch (r.who) {
-        case access::anyone: break;
+        case access::anyone:
+            break;
         case access::user: {
             auto user = authenticate_user(ctx.req, svc_.jwt, svc_.now_ms() / 1000);
             if (!user) {

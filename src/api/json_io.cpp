@@ -1,10 +1,10 @@
 #include "api/json_io.hpp"
 
+#include "http/error_reply.hpp"
+
 #include <boost/algorithm/string/predicate.hpp>
 
 #include <cmath>
-
-#include "http/error_reply.hpp"
 
 namespace tp::api {
 namespace {

@@ -9,14 +9,14 @@
 //     auto name = in.optional_string("name");
 //     if (in.failed()) { co_return http::error_response(in.error()); }
 
+#include "domain/errc.hpp"
+#include "http/message.hpp"
+
 #include <boost/json.hpp>
 
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "domain/errc.hpp"
-#include "http/message.hpp"
 
 namespace tp::api {
 

@@ -39,7 +39,9 @@ The API document is at <a href="/api-docs/openapi.json">/api-docs/openapi.json</
 
 } // namespace
 
-reply healthz(request_context&) { co_return json_answer(http::status::ok, json::object{{"status", "ok"}}); }
+reply healthz(request_context&) {
+    co_return json_answer(http::status::ok, json::object{{"status", "ok"}});
+}
 
 // Ready when the database answers; a load balancer stops sending traffic otherwise.
 reply readyz(request_context& ctx) {
@@ -67,7 +69,9 @@ reply swagger_ui_file(request_context& ctx) {
     if (found == files.end()) {
         co_return http::error_response(domain::make_error(domain::errc::route_not_found));
     }
-    const auto type = name.ends_with(".css") ? "text/css" : name.ends_with(".js") ? "application/javascript" : "image/png";
+    const auto type = name.ends_with(".css")  ? "text/css"
+                      : name.ends_with(".js") ? "application/javascript"
+                                              : "image/png";
     auto res = text_answer(found->second, type);
     res.set(http::beast_http::field::cache_control, "public, max-age=86400");
     co_return res;

@@ -3,9 +3,9 @@
 
 #include "api/handlers.hpp"
 #include "api/json_io.hpp"
+#include "api/queue_gate.hpp"
 #include "domain/identifiers.hpp"
 #include "domain/timestamp.hpp"
-#include "api/queue_gate.hpp"
 #include "http/error_reply.hpp"
 
 namespace tp::api::handlers {
@@ -15,11 +15,8 @@ using domain::errc;
 
 // The claim for this call, if the client sent an Idempotency-Key. The request is
 // identified by its meaning (canonical form), not its bytes, so reformatted JSON matches.
-domain::result<std::optional<pg::idempotency_claim>> idempotency_claim_of(
-    const request_context& ctx,
-    std::string_view route,
-    std::string canonical_request
-) {
+domain::result<std::optional<pg::idempotency_claim>>
+idempotency_claim_of(const request_context& ctx, std::string_view route, std::string canonical_request) {
     const auto it = ctx.req.find("Idempotency-Key");
     if (it == ctx.req.end()) {
         return std::optional<pg::idempotency_claim>{};

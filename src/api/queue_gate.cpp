@@ -1,12 +1,12 @@
 #include "api/queue_gate.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "api/authentication.hpp"
 #include "api/queue_json.hpp"
 #include "domain/identifiers.hpp"
 #include "http/error_reply.hpp"
 #include "storage/redis/reply.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace tp::api {
 
@@ -26,7 +26,8 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
     if (step == domain::flow_step::performance_seats) {
         const auto id = domain::parse_uuid(ctx.params.at("performance_staging_date_id"));
         if (!id) {
-            co_return http::error_response(make_error(errc::bad_request, "performance_staging_date_id must be a UUID."));
+            co_return http::error_response(make_error(errc::bad_request, "performance_staging_date_id must be a UUID.")
+            );
         }
         schedule = *id;
         // Before queueing anyone for it (and consuming their step-1 token), the schedule

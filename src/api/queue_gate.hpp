@@ -4,11 +4,11 @@
 // rank), or is refused (flow violated, another user's token, sold out). Fails closed: if
 // Redis cannot be reached the call is answered 503 and the step is never served unchecked.
 
-#include <optional>
-
 #include "api/request_context.hpp"
 #include "domain/queue.hpp"
 #include "support/asio.hpp"
+
+#include <optional>
 
 namespace tp::api {
 

@@ -35,7 +35,9 @@ http::response refusal(std::string_view outcome) {
     return http::error_response(make_error(errc::queue_token_not_found));
 }
 
-double configured_rate(const request_context& ctx) { return static_cast<double>(ctx.svc.queue.defaults().rate); }
+double configured_rate(const request_context& ctx) {
+    return static_cast<double>(ctx.svc.queue.defaults().rate);
+}
 
 } // namespace
 
@@ -52,8 +54,7 @@ reply enter_queue(request_context& ctx) {
     const auto requested = domain::parse_request_endpoint(endpoint);
     if (!requested) {
         co_return http::error_response(make_error(
-            errc::bad_request,
-            "request_endpoint must be a booking endpoint, e.g. /reservation/performances."
+            errc::bad_request, "request_endpoint must be a booking endpoint, e.g. /reservation/performances."
         ));
     }
     const auto entered = co_await ctx.svc.queue.enter(ctx.user_id, requested->step, requested->schedule_id, endpoint);

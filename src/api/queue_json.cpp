@@ -3,7 +3,9 @@
 namespace tp::api {
 namespace {
 
-json::value optional_number(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+json::value optional_number(const std::optional<std::int64_t>& v) {
+    return v ? json::value(*v) : json::value(nullptr);
+}
 
 std::int64_t wait_of(const domain::queue_token& t, double configured_rate) {
     return domain::estimated_wait_seconds(t.rank.value_or(0), t.admission_rate, configured_rate);

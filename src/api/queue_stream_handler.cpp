@@ -6,14 +6,14 @@
 // Events: `rank` (at once, then on every change), `admitted` or `sold_out` (then the stream
 // closes), each with the token info as JSON data; a comment line every 15 s as heartbeat.
 
-#include <boost/url/parse.hpp>
-
-#include <limits>
-
 #include "api/handlers.hpp"
 #include "api/queue_gate.hpp"
 #include "api/queue_json.hpp"
 #include "http/error_reply.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <limits>
 
 namespace tp::api::handlers {
 namespace {

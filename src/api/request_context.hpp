@@ -2,14 +2,14 @@
 // Everything one handler invocation sees: the request, the path captures, the caller's
 // identity (once authenticated) and the thread's services.
 
-#include <optional>
-#include <string>
-
 #include "api/services.hpp"
 #include "domain/queue.hpp"
 #include "http/event_stream.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
+
+#include <optional>
+#include <string>
 
 namespace tp::api {
 

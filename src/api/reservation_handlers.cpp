@@ -3,9 +3,9 @@
 
 #include "api/handlers.hpp"
 #include "api/json_io.hpp"
+#include "api/queue_gate.hpp"
 #include "domain/identifiers.hpp"
 #include "domain/timestamp.hpp"
-#include "api/queue_gate.hpp"
 #include "http/error_reply.hpp"
 
 namespace tp::api::handlers {
@@ -19,8 +19,7 @@ json::object stage_json(const std::string& name, const std::string& location) {
 }
 
 json::object seat_json(const std::string& id, const std::string& number, domain::krw price, domain::seat_status s) {
-    return json::object{
-        {"id", id}, {"seat_number", number}, {"price", price}, {"reservation_status", to_string(s)}};
+    return json::object{{"id", id}, {"seat_number", number}, {"price", price}, {"reservation_status", to_string(s)}};
 }
 
 } // namespace
@@ -75,12 +74,12 @@ reply take_seat(request_context& ctx) {
     body_reader in(*body);
     const bool many = in.has("performance_seat_ids");
     if (many && in.has("performance_seat_id")) {
-        co_return http::error_response(domain::make_error(
-            errc::bad_request, "Give performance_seat_id or performance_seat_ids, not both."
-        ));
+        co_return http::error_response(
+            domain::make_error(errc::bad_request, "Give performance_seat_id or performance_seat_ids, not both.")
+        );
     }
-    std::vector<std::string> ids = many ? in.string_list("performance_seat_ids")
-                                        : std::vector<std::string>{in.string("performance_seat_id")};
+    std::vector<std::string> ids =
+        many ? in.string_list("performance_seat_ids") : std::vector<std::string>{in.string("performance_seat_id")};
     if (in.failed()) {
         co_return http::error_response(in.error());
     }

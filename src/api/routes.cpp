@@ -21,7 +21,11 @@ route_table make_route_table(metrics& stats) {
 
     add(verb::get, "/reservation/performances", h::list_performances, user, performances);
     add(verb::get, "/reservation/performaces", h::list_performances, user, performances); // the seed's spelling
-    add(verb::get, "/reservation/performance_seats/{performance_staging_date_id}", h::list_seats, user, performance_seats);
+    add(verb::get,
+        "/reservation/performance_seats/{performance_staging_date_id}",
+        h::list_seats,
+        user,
+        performance_seats);
     add(verb::patch, "/reservation/take_performance_seat", h::take_seat, user, take_performance_seat);
     add(verb::get, "/reservation/reserved_performance_seats", h::my_seats, user, none);
 

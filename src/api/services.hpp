@@ -2,13 +2,6 @@
 // What handlers may use, one instance per I/O thread (each thread has its own database
 // pool, so nothing here is shared between threads but the read-only parts).
 
-#include <boost/asio/any_io_executor.hpp>
-
-#include <chrono>
-#include <functional>
-#include <map>
-#include <string>
-
 #include "domain/seats.hpp"
 #include "security/jwt.hpp"
 #include "storage/pg/catalog_repository.hpp"
@@ -18,6 +11,13 @@
 #include "storage/redis/queue_store.hpp"
 #include "storage/redis/serving_watch.hpp"
 #include "support/metrics.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
 
 namespace tp::api {
 

@@ -36,8 +36,10 @@ public:
         int value = 0;
         const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), value);
         if (ec != std::errc{} || end != v->data() + v->size() || value < min || value > max) {
-            fail(std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
-                 std::to_string(max) + " (got \"" + *v + "\").");
+            fail(
+                std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
+                std::to_string(max) + " (got \"" + *v + "\")."
+            );
             return;
         }
         out = value;
@@ -97,8 +99,8 @@ domain::result<config> load_config(const std::map<std::string, std::string>& env
     int port = 0;
     const auto port_text = colon == std::string::npos ? std::string_view{} : std::string_view(listen).substr(colon + 1);
     const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (colon == std::string::npos || colon == 0 || ec != std::errc{} ||
-        end != port_text.data() + port_text.size() || port < 1 || port > 65535) {
+    if (colon == std::string::npos || colon == 0 || ec != std::errc{} || end != port_text.data() + port_text.size() ||
+        port < 1 || port > 65535) {
         in.fail("LISTEN must be host:port, e.g. 127.0.0.1:8080 (got \"" + listen + "\").");
     } else {
         c.listen_host = listen.substr(0, colon);
@@ -136,7 +138,9 @@ domain::result<config> load_config(const std::map<std::string, std::string>& env
     in.text("LOG_LEVEL", c.log_level);
     constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find(std::begin(levels), std::end(levels), c.log_level) == std::end(levels)) {
-        in.fail("LOG_LEVEL must be one of trace, debug, info, warn, error, critical, off (got \"" + c.log_level + "\").");
+        in.fail(
+            "LOG_LEVEL must be one of trace, debug, info, warn, error, critical, off (got \"" + c.log_level + "\")."
+        );
     }
     if (c.threads == 0) {
         c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

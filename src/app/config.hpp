@@ -3,16 +3,16 @@
 // and validated there (a bad value stops the process with a message naming the variable),
 // then passed down. Defaults are the SPEC's.
 
+#include "domain/errc.hpp"
+
 #include <chrono>
 #include <map>
 #include <string>
 
-#include "domain/errc.hpp"
-
 namespace tp::app {
 
 struct config {
-    bool dev_mode = false;                 // TICKETD_ENV=dev
+    bool dev_mode = false; // TICKETD_ENV=dev
     std::string database_url = "postgresql://127.0.0.1:5432/ticketing";
     std::string redis_url = "redis://127.0.0.1:6379/0";
     std::string listen_host = "127.0.0.1";
@@ -26,10 +26,10 @@ struct config {
     int queue_tick_ms = 100;
     int jwt_ttl_seconds = 3600;
     int max_seats_per_user = 4;
-    int threads = 0;                       // 0: one per core
+    int threads = 0; // 0: one per core
     std::string log_level = "info";
-    int db_pool_size = 8;                  // per I/O thread
-    int db_timeout_ms = 5000;              // connect, acquire and statement deadlines
+    int db_pool_size = 8;     // per I/O thread
+    int db_timeout_ms = 5000; // connect, acquire and statement deadlines
     int sweep_interval_ms = 1000;
     std::string swagger_ui_dir = "node_modules/swagger-ui-dist";
 };

@@ -12,11 +12,14 @@ constexpr int batch_size = 500;
 
 } // namespace
 
-hold_sweeper::hold_sweeper(asio::io_context& context, pg::seat_repository& seats, metrics& stats,
-                           std::chrono::milliseconds interval)
+hold_sweeper::hold_sweeper(
+    asio::io_context& context, pg::seat_repository& seats, metrics& stats, std::chrono::milliseconds interval
+)
     : context_(context), seats_(seats), stats_(stats), interval_(interval), timer_(context) {}
 
-void hold_sweeper::start() { asio::co_spawn(context_, run(), asio::detached); }
+void hold_sweeper::start() {
+    asio::co_spawn(context_, run(), asio::detached);
+}
 
 void hold_sweeper::stop() {
     asio::post(context_, [this] {

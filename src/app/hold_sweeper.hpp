@@ -4,17 +4,18 @@
 // keeps the stored state tidy for operators and other readers. Safe on every instance at
 // once: batches skip rows another sweeper has locked.
 
-#include <boost/asio/steady_timer.hpp>
-
 #include "storage/pg/seat_repository.hpp"
 #include "support/metrics.hpp"
+
+#include <boost/asio/steady_timer.hpp>
 
 namespace tp::app {
 
 class hold_sweeper {
 public:
-    hold_sweeper(asio::io_context& context, pg::seat_repository& seats, metrics& stats,
-                 std::chrono::milliseconds interval);
+    hold_sweeper(
+        asio::io_context& context, pg::seat_repository& seats, metrics& stats, std::chrono::milliseconds interval
+    );
 
     void start();
     void stop(); // thread-safe: posts to the sweeper's loop

@@ -1,7 +1,7 @@
+#include "app/commands.hpp"
+
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-
-#include "app/commands.hpp"
 
 namespace tp::app {
 

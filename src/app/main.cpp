@@ -1,11 +1,11 @@
 // ticketd: `ticketd [serve]` runs the server, `ticketd migrate` applies schema migrations.
 // Configuration comes from the environment (see README.md, "Configuration").
 
-#include <cstdio>
-#include <string_view>
-
 #include "app/commands.hpp"
 #include "security/password.hpp"
+
+#include <cstdio>
+#include <string_view>
 
 namespace {
 

@@ -1,7 +1,7 @@
-#include <spdlog/spdlog.h>
-
 #include "app/commands.hpp"
 #include "storage/pg/migrations.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace tp::app {
 namespace {
@@ -14,8 +14,9 @@ awaitable<int> run_migrations(const config& c) {
     for (const auto& name : report.applied) {
         spdlog::info("msg=\"migration applied\" name={}", name);
     }
-    spdlog::info("msg=\"schema up to date\" applied={} already_present={}", report.applied.size(),
-                 report.already_present.size());
+    spdlog::info(
+        "msg=\"schema up to date\" applied={} already_present={}", report.applied.size(), report.already_present.size()
+    );
     co_return 0;
 }
 

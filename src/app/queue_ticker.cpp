@@ -7,11 +7,14 @@
 
 namespace tp::app {
 
-queue_ticker::queue_ticker(asio::io_context& context, redis::queue_store& queue, metrics& stats,
-                           std::chrono::milliseconds interval)
+queue_ticker::queue_ticker(
+    asio::io_context& context, redis::queue_store& queue, metrics& stats, std::chrono::milliseconds interval
+)
     : context_(context), queue_(queue), stats_(stats), interval_(interval), timer_(context) {}
 
-void queue_ticker::start() { asio::co_spawn(context_, run(), asio::detached); }
+void queue_ticker::start() {
+    asio::co_spawn(context_, run(), asio::detached);
+}
 
 void queue_ticker::stop() {
     asio::post(context_, [this] {
@@ -27,7 +30,9 @@ awaitable<void> queue_ticker::run() {
             const auto gates = co_await queue_.gates_in_use();
             for (const auto& gate : gates) {
                 const auto round = co_await queue_.tick(gate);
-                stats_.queue_admissions.fetch_add(static_cast<std::uint64_t>(round.admitted), std::memory_order_relaxed);
+                stats_.queue_admissions.fetch_add(
+                    static_cast<std::uint64_t>(round.admitted), std::memory_order_relaxed
+                );
                 stats_.set_gate_lengths(gate, round.waiting, round.active);
             }
         } catch (const std::exception& e) {

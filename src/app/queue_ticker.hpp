@@ -3,17 +3,18 @@
 // instance runs one; ticks from several instances at the same moment are harmless (the
 // script's allowance follows Redis's clock, not the number of callers).
 
-#include <boost/asio/steady_timer.hpp>
-
 #include "storage/redis/queue_store.hpp"
 #include "support/metrics.hpp"
+
+#include <boost/asio/steady_timer.hpp>
 
 namespace tp::app {
 
 class queue_ticker {
 public:
-    queue_ticker(asio::io_context& context, redis::queue_store& queue, metrics& stats,
-                 std::chrono::milliseconds interval);
+    queue_ticker(
+        asio::io_context& context, redis::queue_store& queue, metrics& stats, std::chrono::milliseconds interval
+    );
 
     void start();
     void stop(); // thread-safe

@@ -3,6 +3,11 @@
 // threads. A separate small pool hashes passwords. SIGINT/SIGTERM stop accepting, let
 // requests in flight finish (up to a grace period), then exit.
 
+#include "api/dispatcher.hpp"
+#include "app/commands.hpp"
+#include "app/hold_sweeper.hpp"
+#include "app/queue_ticker.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -11,18 +16,13 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <list>
 #include <random>
 #include <sstream>
 #include <thread>
-
-#include "api/dispatcher.hpp"
-#include "app/commands.hpp"
-#include "app/hold_sweeper.hpp"
-#include "app/queue_ticker.hpp"
 
 namespace tp::app {
 namespace {
@@ -56,24 +56,50 @@ std::string random_instance_id() {
 
 // Everything one I/O thread owns.
 struct worker {
-    worker(const config& c, const api::settings& s, const api::route_table& routes, const security::jwt_codec& jwt,
-           asio::thread_pool& hashing, metrics& stats, const std::string& instance_id, int index,
-           const redis::connection_options& redis_options)
+    worker(
+        const config& c,
+        const api::settings& s,
+        const api::route_table& routes,
+        const security::jwt_codec& jwt,
+        asio::thread_pool& hashing,
+        metrics& stats,
+        const std::string& instance_id,
+        int index,
+        const redis::connection_options& redis_options
+    )
         : db(context.get_executor(),
              pg::pool_options{
-                 pg::connection_options{c.database_url, std::chrono::milliseconds(c.db_timeout_ms),
-                                        std::chrono::milliseconds(c.db_timeout_ms)},
-                 static_cast<std::size_t>(c.db_pool_size), std::chrono::milliseconds(c.db_timeout_ms)}),
+                 pg::connection_options{
+                     c.database_url,
+                     std::chrono::milliseconds(c.db_timeout_ms),
+                     std::chrono::milliseconds(c.db_timeout_ms)},
+                 static_cast<std::size_t>(c.db_pool_size),
+                 std::chrono::milliseconds(c.db_timeout_ms)}),
           redis(context.get_executor(), redis_options),
-          queue(redis, redis::gate_settings{c.gate_default_capacity, c.gate_default_rate},
-                std::chrono::seconds(c.queue_token_ttl_seconds)),
+          queue(
+              redis,
+              redis::gate_settings{c.gate_default_capacity, c.gate_default_rate},
+              std::chrono::seconds(c.queue_token_ttl_seconds)
+          ),
           watch(context.get_executor(), queue, std::chrono::milliseconds(c.queue_tick_ms)),
-          svc{s, db, pg::user_repository(db), pg::catalog_repository(db), pg::seat_repository(db),
-              pg::wallet_repository(db), queue, watch, jwt, hashing.get_executor(), stats, wall_clock_ms},
+          svc{s,
+              db,
+              pg::user_repository(db),
+              pg::catalog_repository(db),
+              pg::seat_repository(db),
+              pg::wallet_repository(db),
+              queue,
+              watch,
+              jwt,
+              hashing.get_executor(),
+              stats,
+              wall_clock_ms},
           dispatch(routes, svc, instance_id + "-" + std::to_string(index)),
-          server(context,
-                 http::server_options{asio::ip::tcp::endpoint(asio::ip::make_address(c.listen_host), c.listen_port)},
-                 [this](http::request& req, const http::connection_info& info) { return dispatch.handle(req, info); }) {}
+          server(
+              context,
+              http::server_options{asio::ip::tcp::endpoint(asio::ip::make_address(c.listen_host), c.listen_port)},
+              [this](http::request& req, const http::connection_info& info) { return dispatch.handle(req, info); }
+          ) {}
 
     asio::io_context context{1};
     pg::pool db;
@@ -121,11 +147,13 @@ int serve(const config& c) {
         return 1;
     }
     // Background work runs on the first worker; it is safe on every instance at once.
-    hold_sweeper sweeper(workers.front().context, workers.front().svc.seats, stats,
-                         std::chrono::milliseconds(c.sweep_interval_ms));
+    hold_sweeper sweeper(
+        workers.front().context, workers.front().svc.seats, stats, std::chrono::milliseconds(c.sweep_interval_ms)
+    );
     sweeper.start();
-    queue_ticker ticker(workers.front().context, workers.front().queue, stats,
-                        std::chrono::milliseconds(c.queue_tick_ms));
+    queue_ticker ticker(
+        workers.front().context, workers.front().queue, stats, std::chrono::milliseconds(c.queue_tick_ms)
+    );
     ticker.start();
 
     asio::io_context control{1};
@@ -167,8 +195,9 @@ int serve(const config& c) {
             }
         });
     }
-    spdlog::info("msg=listening listen={}:{} threads={} instance={}", c.listen_host, c.listen_port, c.threads,
-                 instance_id);
+    spdlog::info(
+        "msg=listening listen={}:{} threads={} instance={}", c.listen_host, c.listen_port, c.threads, instance_id
+    );
     control.run();
     for (auto& t : threads) {
         t.join();

@@ -51,9 +51,8 @@ result<sign_up_form> validate_sign_up(sign_up_form form) {
         return make_error(errc::bad_request, "email_address must be a valid e-mail address.");
     }
     // Characters, not bytes: UTF-8 continuation bytes do not count.
-    const auto characters = std::count_if(form.password.begin(), form.password.end(), [](unsigned char c) {
-        return (c & 0xC0) != 0x80;
-    });
+    const auto characters =
+        std::count_if(form.password.begin(), form.password.end(), [](unsigned char c) { return (c & 0xC0) != 0x80; });
     if (std::cmp_less(characters, min_password_length) || std::cmp_greater(characters, max_password_length)) {
         return make_error(errc::bad_request, "password must be 8 to 128 characters long.");
     }

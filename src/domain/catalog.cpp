@@ -5,7 +5,9 @@
 namespace tp::domain {
 namespace {
 
-bool is_text(const std::string& s, std::size_t max) { return !s.empty() && s.size() <= max; }
+bool is_text(const std::string& s, std::size_t max) {
+    return !s.empty() && s.size() <= max;
+}
 
 } // namespace
 
@@ -32,7 +34,9 @@ result<new_performance> validate_new_performance(new_performance p) {
                 return make_error(errc::bad_request, "price must be a whole number of KRW from 1 to 10000000.");
             }
             if (!numbers.insert(seat.seat_number).second) {
-                return make_error(errc::bad_request, "seat_number " + seat.seat_number + " appears twice in one schedule.");
+                return make_error(
+                    errc::bad_request, "seat_number " + seat.seat_number + " appears twice in one schedule."
+                );
             }
         }
     }

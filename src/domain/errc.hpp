@@ -72,8 +72,7 @@ error make_error(errc code, std::string message);
 // The default sentence for a code, used when the caller has nothing more precise to say.
 std::string_view default_message(errc code);
 
-template <class T>
-using result = boost::system::result<T, error>;
+template <class T> using result = boost::system::result<T, error>;
 
 // Lets `result<T>::value()` throw when a caller insists on a value that is an error.
 [[noreturn]] void throw_exception_from_error(const error& e, const boost::source_location& loc);

@@ -3,12 +3,12 @@
 // state of a queue token, and the hints a waiting fan gets. Pure; the queue's state lives
 // in Redis (storage/redis/queue_store.cpp) and its atomic rules in the Lua scripts there.
 
+#include "domain/timestamp.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "domain/timestamp.hpp"
 
 namespace tp::domain {
 
@@ -46,9 +46,9 @@ struct queue_token {
     std::optional<epoch_ms> issued_timestamp;
     std::optional<epoch_ms> active_timestamp;
     std::optional<epoch_ms> expire_timestamp;
-    std::optional<std::int64_t> rank;   // 0 = admitted, else 1-based place; none when gone
-    double admission_rate = 0;          // measured admissions per second at this gate
-    std::int64_t arrival = 0;           // place in the gate's arrival order (FIFO)
+    std::optional<std::int64_t> rank; // 0 = admitted, else 1-based place; none when gone
+    double admission_rate = 0;        // measured admissions per second at this gate
+    std::int64_t arrival = 0;         // place in the gate's arrival order (FIFO)
 };
 
 // Seconds until admission at the measured rate (or the configured one before any

@@ -1,23 +1,25 @@
 #include "domain/seats.hpp"
 
-#include <algorithm>
-
 #include "domain/identifiers.hpp"
+
+#include <algorithm>
 
 namespace tp::domain {
 
 std::string_view to_string(seat_status status) {
     switch (status) {
-    case seat_status::available: return "AVAILABLE";
-    case seat_status::temporary_reserved: return "TEMPORARY_RESERVED";
-    case seat_status::reserved: return "RESERVED";
+    case seat_status::available:
+        return "AVAILABLE";
+    case seat_status::temporary_reserved:
+        return "TEMPORARY_RESERVED";
+    case seat_status::reserved:
+        return "RESERVED";
     }
     return "AVAILABLE";
 }
 
 std::optional<seat_status> parse_seat_status(std::string_view text) {
-    for (auto status :
-         {seat_status::available, seat_status::temporary_reserved, seat_status::reserved}) {
+    for (auto status : {seat_status::available, seat_status::temporary_reserved, seat_status::reserved}) {
         if (text == to_string(status)) {
             return status;
         }
@@ -25,10 +27,7 @@ std::optional<seat_status> parse_seat_status(std::string_view text) {
     return std::nullopt;
 }
 
-result<std::vector<std::string>> validate_seat_selection(
-    std::span<const std::string> ids,
-    int max_seats_per_user
-) {
+result<std::vector<std::string>> validate_seat_selection(std::span<const std::string> ids, int max_seats_per_user) {
     if (ids.empty()) {
         return make_error(errc::bad_request, "Choose at least one seat.");
     }

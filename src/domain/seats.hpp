@@ -28,10 +28,7 @@ struct hold_policy {
 
 // Ids of the seats one take asks for: canonical UUIDs, no duplicates, sorted (so that
 // concurrent takes lock rows in one order and cannot deadlock), at most `max` of them.
-result<std::vector<std::string>> validate_seat_selection(
-    std::span<const std::string> ids,
-    int max_seats_per_user
-);
+result<std::vector<std::string>> validate_seat_selection(std::span<const std::string> ids, int max_seats_per_user);
 
 // One seat as seen at a moment, with expired holds already counted as available.
 struct seat_view {
@@ -46,8 +43,8 @@ struct seat_view {
 
 struct take_context {
     std::span<const std::string> requested_ids;
-    std::span<const seat_view> seats;   // those of the requested ids that exist
-    int my_live_seats_in_schedule = 0;  // held (unexpired) or bought by the caller
+    std::span<const seat_view> seats;  // those of the requested ids that exist
+    int my_live_seats_in_schedule = 0; // held (unexpired) or bought by the caller
     int available_in_schedule = 0;
     int max_seats_per_user = 4;
     std::string_view required_schedule_id; // empty: any schedule

@@ -96,13 +96,14 @@ std::optional<epoch_ms> parse_iso8601(std::string_view text) {
         return std::nullopt;
     }
     const year_month_day date{
-        std::chrono::year{*year}, std::chrono::month{static_cast<unsigned>(*month)},
+        std::chrono::year{*year},
+        std::chrono::month{static_cast<unsigned>(*month)},
         std::chrono::day{static_cast<unsigned>(*day)}};
     if (!date.ok() || *hour > 23 || *minute > 59 || second > 59) {
         return std::nullopt;
     }
-    const auto instant = sys_days{date} + hours{*hour} + minutes{*minute} + seconds{second} +
-                         milliseconds{millis} - minutes{offset_minutes};
+    const auto instant = sys_days{date} + hours{*hour} + minutes{*minute} + seconds{second} + milliseconds{millis} -
+                         minutes{offset_minutes};
     return duration_cast<milliseconds>(instant.time_since_epoch()).count();
 }
 

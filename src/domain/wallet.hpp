@@ -10,8 +10,8 @@ namespace tp::domain {
 
 using krw = std::int64_t;
 
-inline constexpr krw max_charge_amount = 10'000'000;         // one charge
-inline constexpr krw max_balance = 1'000'000'000;             // any balance, also a CHECK
+inline constexpr krw max_charge_amount = 10'000'000; // one charge
+inline constexpr krw max_balance = 1'000'000'000;    // any balance, also a CHECK
 inline constexpr krw max_seat_price = 10'000'000;
 
 result<krw> validate_charge_amount(krw amount);

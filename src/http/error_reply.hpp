@@ -3,10 +3,10 @@
 // routing, transport limits) so that all errors share one shape:
 //   {"message": "...", "error": "<HTTP reason>", "statusCode": N, "code": "MACHINE_CODE"}
 
-#include <string_view>
-
 #include "domain/errc.hpp"
 #include "http/message.hpp"
+
+#include <string_view>
 
 namespace tp::http {
 

@@ -3,14 +3,14 @@
 // head, and a `stream_body` that the server runs afterwards with an `event_stream` to write
 // to. The connection closes when the body function returns (the end of the body).
 
+#include "http/message.hpp"
+#include "support/asio.hpp"
+
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
 #include <functional>
 #include <string>
-
-#include "http/message.hpp"
-#include "support/asio.hpp"
 
 namespace tp::http {
 

@@ -4,15 +4,15 @@
 // Unknown paths are route_not_found and known paths with another method method_not_allowed,
 // so 404 and 405 come from the table itself. `Route` is whatever the caller attaches.
 
+#include "domain/errc.hpp"
+#include "http/message.hpp"
+
 #include <boost/url/parse.hpp>
 
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include "domain/errc.hpp"
-#include "http/message.hpp"
 
 namespace tp::http {
 
@@ -41,8 +41,7 @@ private:
 // The decoded segments of a request target's path ("/a/b%3Ac?x" -> {"a", "b:c"}).
 domain::result<std::vector<std::string>> split_path(std::string_view target);
 
-template <class Route>
-class router {
+template <class Route> class router {
 public:
     struct entry {
         verb method;

@@ -1,16 +1,16 @@
 #include "http/server.hpp"
 
+#include "http/error_reply.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <spdlog/spdlog.h>
-
-#include "http/error_reply.hpp"
 
 namespace tp::http {
 namespace {

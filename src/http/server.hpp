@@ -8,15 +8,15 @@
 // project's error shape. One `server` per I/O thread; all bind the same port (SO_REUSEPORT)
 // and the kernel spreads connections between them.
 
+#include "http/event_stream.hpp"
+#include "http/message.hpp"
+#include "support/asio.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <functional>
 #include <list>
-
-#include "http/event_stream.hpp"
-#include "http/message.hpp"
-#include "support/asio.hpp"
 
 namespace tp::http {
 

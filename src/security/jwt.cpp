@@ -1,12 +1,12 @@
 #include "security/jwt.hpp"
 
+#include "security/base64url.hpp"
+
 #include <boost/json.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include "security/base64url.hpp"
 
 namespace tp::security {
 namespace {
@@ -38,8 +38,7 @@ std::string jwt_codec::mac(std::string_view signing_input) const {
 }
 
 std::string jwt_codec::sign(const jwt_claims& claims) const {
-    const json::object payload{
-        {"sub", claims.subject}, {"iat", claims.issued_at}, {"exp", claims.expires_at}};
+    const json::object payload{{"sub", claims.subject}, {"iat", claims.issued_at}, {"exp", claims.expires_at}};
     std::string token = header_segment + '.' + base64url_encode(json::serialize(payload));
     const auto signature = base64url_encode(mac(token));
     token += '.';
@@ -80,8 +79,8 @@ domain::result<jwt_claims> jwt_codec::verify(std::string_view token, std::int64_
     const auto* sub = object.if_contains("sub");
     const auto* iat = object.if_contains("iat");
     const auto* exp = object.if_contains("exp");
-    if (sub == nullptr || !sub->is_string() || iat == nullptr || !iat->is_int64() ||
-        exp == nullptr || !exp->is_int64()) {
+    if (sub == nullptr || !sub->is_string() || iat == nullptr || !iat->is_int64() || exp == nullptr ||
+        !exp->is_int64()) {
         return make_error(errc::token_invalid);
     }
     jwt_claims claims{std::string(sub->as_string()), iat->as_int64(), exp->as_int64()};

@@ -11,8 +11,7 @@ namespace tp {
 
 namespace asio = boost::asio;
 
-template <class T = void>
-using awaitable = asio::awaitable<T>;
+template <class T = void> using awaitable = asio::awaitable<T>;
 
 constexpr auto use_awaitable = asio::use_awaitable;
 

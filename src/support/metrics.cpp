@@ -73,23 +73,31 @@ std::string metrics::render() const {
         for (unsigned c = 1; c <= 5; ++c) {
             out += fmt::format(
                 "ticketd_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}xx\"}} {}\n",
-                r->method, r->path, c, r->by_class[c].load(std::memory_order_relaxed));
+                r->method,
+                r->path,
+                c,
+                r->by_class[c].load(std::memory_order_relaxed)
+            );
         }
     }
     for (unsigned c = 1; c <= 5; ++c) {
         out += fmt::format(
-            "ticketd_http_requests_total{{method=\"\",route=\"unmatched\",status=\"{}xx\"}} {}\n", c,
-            unrouted_[c].load(std::memory_order_relaxed));
+            "ticketd_http_requests_total{{method=\"\",route=\"unmatched\",status=\"{}xx\"}} {}\n",
+            c,
+            unrouted_[c].load(std::memory_order_relaxed)
+        );
     }
     out += "# HELP ticketd_http_request_duration_seconds Time from a parsed request to its response.\n";
     out += "# TYPE ticketd_http_request_duration_seconds histogram\n";
     for (const auto& r : routes_) {
-        r->latency.render(out, "ticketd_http_request_duration_seconds",
-                          fmt::format("method=\"{}\",route=\"{}\"", r->method, r->path));
+        r->latency.render(
+            out, "ticketd_http_request_duration_seconds", fmt::format("method=\"{}\",route=\"{}\"", r->method, r->path)
+        );
     }
     const auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
-        out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name,
-                           v.load(std::memory_order_relaxed));
+        out += fmt::format(
+            "# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name, v.load(std::memory_order_relaxed)
+        );
     };
     counter("ticketd_seats_held_total", "Seats put on hold.", seats_held);
     counter("ticketd_seats_sold_total", "Seats paid for.", seats_sold);

@@ -3,12 +3,12 @@
 // and fans browse them. Availability is computed in SQL with the database clock: a hold
 // whose time has passed counts as available here, whether or not the sweeper ran.
 
-#include <unordered_set>
-#include <vector>
-
 #include "domain/catalog.hpp"
 #include "domain/seats.hpp"
 #include "storage/pg/pool.hpp"
+
+#include <unordered_set>
+#include <vector>
 
 namespace tp::pg {
 

@@ -1,14 +1,13 @@
 #include "storage/pg/connection.hpp"
 
+#include "storage/pg/error.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 
-#include "storage/pg/error.hpp"
-
-#include <sys/socket.h>
-
 #include <cerrno>
+#include <sys/socket.h>
 
 namespace tp::pg {
 namespace {
@@ -17,8 +16,8 @@ using wait_type = asio::posix::stream_descriptor::wait_type;
 
 // SQLSTATE classes that mean "the server is not there for us right now".
 bool means_unavailable(const std::string& sqlstate) {
-    return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
-           sqlstate == "57P03" || sqlstate == "53300";
+    return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03" ||
+           sqlstate == "53300";
 }
 
 std::string field(const PGresult* r, int code) {
@@ -29,8 +28,8 @@ std::string field(const PGresult* r, int code) {
 } // namespace
 
 connection::connection(PGconn* conn, asio::any_io_executor executor, std::chrono::milliseconds query_timeout)
-    : conn_(conn), socket_(executor, PQsocket(conn)), deadline_(executor),
-      watchdog_(std::make_shared<watchdog>()), query_timeout_(query_timeout) {
+    : conn_(conn), socket_(executor, PQsocket(conn)), deadline_(executor), watchdog_(std::make_shared<watchdog>()),
+      query_timeout_(query_timeout) {
     watchdog_->socket = &socket_;
 }
 
@@ -47,15 +46,18 @@ awaitable<std::unique_ptr<connection>> connection::open(const connection_options
     auto executor = co_await asio::this_coro::executor;
     std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectStart(options.conninfo.c_str()), &PQfinish);
     if (!conn || PQstatus(conn.get()) == CONNECTION_BAD) {
-        throw error(error::kind::unavailable, "cannot connect to PostgreSQL: " +
-                                                  std::string(conn ? PQerrorMessage(conn.get()) : "out of memory"));
+        throw error(
+            error::kind::unavailable,
+            "cannot connect to PostgreSQL: " + std::string(conn ? PQerrorMessage(conn.get()) : "out of memory")
+        );
     }
     // One deadline for the whole handshake, however many round trips it takes.
     const auto give_up_at = std::chrono::steady_clock::now() + options.connect_timeout;
     for (auto status = PGRES_POLLING_WRITING; status != PGRES_POLLING_OK;) {
         if (status == PGRES_POLLING_FAILED) {
-            throw error(error::kind::unavailable, "cannot connect to PostgreSQL: " +
-                                                      std::string(PQerrorMessage(conn.get())));
+            throw error(
+                error::kind::unavailable, "cannot connect to PostgreSQL: " + std::string(PQerrorMessage(conn.get()))
+            );
         }
         // libpq may switch sockets between polls (another address, SSL retry): wrap afresh.
         asio::posix::stream_descriptor socket(executor, PQsocket(conn.get()));
@@ -73,7 +75,9 @@ awaitable<std::unique_ptr<connection>> connection::open(const connection_options
     }
     // Server notices (e.g. "relation already exists, skipping") are not errors; keep them
     // off stderr.
-    PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn.get(), [](void*, const char*) {}, nullptr
+    );
     if (PQsetnonblocking(conn.get(), 1) != 0) {
         throw error(error::kind::unavailable, "cannot make the PostgreSQL connection non-blocking");
     }
@@ -163,8 +167,9 @@ awaitable<result> connection::read_results() {
         if (sqlstate == "57014") {
             throw error(error::kind::timeout, "PostgreSQL: " + message, sqlstate);
         }
-        throw error(error::kind::query, "PostgreSQL: " + message, sqlstate,
-                    field(outcome.get(), PG_DIAG_CONSTRAINT_NAME));
+        throw error(
+            error::kind::query, "PostgreSQL: " + message, sqlstate, field(outcome.get(), PG_DIAG_CONSTRAINT_NAME)
+        );
     }
     co_return outcome;
 }

@@ -6,6 +6,10 @@
 // connection marked broken (the pool then discards it, since its protocol state is unknown).
 // Not thread-safe: a connection belongs to one io_context and one coroutine at a time.
 
+#include "storage/pg/query.hpp"
+#include "storage/pg/result.hpp"
+#include "support/asio.hpp"
+
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -16,10 +20,6 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
-
-#include "storage/pg/query.hpp"
-#include "storage/pg/result.hpp"
-#include "support/asio.hpp"
 
 namespace tp::pg {
 

@@ -27,6 +27,8 @@ std::optional<domain::error> as_domain_error(const error& e) {
     return std::nullopt;
 }
 
-bool is_retryable(const error& e) { return e.sqlstate() == "40P01" || e.sqlstate() == "40001"; }
+bool is_retryable(const error& e) {
+    return e.sqlstate() == "40P01" || e.sqlstate() == "40001";
+}
 
 } // namespace tp::pg

@@ -3,10 +3,10 @@
 // a constraint the schema enforces (unique e-mail, non-negative balance, one payment per
 // seat) refused a write that the code's own checks let through, e.g. under a race.
 
-#include <optional>
-
 #include "domain/errc.hpp"
 #include "storage/pg/error.hpp"
+
+#include <optional>
 
 namespace tp::pg {
 

@@ -17,8 +17,7 @@ public:
     };
 
     error(kind k, const std::string& message, std::string sqlstate = {}, std::string constraint = {})
-        : std::runtime_error(message), kind_(k), sqlstate_(std::move(sqlstate)),
-          constraint_(std::move(constraint)) {}
+        : std::runtime_error(message), kind_(k), sqlstate_(std::move(sqlstate)), constraint_(std::move(constraint)) {}
 
     kind what_kind() const { return kind_; }
     const std::string& sqlstate() const { return sqlstate_; }

@@ -1,8 +1,8 @@
 #include "storage/pg/migrations.hpp"
 
-#include <algorithm>
-
 #include "support/embedded_file.hpp"
+
+#include <algorithm>
 
 namespace tp::migrations {
 std::span<const tp::embedded_file> files(); // generated from sql/migrations by CMake
@@ -14,19 +14,15 @@ namespace {
 // Any constant works; it only has to be the same for every instance.
 constexpr const char* lock_id = "7205119";
 
-constexpr query applied_versions{
-    "migrations_applied", "SELECT name FROM schema_migrations ORDER BY name"};
-constexpr query record_version{
-    "migrations_record", "INSERT INTO schema_migrations (name) VALUES ($1)"};
+constexpr query applied_versions{"migrations_applied", "SELECT name FROM schema_migrations ORDER BY name"};
+constexpr query record_version{"migrations_record", "INSERT INTO schema_migrations (name) VALUES ($1)"};
 
 } // namespace
 
 awaitable<migration_report> migrate(connection& conn) {
     co_await conn.execute_script(std::string("SELECT pg_advisory_lock(") + lock_id + ")");
-    co_await conn.execute_script(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-    );
+    co_await conn.execute_script("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                 " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
     const auto done = co_await conn.execute(applied_versions, {});
     std::vector<std::string> present;
     for (int row = 0; row < done.rows(); ++row) {

@@ -3,9 +3,9 @@
 // Each applies in its own transaction and is recorded in schema_migrations; an advisory
 // lock lets several instances run `ticketd migrate` at once without a race.
 
-#include <vector>
-
 #include "storage/pg/connection.hpp"
+
+#include <vector>
 
 namespace tp::pg {
 

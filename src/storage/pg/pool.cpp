@@ -1,10 +1,10 @@
 #include "storage/pg/pool.hpp"
 
+#include "storage/pg/error.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 
 #include <algorithm>
-
-#include "storage/pg/error.hpp"
 
 namespace tp::pg {
 
@@ -17,7 +17,9 @@ lease::~lease() {
 pool::pool(asio::any_io_executor executor, pool_options options)
     : executor_(std::move(executor)), options_(std::move(options)) {}
 
-pool::~pool() { *alive_ = false; }
+pool::~pool() {
+    *alive_ = false;
+}
 
 awaitable<lease> pool::acquire() {
     for (;;) {

@@ -7,13 +7,13 @@
 // A connection handed back broken or mid-query is discarded; one handed back inside a
 // transaction is rolled back first (transactions are never committed implicitly).
 
+#include "storage/pg/connection.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 
 #include <deque>
 #include <memory>
 #include <vector>
-
-#include "storage/pg/connection.hpp"
 
 namespace tp::pg {
 

@@ -18,23 +18,35 @@ struct query {
 // Parameters travel in text format; NULL is std::nullopt.
 using params = std::vector<std::optional<std::string>>;
 
-inline std::optional<std::string> to_param(std::string_view v) { return std::string(v); }
-inline std::optional<std::string> to_param(const std::string& v) { return v; }
-inline std::optional<std::string> to_param(const char* v) { return std::string(v); }
-inline std::optional<std::string> to_param(std::int64_t v) { return std::to_string(v); }
-inline std::optional<std::string> to_param(int v) { return std::to_string(v); }
-inline std::optional<std::string> to_param(bool v) { return v ? "true" : "false"; }
-inline std::optional<std::string> to_param(std::nullopt_t) { return std::nullopt; }
-template <class T>
-std::optional<std::string> to_param(const std::optional<T>& v) {
+inline std::optional<std::string> to_param(std::string_view v) {
+    return std::string(v);
+}
+inline std::optional<std::string> to_param(const std::string& v) {
+    return v;
+}
+inline std::optional<std::string> to_param(const char* v) {
+    return std::string(v);
+}
+inline std::optional<std::string> to_param(std::int64_t v) {
+    return std::to_string(v);
+}
+inline std::optional<std::string> to_param(int v) {
+    return std::to_string(v);
+}
+inline std::optional<std::string> to_param(bool v) {
+    return v ? "true" : "false";
+}
+inline std::optional<std::string> to_param(std::nullopt_t) {
+    return std::nullopt;
+}
+template <class T> std::optional<std::string> to_param(const std::optional<T>& v) {
     return v ? to_param(*v) : std::nullopt;
 }
 // A PostgreSQL array literal ({"a","b"}), for `= ANY($1)` and `unnest($1::text[])`.
 std::optional<std::string> to_param(const std::vector<std::string>& values);
 std::optional<std::string> to_param(const std::vector<std::int64_t>& values);
 
-template <class... Args>
-params make_params(const Args&... args) {
+template <class... Args> params make_params(const Args&... args) {
     params out;
     out.reserve(sizeof...(Args));
     (out.push_back(to_param(args)), ...);

@@ -11,8 +11,7 @@ std::int64_t result::affected() const {
 }
 
 std::string_view result::text(int row, int column) const {
-    return {PQgetvalue(raw_.get(), row, column),
-            static_cast<std::size_t>(PQgetlength(raw_.get(), row, column))};
+    return {PQgetvalue(raw_.get(), row, column), static_cast<std::size_t>(PQgetlength(raw_.get(), row, column))};
 }
 
 std::optional<std::string> result::optional_string(int row, int column) const {

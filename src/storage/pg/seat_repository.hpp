@@ -3,11 +3,11 @@
 // transaction that first locks the fan's row (so one fan's concurrent takes count their
 // seats one after another); see docs/transactions.md for why each step is there.
 
-#include <vector>
-
 #include "domain/seats.hpp"
 #include "domain/timestamp.hpp"
 #include "storage/pg/pool.hpp"
+
+#include <vector>
 
 namespace tp::pg {
 

@@ -18,6 +18,8 @@ awaitable<void> transaction::commit() {
     }
 }
 
-awaitable<void> transaction::rollback() { co_await lease_->execute_script("ROLLBACK"); }
+awaitable<void> transaction::rollback() {
+    co_await lease_->execute_script("ROLLBACK");
+}
 
 } // namespace tp::pg

@@ -17,8 +17,7 @@ class transaction {
 public:
     static awaitable<transaction> begin(pool& p);
 
-    template <class... Args>
-    awaitable<result> execute(const query& q, const Args&... args) {
+    template <class... Args> awaitable<result> execute(const query& q, const Args&... args) {
         return lease_->execute(q, make_params(args...));
     }
 

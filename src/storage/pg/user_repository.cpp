@@ -17,10 +17,8 @@ constexpr query select_credentials{"users_credentials", R"sql(
 
 } // namespace
 
-awaitable<domain::result<std::string>> user_repository::create(
-    const domain::sign_up_form& form,
-    const std::string& password_hash
-) {
+awaitable<domain::result<std::string>>
+user_repository::create(const domain::sign_up_form& form, const std::string& password_hash) {
     try {
         const auto r = co_await pool_.execute(
             insert_user, make_params(form.email_address, password_hash, form.name, form.phone_number)

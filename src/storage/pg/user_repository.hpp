@@ -1,10 +1,10 @@
 #pragma once
 // Accounts: creation and the credentials sign-in checks.
 
-#include <optional>
-
 #include "domain/account.hpp"
 #include "storage/pg/pool.hpp"
+
+#include <optional>
 
 namespace tp::pg {
 

@@ -77,11 +77,8 @@ constexpr query select_history{"wallet_history", R"sql(
 )sql"};
 
 // A replay of a stored answer, or the refusal of a key reused with another body.
-awaitable<std::optional<domain::result<stored_answer>>> replay(
-    transaction& tx,
-    const std::string& user_id,
-    const idempotency_claim& claim
-) {
+awaitable<std::optional<domain::result<stored_answer>>>
+replay(transaction& tx, const std::string& user_id, const idempotency_claim& claim) {
     const auto r = co_await tx.execute(find_answer, user_id, claim.route, claim.key);
     if (r.empty()) {
         co_return std::nullopt;
@@ -92,12 +89,8 @@ awaitable<std::optional<domain::result<stored_answer>>> replay(
     co_return domain::result<stored_answer>(stored_answer{static_cast<int>(r.int64(0, 1)), r.string(0, 2)});
 }
 
-awaitable<void> remember(
-    transaction& tx,
-    const std::string& user_id,
-    const idempotency_claim& claim,
-    const stored_answer& answer
-) {
+awaitable<void>
+remember(transaction& tx, const std::string& user_id, const idempotency_claim& claim, const stored_answer& answer) {
     co_await tx.execute(store_answer, user_id, claim.route, claim.key, claim.request_hash, answer.status, answer.body);
 }
 
@@ -173,7 +166,8 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
             }
             const auto r = co_await tx.execute(debit_for_seat, user_id, seat_id);
             if (!r.empty()) {
-                auto answer = render(payment{r.string(0, 0), r.int64(0, 1), r.int64(0, 2), r.string(0, 3), r.int64(0, 4)});
+                auto answer =
+                    render(payment{r.string(0, 0), r.int64(0, 1), r.int64(0, 2), r.string(0, 3), r.int64(0, 4)});
                 if (claim) {
                     co_await remember(tx, user_id, *claim, answer);
                 }

@@ -8,13 +8,13 @@
 // Idempotency: when the caller passes a claim (Idempotency-Key), the first successful
 // answer is stored in the same transaction as the effect; a retry replays it unchanged.
 
-#include <functional>
-#include <optional>
-#include <vector>
-
 #include "domain/timestamp.hpp"
 #include "domain/wallet.hpp"
 #include "storage/pg/pool.hpp"
+
+#include <functional>
+#include <optional>
+#include <vector>
 
 namespace tp::pg {
 
@@ -61,12 +61,11 @@ public:
 
     // The seat must be held by this user with an unexpired hold; it becomes RESERVED, the
     // price (the seat's, never the client's) is debited and a ledger row written.
-    awaitable<domain::result<stored_answer>> pay(
-        const std::string& user_id,
+    awaitable<domain::result<stored_answer>>
+    pay(const std::string& user_id,
         const std::string& seat_id,
         const std::optional<idempotency_claim>& claim,
-        std::function<stored_answer(const payment&)> render
-    );
+        std::function<stored_answer(const payment&)> render);
 
 private:
     pool& pool_;

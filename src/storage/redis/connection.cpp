@@ -39,7 +39,9 @@ reply convert(const redisReply* r) {
             out.elements.push_back(convert(r->element[i]));
         }
         break;
-    default: out.type = reply::kind::nil; break;
+    default:
+        out.type = reply::kind::nil;
+        break;
     }
     return out;
 }
@@ -76,7 +78,9 @@ connection::~connection() {
     socket_.close(ignored);
 }
 
-void connection::close() { reset("the Redis connection was closed"); }
+void connection::close() {
+    reset("the Redis connection was closed");
+}
 
 void connection::reset(const std::string& why) {
     ++generation_;

@@ -9,6 +9,9 @@
 // order of replies can no longer be trusted). The next command reconnects, at most once per
 // `retry_interval`, so a Redis outage costs a fast 503 rather than a pile-up.
 
+#include "storage/redis/reply.hpp"
+#include "support/asio.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -18,9 +21,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "storage/redis/reply.hpp"
-#include "support/asio.hpp"
 
 namespace tp::redis {
 

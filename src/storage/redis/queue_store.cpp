@@ -1,13 +1,13 @@
 #include "storage/redis/queue_store.hpp"
 
+#include "support/embedded_file.hpp"
+
 #include <sodium.h>
 
 #include <charconv>
+#include <cstdio>
 #include <limits>
 #include <map>
-#include <cstdio>
-
-#include "support/embedded_file.hpp"
 
 namespace tp::redis_scripts {
 std::span<const tp::embedded_file> files(); // scripts/*.lua, compiled in by CMake
@@ -62,7 +62,9 @@ queue_outcome read_outcome(const reply& r) {
     }
     queue_outcome out{r.elements[0].text, std::nullopt};
     if (r.elements.size() >= 11) {
-        const auto at = [&](std::size_t i) -> const std::string& { return r.elements[i].text; };
+        const auto at = [&](std::size_t i) -> const std::string& {
+            return r.elements[i].text;
+        };
         domain::queue_token t;
         t.id = at(1);
         t.user_id = at(2);
@@ -85,9 +87,13 @@ queue_outcome read_outcome(const reply& r) {
     return out;
 }
 
-std::string step_text(domain::flow_step step) { return std::to_string(static_cast<int>(step)); }
+std::string step_text(domain::flow_step step) {
+    return std::to_string(static_cast<int>(step));
+}
 
-std::string gate_key(const std::string& gate, const char* part) { return "tp:gate:{" + gate + "}:" + part; }
+std::string gate_key(const std::string& gate, const char* part) {
+    return "tp:gate:{" + gate + "}:" + part;
+}
 
 } // namespace
 
@@ -97,21 +103,45 @@ std::string new_token_id() {
     b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
     b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
     char out[37];
-    std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                  b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    std::snprintf(
+        out,
+        sizeof out,
+        "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+        b[0],
+        b[1],
+        b[2],
+        b[3],
+        b[4],
+        b[5],
+        b[6],
+        b[7],
+        b[8],
+        b[9],
+        b[10],
+        b[11],
+        b[12],
+        b[13],
+        b[14],
+        b[15]
+    );
     return out;
 }
 
-awaitable<queue_outcome> queue_store::gate_call(const std::string& user, domain::flow_step step,
-                                                const std::string& schedule, const std::string& presented_token,
-                                                const std::string& endpoint) {
+awaitable<queue_outcome> queue_store::gate_call(
+    const std::string& user,
+    domain::flow_step step,
+    const std::string& schedule,
+    const std::string& presented_token,
+    const std::string& endpoint
+) {
     std::vector<std::string> args{user, step_text(step), schedule, presented_token, new_token_id(), endpoint};
     const auto r = co_await run_script(conn_, named("gate_call.lua"), std::move(args));
     co_return read_outcome(r);
 }
 
-awaitable<queue_outcome> queue_store::enter(const std::string& user, domain::flow_step step,
-                                            const std::string& schedule, const std::string& endpoint) {
+awaitable<queue_outcome> queue_store::enter(
+    const std::string& user, domain::flow_step step, const std::string& schedule, const std::string& endpoint
+) {
     std::vector<std::string> args{user, step_text(step), schedule, new_token_id(), endpoint};
     const auto r = co_await run_script(conn_, named("enter.lua"), std::move(args));
     co_return read_outcome(r);
@@ -140,8 +170,8 @@ awaitable<std::vector<std::string>> queue_store::gates_in_use() {
 }
 
 awaitable<queue_store::tick_result> queue_store::tick(const std::string& gate) {
-    std::vector<std::string> args{gate, std::to_string(defaults_.capacity), std::to_string(defaults_.rate),
-                                  std::to_string(token_ttl_.count())};
+    std::vector<std::string> args{
+        gate, std::to_string(defaults_.capacity), std::to_string(defaults_.rate), std::to_string(token_ttl_.count())};
     const auto r = co_await run_script(conn_, named("tick.lua"), std::move(args));
     if (r.elements.size() != 3) {
         throw error("unexpected answer from the tick script");
@@ -172,8 +202,9 @@ awaitable<gate_snapshot> queue_store::gate(const std::string& gate) {
     co_return out;
 }
 
-awaitable<void> queue_store::configure_gate(const std::string& gate, std::optional<std::int64_t> capacity,
-                                            std::optional<std::int64_t> rate) {
+awaitable<void> queue_store::configure_gate(
+    const std::string& gate, std::optional<std::int64_t> capacity, std::optional<std::int64_t> rate
+) {
     std::vector<std::string> command{"HSET", gate_key(gate, "settings")};
     if (capacity) {
         command.insert(command.end(), {"capacity", std::to_string(*capacity)});

@@ -3,11 +3,11 @@
 // per user, FIFO, capacity, the step hand-over) is one atomic Lua script (scripts/*.lua);
 // this class only names them and converts their answers. See docs/waiting-queue.md.
 
-#include <vector>
-
 #include "domain/queue.hpp"
 #include "storage/redis/connection.hpp"
 #include "storage/redis/script.hpp"
+
+#include <vector>
 
 namespace tp::redis {
 
@@ -36,10 +36,15 @@ public:
     queue_store(connection& conn, gate_settings defaults, std::chrono::milliseconds token_ttl)
         : conn_(conn), defaults_(defaults), token_ttl_(token_ttl) {}
 
-    awaitable<queue_outcome> gate_call(const std::string& user, domain::flow_step step, const std::string& schedule,
-                                       const std::string& presented_token, const std::string& endpoint);
-    awaitable<queue_outcome> enter(const std::string& user, domain::flow_step step, const std::string& schedule,
-                                   const std::string& endpoint);
+    awaitable<queue_outcome> gate_call(
+        const std::string& user,
+        domain::flow_step step,
+        const std::string& schedule,
+        const std::string& presented_token,
+        const std::string& endpoint
+    );
+    awaitable<queue_outcome>
+    enter(const std::string& user, domain::flow_step step, const std::string& schedule, const std::string& endpoint);
     awaitable<queue_outcome> token_info(const std::string& user, const std::string& token_id);
     // token_id "" = whatever token the user holds.
     awaitable<std::string> leave(const std::string& user, const std::string& token_id);
@@ -53,8 +58,8 @@ public:
     awaitable<tick_result> tick(const std::string& gate);
     awaitable<gate_snapshot> gate(const std::string& gate);
     // Sets the given fields only, so two operators changing different fields don't collide.
-    awaitable<void> configure_gate(const std::string& gate, std::optional<std::int64_t> capacity,
-                                   std::optional<std::int64_t> rate);
+    awaitable<void>
+    configure_gate(const std::string& gate, std::optional<std::int64_t> capacity, std::optional<std::int64_t> rate);
     awaitable<void> mark_sold_out(const std::string& schedule_id);
     // The gate's "now serving" arrival number; the largest number once its schedule sold out.
     awaitable<std::int64_t> now_serving(const std::string& gate);

@@ -3,11 +3,11 @@
 // when Redis answers NOSCRIPT (restarted, flushed, failed over) the script is sent once in
 // full with EVAL, which also caches it again.
 
+#include "storage/redis/connection.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "storage/redis/connection.hpp"
 
 namespace tp::redis {
 

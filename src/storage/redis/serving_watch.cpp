@@ -6,8 +6,8 @@
 
 namespace tp::redis {
 
-awaitable<std::int64_t> serving_watch::wait_change(const std::string& gate, std::int64_t seen,
-                                                   std::chrono::milliseconds patience) {
+awaitable<std::int64_t>
+serving_watch::wait_change(const std::string& gate, std::int64_t seen, std::chrono::milliseconds patience) {
     auto& state = gates_[gate];
     if (state.serving >= 0 && state.serving != seen) {
         co_return state.serving;

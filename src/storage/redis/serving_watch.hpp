@@ -3,12 +3,12 @@
 // however many fans watch a gate from this loop, Redis is asked once per interval per gate,
 // and each stream turns the number into its own rank (its arrival number minus it).
 
+#include "storage/redis/queue_store.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 
 #include <list>
 #include <map>
-
-#include "storage/redis/queue_store.hpp"
 
 namespace tp::redis {
 
