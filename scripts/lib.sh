@@ -45,7 +45,7 @@ install_dependencies() {
 build() {
   local preset="$1"
   if [ ! -f "$ROOT/build/$preset/build.ninja" ]; then
-    cmake --preset "$preset" -S "$ROOT" >/dev/null
+    (cd "$ROOT" && cmake --preset "$preset" >/dev/null)
   fi
   cmake --build "$ROOT/build/$preset"
 }

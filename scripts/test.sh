@@ -25,6 +25,7 @@ export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
 export TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export TEST_PG_DATA="$WORK/pg"
 
+cd "$ROOT"
 status=0
 for preset in ${TEST_PRESETS:-dev asan}; do
   log "Building ($preset)"
