@@ -4,9 +4,9 @@
 // requests in flight finish (up to a grace period), then exit.
 
 #include "api/dispatcher.hpp"
+#include "app/background_rounds.hpp"
 #include "app/commands.hpp"
-#include "app/hold_sweeper.hpp"
-#include "app/queue_ticker.hpp"
+#include "app/periodic_task.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -147,13 +147,16 @@ int serve(const config& c) {
         return 1;
     }
     // Background work runs on the first worker; it is safe on every instance at once.
-    hold_sweeper sweeper(
-        workers.front().context, workers.front().svc.seats, stats, std::chrono::milliseconds(c.sweep_interval_ms)
-    );
+    auto& first = workers.front();
+    const auto sweep = [&first, &stats] {
+        return sweep_expired_holds(first.svc.seats, stats);
+    };
+    const auto tick = [&first, &stats] {
+        return tick_queue_gates(first.queue, stats);
+    };
+    periodic_task sweeper(first.context, "hold-sweeper", std::chrono::milliseconds(c.sweep_interval_ms), sweep);
+    periodic_task ticker(first.context, "queue-ticker", std::chrono::milliseconds(c.queue_tick_ms), tick);
     sweeper.start();
-    queue_ticker ticker(
-        workers.front().context, workers.front().queue, stats, std::chrono::milliseconds(c.queue_tick_ms)
-    );
     ticker.start();
 
     asio::io_context control{1};

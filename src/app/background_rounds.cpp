@@ -1,0 +1,25 @@
+#include "app/background_rounds.hpp"
+
+namespace tp::app {
+
+awaitable<void> sweep_expired_holds(pg::seat_repository& seats, metrics& stats) {
+    constexpr int batch_size = 500;
+    for (;;) {
+        const auto released = co_await seats.release_expired_holds(batch_size);
+        stats.holds_released.fetch_add(static_cast<std::uint64_t>(released), std::memory_order_relaxed);
+        if (released < batch_size) {
+            co_return;
+        }
+    }
+}
+
+awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats) {
+    const auto gates = co_await queue.gates_in_use();
+    for (const auto& gate : gates) {
+        const auto round = co_await queue.tick(gate);
+        stats.queue_admissions.fetch_add(static_cast<std::uint64_t>(round.admitted), std::memory_order_relaxed);
+        stats.set_gate_lengths(gate, round.waiting, round.active);
+    }
+}
+
+} // namespace tp::app

@@ -1,0 +1,18 @@
+#pragma once
+// The rounds of the background tasks (see periodic_task.hpp).
+
+#include "storage/pg/seat_repository.hpp"
+#include "storage/redis/queue_store.hpp"
+#include "support/metrics.hpp"
+
+namespace tp::app {
+
+// Releases expired holds in batches until none is left. Correctness never depends on it
+// (every read and write treats an expired hold as available already); it keeps the stored
+// state tidy for operators and other readers. Batches skip rows another instance locked.
+awaitable<void> sweep_expired_holds(pg::seat_repository& seats, metrics& stats);
+
+// One admission tick for every gate in use.
+awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats);
+
+} // namespace tp::app
