@@ -1,0 +1,131 @@
+#pragma once
+// A queue_store on the suite's Redis database, with blocking wrappers for single calls and
+// readers of the raw keys (docs/waiting-queue.md, "Data structures") for checking results.
+
+#include "domain/queue.hpp"
+#include "redis_harness.hpp"
+#include "storage/redis/queue_store.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace tp::test {
+
+inline std::string waiting_key(const std::string& gate) {
+    return "tp:gate:{" + gate + "}:waiting";
+}
+inline std::string active_key(const std::string& gate) {
+    return "tp:gate:{" + gate + "}:active";
+}
+inline std::string state_key(const std::string& gate) {
+    return "tp:gate:{" + gate + "}:state";
+}
+inline std::string token_key(const std::string& id) {
+    return "tp:token:" + id;
+}
+inline std::string user_key(const std::string& user) {
+    return "tp:user:" + user;
+}
+
+inline std::string seats_gate(const std::string& schedule) {
+    return "performance_seats:" + schedule;
+}
+inline std::string take_gate(const std::string& schedule) {
+    return "take_performance_seat:" + schedule;
+}
+
+inline std::string endpoint_of(domain::flow_step step, const std::string& schedule) {
+    switch (step) {
+    case domain::flow_step::performances:
+        return "/reservation/performances";
+    case domain::flow_step::performance_seats:
+        return "/reservation/performance_seats/" + schedule;
+    case domain::flow_step::take_performance_seat:
+        return "/reservation/take_performance_seat";
+    case domain::flow_step::none:
+        break;
+    }
+    return "/";
+}
+
+class queue_suite : public redis_suite {
+protected:
+    using step = domain::flow_step;
+    static constexpr auto performances = "performances";
+
+    explicit queue_suite(int database) : redis_suite(database) {}
+
+    void SetUp() override {
+        redis_suite::SetUp();
+        if (IsSkipped()) {
+            return;
+        }
+        conn_ = std::make_unique<redis::connection>(ctx_.get_executor(), options());
+        store_ = std::make_unique<redis::queue_store>(*conn_, defaults_, ttl_);
+    }
+
+    // Replaces the store with one of other defaults (capacity, rate) and token lifetime.
+    void use_store(redis::gate_settings defaults, std::chrono::milliseconds ttl = std::chrono::minutes(5)) {
+        defaults_ = defaults;
+        ttl_ = ttl;
+        store_ = std::make_unique<redis::queue_store>(*conn_, defaults_, ttl_);
+    }
+
+    redis::queue_store& store() { return *store_; }
+
+    // --- blocking wrappers around the store -------------------------------------------------
+
+    redis::queue_outcome
+    call(const std::string& user, step s, const std::string& schedule = "", const std::string& token = "") {
+        return run_coro(ctx_, store_->gate_call(user, s, schedule, token, endpoint_of(s, schedule)));
+    }
+    redis::queue_outcome enter(const std::string& user, step s, const std::string& schedule = "") {
+        return run_coro(ctx_, store_->enter(user, s, schedule, endpoint_of(s, schedule)));
+    }
+    redis::queue_outcome info(const std::string& user, const std::string& token) {
+        return run_coro(ctx_, store_->token_info(user, token));
+    }
+    std::string leave(const std::string& user, const std::string& token) {
+        return run_coro(ctx_, store_->leave(user, token));
+    }
+    std::int64_t run_tick(const std::string& gate) { return tick_counts(gate).admitted; }
+    redis::queue_store::tick_result tick_counts(const std::string& gate) { return run_coro(ctx_, store_->tick(gate)); }
+    void configure(const std::string& gate, std::int64_t capacity, std::int64_t rate) {
+        run_coro(ctx_, store_->configure_gate(gate, capacity, rate));
+    }
+    std::int64_t now_serving(const std::string& gate) { return run_coro(ctx_, store_->now_serving(gate)); }
+    void pause(std::chrono::milliseconds duration) { run_coro(ctx_, sleep_for(duration)); }
+
+    // The bucket starts empty and fills with Redis time: a first tick starts the clock, a
+    // second one after `wait` admits what the rate allows. Returns how many were admitted.
+    std::int64_t admit_round(const std::string& gate, std::chrono::milliseconds wait = std::chrono::milliseconds(30)) {
+        auto admitted = run_tick(gate);
+        pause(wait);
+        admitted += run_tick(gate);
+        return admitted;
+    }
+
+    // --- reading Redis directly --------------------------------------------------------------
+
+    std::map<std::string, std::string> token_record(const std::string& id) { return inspect().hash(token_key(id)); }
+    std::string status_of(const std::string& id) { return token_record(id)["status"]; }
+    std::int64_t active_count(const std::string& gate) { return inspect().integer({"ZCARD", active_key(gate)}); }
+    std::int64_t waiting_count(const std::string& gate) { return inspect().integer({"ZCARD", waiting_key(gate)}); }
+    bool is_waiting(const std::string& gate, const std::string& id) {
+        return inspect().text({"ZSCORE", waiting_key(gate), id}).has_value();
+    }
+    bool is_active(const std::string& gate, const std::string& id) {
+        return inspect().text({"ZSCORE", active_key(gate), id}).has_value();
+    }
+    std::optional<std::string> held_by(const std::string& user) { return inspect().text({"GET", user_key(user)}); }
+
+    std::unique_ptr<redis::connection> conn_;
+
+private:
+    redis::gate_settings defaults_{10, 1000};
+    std::chrono::milliseconds ttl_{std::chrono::minutes(5)};
+    std::unique_ptr<redis::queue_store> store_;
+};
+
+} // namespace tp::test
