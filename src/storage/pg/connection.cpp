@@ -64,8 +64,9 @@ awaitable<std::unique_ptr<connection>> connection::open(const connection_options
         asio::steady_timer deadline(executor, give_up_at);
         const auto type = status == PGRES_POLLING_READING ? wait_type::wait_read : wait_type::wait_write;
         using namespace asio::experimental::awaitable_operators;
-        auto ready = socket.async_wait(type, use_awaitable);
-        auto expired = deadline.async_wait(use_awaitable);
+        // as_tuple: a failed wait ends the race at once (|| waits for the first success).
+        auto ready = socket.async_wait(type, asio::as_tuple(use_awaitable));
+        auto expired = deadline.async_wait(asio::as_tuple(use_awaitable));
         const auto outcome = co_await (std::move(ready) || std::move(expired));
         socket.release();
         if (outcome.index() == 1) {

@@ -99,6 +99,10 @@ void connection::reset(const std::string& why) {
 
 awaitable<reply> connection::execute(std::vector<std::string> command) {
     co_await ensure_connected();
+    co_return co_await send(std::move(command));
+}
+
+awaitable<reply> connection::send(std::vector<std::string> command) {
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
     for (const auto& part : command) {
@@ -155,15 +159,24 @@ awaitable<void> connection::ensure_connected() {
         failure = std::string("cannot connect to Redis: ") + e.what();
     }
     if (failure.empty()) {
-        state_ = state::connected;
         asio::co_spawn(executor_, read_loop(alive_, generation_), asio::detached);
+        // Still "connecting": nobody else's command may reach the server before SELECT has
+        // been answered, or it would run in database 0.
         if (options_.database != 0) {
             std::vector<std::string> select{"SELECT", std::to_string(options_.database)};
-            const auto selected = co_await execute(std::move(select));
-            if (selected.is_error()) {
-                failure = "Redis refused SELECT " + std::to_string(options_.database) + ": " + selected.text;
-                reset(failure);
+            try {
+                const auto selected = co_await send(std::move(select));
+                if (selected.is_error()) {
+                    failure = "Redis refused SELECT " + std::to_string(options_.database) + ": " + selected.text;
+                }
+            } catch (const error& e) {
+                failure = e.what();
             }
+        }
+        if (failure.empty()) {
+            state_ = state::connected;
+        } else {
+            reset(failure);
         }
     } else {
         state_ = state::disconnected;
@@ -184,18 +197,28 @@ awaitable<void> connection::connect() {
     asio::ip::tcp::resolver resolver(executor_);
     asio::steady_timer deadline(executor_);
     deadline.expires_after(options_.timeout);
-    auto resolving = resolver.async_resolve(options_.host, options_.port, use_awaitable);
-    auto resolve_expired = deadline.async_wait(use_awaitable);
-    auto resolved = co_await (std::move(resolving) || std::move(resolve_expired));
+    // as_tuple: a failed step must end the race at once. (Asio's || waits for the first
+    // *success*, so a refused connection would otherwise sit out the whole deadline.)
+    const auto token = asio::as_tuple(use_awaitable);
+    auto resolving = resolver.async_resolve(options_.host, options_.port, token);
+    auto resolve_expired = deadline.async_wait(token);
+    const auto resolved = co_await (std::move(resolving) || std::move(resolve_expired));
     if (resolved.index() == 1) {
         throw error("timed out resolving the Redis host");
     }
+    const auto& [resolve_ec, endpoints] = std::get<0>(resolved);
+    if (resolve_ec) {
+        throw error(resolve_ec.message());
+    }
     socket_ = asio::ip::tcp::socket(executor_);
-    auto connecting = asio::async_connect(socket_, std::get<0>(resolved), use_awaitable);
-    auto connect_expired = deadline.async_wait(use_awaitable);
+    auto connecting = asio::async_connect(socket_, endpoints, token);
+    auto connect_expired = deadline.async_wait(token);
     const auto outcome = co_await (std::move(connecting) || std::move(connect_expired));
     if (outcome.index() == 1) {
         throw error("timed out");
+    }
+    if (const auto& connect_ec = std::get<0>(std::get<0>(outcome)); connect_ec) {
+        throw error(connect_ec.message());
     }
     socket_.set_option(asio::ip::tcp::no_delay(true));
 }

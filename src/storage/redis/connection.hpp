@@ -61,6 +61,7 @@ private:
     };
 
     awaitable<void> ensure_connected();
+    awaitable<reply> send(std::vector<std::string> command); // on the current socket, whatever the state
     awaitable<void> connect();
     // Both loops stop when the connection is destroyed (`alive`) or reset (`generation`).
     awaitable<void> write_loop(std::shared_ptr<bool> alive, std::uint64_t generation);
