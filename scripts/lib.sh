@@ -21,7 +21,6 @@ DEB_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev jq
   postgresql-15 redis-server
   python3 python3-pytest python3-requests python3-psycopg2
-  nodejs npm
 )
 
 install_dependencies() {
@@ -35,7 +34,12 @@ install_dependencies() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
   fi
   # Swagger UI's static files come from the npm registry, into node_modules/ (not committed).
-  if [ ! -f "$ROOT/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]; then
+  # Any Node.js with npm will do (some machines ship one that conflicts with Debian's npm).
+  if ! command -v npm >/dev/null 2>&1; then
+    log "Installing Debian packages: nodejs npm"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm || log "npm is not available"
+  fi
+  if [ ! -f "$ROOT/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ] && command -v npm >/dev/null 2>&1; then
     log "Installing Swagger UI (npm)"
     (cd "$ROOT" && npm install --ignore-scripts --no-audit --no-fund --silent) || log "Swagger UI could not be installed; /api will show a notice"
   fi
