@@ -113,7 +113,7 @@ std::string format_iso8601(epoch_ms instant) {
     const auto day = floor<days>(t);
     const year_month_day date{day};
     const hh_mm_ss time{t - day};
-    char buffer[32];
+    char buffer[64];
     std::snprintf(
         buffer,
         sizeof buffer,
