@@ -681,3 +681,218 @@ def admit_to_take(base_url, token, schedule_id, timeout=120):
         if time.monotonic() > deadline:
             raise AssertionError(f"step-3 token not admitted within {timeout}s")
         time.sleep(0.02)
+
+
+# ---------------------------------------------------------------------------------------
+# The waiting queue: Redis read directly, instances with observable gates, SSE
+# ---------------------------------------------------------------------------------------
+
+
+class RedisError(Exception):
+    pass
+
+
+class Redis:
+    """A tiny RESP client over a socket (no python redis package here), to read the queue's
+    state straight from Redis: the tests check what the server stored, not what it says."""
+
+    def __init__(self, url, timeout=10):
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 6379
+        self.db = int(parts.path.strip("/") or 0)
+        self.timeout = timeout
+        self._sock = None
+        self._buf = b""
+
+    def _connect(self):
+        self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        self._buf = b""
+        if self.db:
+            self._send("SELECT", str(self.db))
+            self._reply()
+
+    def close(self):
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def _send(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self._sock.sendall(b"".join(out))
+
+    def _line(self):
+        while b"\r\n" not in self._buf:
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("Redis closed the connection")
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self._buf) < n + 2:
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("Redis closed the connection")
+            self._buf += chunk
+        data, self._buf = self._buf[:n], self._buf[n + 2:]
+        return data
+
+    def _reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RedisError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exact(n).decode()
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise RedisError(f"unexpected RESP reply {line!r}")
+
+    def __call__(self, *args):
+        """One command; returns the decoded reply (str, int, None or list)."""
+        if self._sock is None:
+            self._connect()
+        try:
+            self._send(*args)
+            return self._reply()
+        except (OSError, ConnectionError):
+            self.close()
+            raise
+
+    def hgetall(self, key):
+        flat = self("HGETALL", key) or []
+        return dict(zip(flat[::2], flat[1::2]))
+
+    def time_ms(self):
+        sec, usec = self("TIME")
+        return int(sec) * 1000 + int(usec) // 1000
+
+
+def redis_url_with_db(db_number):
+    """TEST_REDIS_URL's server, another logical database: instances started on it keep their
+    gates apart from the session's instances (which use TEST_REDIS_URL's own database)."""
+    parts = urllib.parse.urlsplit(_require_env("TEST_REDIS_URL"))
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, f"/{db_number}", "", ""))
+
+
+def queue_headers(token_id):
+    return {"Queue-Token": f"Bearer {token_id}"}
+
+
+def gate_path(gate):
+    return "/admin/gates/" + urllib.parse.quote(gate, safe="")
+
+
+class SSE:
+    """Server-Sent Events read from a streamed requests.Response, event by event. Every read
+    is bounded by the socket timeout given to requests (no test hangs on a silent stream)."""
+
+    def __init__(self, response):
+        self.response = response
+        self.raw = response.raw
+
+    def _readline(self):
+        out = bytearray()
+        while True:
+            b = self.raw.read(1)
+            if not b:
+                return None if not out else out.decode()
+            if b == b"\n":
+                return out.decode()
+            out += b
+
+    def next(self):
+        """The next event as (name, data parsed as JSON); None when the stream closed.
+        Comment lines (heartbeats) are skipped."""
+        name, data = None, []
+        while True:
+            line = self._readline()
+            if line is None:
+                return None if name is None and not data else (name or "message", _json_or_text("\n".join(data)))
+            if line == "":
+                if name is None and not data:
+                    continue
+                return name or "message", _json_or_text("\n".join(data))
+            if line.startswith(":"):
+                continue
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                name = value
+            elif field == "data":
+                data.append(value)
+
+    def close(self):
+        self.response.close()
+
+
+def _json_or_text(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def open_stream(base_url, token_id=None, via="query", timeout=10, headers=None):
+    """GET /queue/queue/stream without an access token; the queue token in ?token= or in
+    the Queue-Token header. Returns the response (stream=True); wrap it in SSE()."""
+    h = dict(headers or {})
+    path = "/queue/queue/stream"
+    if token_id is not None and via == "query":
+        path += "?token=" + urllib.parse.quote(token_id)
+    elif token_id is not None:
+        h.update(queue_headers(token_id))
+    return requests.get(base_url + path, headers=h, stream=True, timeout=(5, timeout))
+
+
+class GateSampler(threading.Thread):
+    """Reads the gate's active set from Redis every ~20 ms: its size (capacity) and which
+    tokens are in it (the sample in which each was first seen = an admission order)."""
+
+    def __init__(self, redis_url, active_key, interval=0.02):
+        super().__init__(daemon=True)
+        self.redis = Redis(redis_url)
+        self.active_key = active_key
+        self.interval = interval
+        self.samples = []  # (monotonic time, ZCARD)
+        self.first_seen = {}  # token id -> sample number
+        self.error = None
+        self._stop_event = threading.Event()
+
+    def sample(self):
+        n = len(self.samples)
+        count = self.redis("ZCARD", self.active_key)
+        self.samples.append((round(time.monotonic(), 3), count))
+        members = self.redis("ZRANGE", self.active_key, 0, -1)
+        # The set read separately from ZCARD: its size is a second capacity reading.
+        self.samples.append((round(time.monotonic(), 3), len(members)))
+        for token_id in members:
+            self.first_seen.setdefault(token_id, n)
+
+    def run(self):
+        try:
+            while not self._stop_event.is_set():
+                self.sample()
+                time.sleep(self.interval)
+            self.sample()
+        except Exception as e:  # reported by the test, never swallowed
+            self.error = e
+        finally:
+            self.redis.close()
+
+    def stop(self):
+        self._stop_event.set()
+        self.join(timeout=30)
+        assert not self.is_alive(), "the sampler did not stop"
+        if self.error is not None:
+            raise self.error

@@ -108,3 +108,41 @@ def check_all(db):
 def assert_invariants(db):
     problems = check_all(db)
     assert not problems, "invariants violated:\n" + "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------
+# I4, read from Redis by the caller: a gate never has more active tokens than its capacity,
+# and admits in FIFO order.
+# ---------------------------------------------------------------------------------------
+
+
+def check_capacity(samples, capacity):
+    """I4 (capacity): `samples` are readings of one gate's active set, each either a count
+    (ZCARD tp:gate:{G}:active) or a (when, count) pair; every one must be <= capacity."""
+    problems = []
+    for i, sample in enumerate(samples):
+        when, count = sample if isinstance(sample, (tuple, list)) else (i, sample)
+        if count > capacity:
+            problems.append(f"I4: {count} active tokens at sample {when} (capacity {capacity})")
+    return problems
+
+
+def check_fifo(admissions):
+    """I4 (FIFO): `admissions` are (token id, arrival number, admitted at) triples, the
+    arrival number being the token's `seq` in line and `admitted at` anything ordered (the
+    token's `active` time in Redis ms, or the sample in which it was first seen active).
+    Admitted in the same instant counts as in order; a token admitted strictly before one
+    that arrived ahead of it is a violation. Arrival numbers must be unique."""
+    problems = []
+    by_arrival = sorted(admissions, key=lambda a: a[1])
+    for (id_a, seq_a, _), (id_b, seq_b, _) in zip(by_arrival, by_arrival[1:]):
+        if seq_a == seq_b:
+            problems.append(f"I4: tokens {id_a} and {id_b} share arrival number {seq_a}")
+    latest = None  # (admitted at, id, seq) of the latest admission among earlier arrivals
+    for token_id, seq, admitted_at in by_arrival:
+        if latest is not None and admitted_at < latest[0]:
+            problems.append(f"I4: token {token_id} (arrival {seq}) was admitted at {admitted_at}, before token "
+                            f"{latest[1]} (arrival {latest[2]}, admitted at {latest[0]}) which arrived ahead of it")
+        if latest is None or admitted_at >= latest[0]:
+            latest = (admitted_at, token_id, seq)
+    return problems

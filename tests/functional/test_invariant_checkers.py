@@ -2,8 +2,11 @@
 purpose with unsafe SQL in a throwaway database (the constraints that would block the
 violation are dropped first). A checker that cannot fail proves nothing."""
 
-from conftest import insert_users
-from invariants import check_all, check_i1, check_i2, check_i3, check_seat_limit, check_single_winner
+from conftest import GateSampler, Redis, insert_users, redis_url_with_db
+from invariants import (check_all, check_capacity, check_fifo, check_i1, check_i2, check_i3, check_seat_limit,
+                        check_single_winner)
+
+SCRATCH_REDIS_DB = 8  # a Redis database no ticketd of the suite uses
 
 
 def make_seats(db, count=3, price=1000):
@@ -138,3 +141,66 @@ def test_seat_limit_checker_catches_too_many_seats(scratch_db):
     assert check_seat_limit(db, 3) == []
     problems = check_seat_limit(db, 2)
     assert len(problems) == 1 and "3 live seats" in problems[0], problems
+
+
+# --- I4: the queue's checkers (fed with readings from Redis by test_queue_concurrency) ---
+
+
+def test_capacity_checker_catches_an_over_full_gate():
+    assert check_capacity([0, 3, 5, 5, 2], 5) == []
+    assert check_capacity([(0.00, 4), (0.02, 5)], 5) == []
+    problems = check_capacity([0, 3, 6, 5, 7], 5)
+    assert len(problems) == 2, problems
+    assert "6 active tokens at sample 2" in problems[0] and "7 active tokens at sample 4" in problems[1], problems
+    problems = check_capacity([(1.25, 5), (1.27, 9)], 5)
+    assert problems == ["I4: 9 active tokens at sample 1.27 (capacity 5)"], problems
+
+
+def test_fifo_checker_catches_an_out_of_order_admission():
+    in_order = [("a", 1, 100), ("b", 2, 100), ("c", 3, 120), ("d", 4, 140), ("e", 5, 140)]
+    assert check_fifo(in_order) == []
+    assert check_fifo(list(reversed(in_order))) == [], "the log's own order does not matter, arrival does"
+    # "d" (arrival 4) let in at 110, ahead of "c" (arrival 3) let in at 120.
+    jumped = [("a", 1, 100), ("b", 2, 100), ("c", 3, 120), ("d", 4, 110), ("e", 5, 140)]
+    problems = check_fifo(jumped)
+    assert len(problems) == 1 and "token d (arrival 4)" in problems[0] and "token c" in problems[0], problems
+    # A late fan let in ahead of the whole line.
+    problems = check_fifo([("a", 1, 300), ("b", 2, 310), ("c", 3, 320), ("z", 9, 50)])
+    assert len(problems) == 1 and "token z (arrival 9)" in problems[0], problems
+    # The first fan held back while the ones behind go in: each of them is reported.
+    problems = check_fifo([("a", 1, 500), ("b", 2, 100), ("c", 3, 110)])
+    assert len(problems) == 2 and "token b" in problems[0] and "token c" in problems[1], problems
+    # Two tokens with one arrival number: the line itself is broken.
+    problems = check_fifo([("a", 1, 100), ("b", 1, 100)])
+    assert any("share arrival number 1" in p for p in problems), problems
+
+
+def test_gate_sampler_reports_a_gate_over_capacity_planted_in_redis():
+    """The whole I4 path as test_queue_concurrency uses it — the sampler reading Redis, then
+    the checkers — shown to fail on a gate broken on purpose in a scratch Redis database:
+    more tokens written straight into the active set than the capacity, and a token of a
+    later arrival put there before one of an earlier arrival."""
+    url = redis_url_with_db(SCRATCH_REDIS_DB)
+    r = Redis(url)
+    key = "tp:gate:{performances}:active"
+    try:
+        r("FLUSHDB")
+        sampler = GateSampler(url, key)
+        sampler.sample()
+        r("ZADD", key, 1, "late-comer")  # arrival 9, admitted first
+        sampler.sample()
+        for n in range(6):
+            r("ZADD", key, 1, f"token-{n}")  # arrivals 1..6, admitted after it
+        sampler.sample()
+        sampler.redis.close()
+        assert check_capacity(sampler.samples[:2], 5) == []
+        problems = check_capacity(sampler.samples, 5)
+        assert len(problems) == 2 and all("7 active tokens" in p for p in problems), problems
+        seqs = {"late-comer": 9, **{f"token-{n}": n + 1 for n in range(6)}}
+        admissions = [(t, seqs[t], n) for t, n in sampler.first_seen.items()]
+        problems = check_fifo(admissions)
+        assert len(problems) == 1 and "token late-comer (arrival 9)" in problems[0], problems
+        assert "before token token-5 (arrival 6" in problems[0], problems
+    finally:
+        r("FLUSHDB")
+        r.close()
