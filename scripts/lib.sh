@@ -45,13 +45,19 @@ install_dependencies() {
   fi
 }
 
-# build PRESET: configure (once) and build with CMake presets.
+# build PRESET [TARGET...]: configure (once) and build with CMake presets (all targets
+# unless some are named).
 build() {
   local preset="$1"
+  shift
   if [ ! -f "$ROOT/build/$preset/build.ninja" ]; then
     (cd "$ROOT" && cmake --preset "$preset" >/dev/null)
   fi
-  cmake --build "$ROOT/build/$preset"
+  if [ "$#" -gt 0 ]; then
+    cmake --build "$ROOT/build/$preset" --target "$@"
+  else
+    cmake --build "$ROOT/build/$preset"
+  fi
 }
 
 free_port() {

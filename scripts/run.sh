@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 install_dependencies
 log "Building (release)"
-build release
+build release ticketd
 BIN="$ROOT/build/release/src/ticketd"
 
 export TICKETD_ENV="${TICKETD_ENV:-dev}"
