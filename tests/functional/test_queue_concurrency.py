@@ -50,14 +50,19 @@ def gate_servers(db, logdir, gate_redis):
         assert all(c == 0 for c in codes.values()), f"gate instances did not stop cleanly: {codes}"
 
 
-def test_gate_capacity_and_fifo_across_instances(gate_servers, gate_redis, db):
-    """I4: with 3 instances ticking one gate (capacity 5, 50 admissions/s) and 200 fans
-    arriving at random moments through all of them, polling and leaving after a short hold:
-    ZCARD of the gate's active set, sampled from Redis every ~20 ms, never exceeds 5; every
-    fan is admitted; and the order of admission (each token's `active` time in Redis, ties
+def test_gate_capacity_and_fifo_across_instances(gate_servers, gate_redis, db, make_performance):
+    """I4: with 3 instances ticking the same gates (capacity 5, 50 admissions/s each) and 200
+    fans arriving at random moments through all of them, polling and leaving after a short
+    hold — half of them by DELETE, half by the hand-over to step 2 of one schedule, whose
+    line they then wait in and leave by DELETE — ZCARD of each gate's active set, sampled
+    from Redis every ~20 ms, never exceeds 5; every fan is admitted to each step it queued
+    for; and in each gate the order of admission (each token's `active` time in Redis, ties
     broken by arrival number; and separately the sample in which the sampler first saw it
-    active) equals the order of arrival (the token's `seq` in line)."""
+    active) equals the order of arrival (the token's `seq` in that gate's line)."""
     redis_url = redis_url_with_db(QUEUE_DB)
+    schedule = make_performance(seats=1).schedule_id
+    step2_gate = f"performance_seats:{schedule}"
+    step2_path = f"/reservation/performance_seats/{schedule}"
     ids = insert_users(db, FANS)
     lock = threading.Lock()
     reader = Redis(redis_url)
@@ -68,68 +73,79 @@ def test_gate_capacity_and_fifo_across_instances(gate_servers, gate_redis, db):
         with lock:
             return reader.hgetall(f"tp:token:{token_id}")
 
-    def fan(item):
-        i, user_id, arrive_after, hold = item
-        base = gate_servers[i % 3].url
-        jwt = token_for(user_id)
-        headers = {"Authorization": f"Bearer {jwt}"}
-        http = thread_session()
-        time.sleep(arrive_after)
-        r = http.get(base + "/reservation/performances", headers=headers, timeout=60)
+    def through(http, i, path, headers, r):
+        """From a 202, polls the gated call with the token it names until served; returns
+        the admission as recorded in Redis at that moment."""
         assert r.status_code == 202, (r.status_code, r.text)
         token_id = r.json()["queue_data"]["id"]
         arrival = int(read_token(token_id)["seq"])
         headers["Queue-Token"] = f"Bearer {token_id}"
         polls = 0
-        while True:
+        while r.status_code == 202:
             # Polls spread over the instances, slower further back in line (Retry-After, loosely).
             rank = r.json()["queue_data"]["rank"]
             time.sleep(min(int(r.headers["Retry-After"]), 0.05 + 0.01 * rank))
             polls += 1
-            r = http.get(gate_servers[(i + polls) % 3].url + "/reservation/performances", headers=headers,
-                         timeout=60)
-            if r.status_code != 202:
-                break
+            r = http.get(gate_servers[(i + polls) % 3].url + path, headers=headers, timeout=60)
         assert r.status_code == 200, (r.status_code, r.text)
         record = read_token(token_id)
-        assert record["status"] == "ACTIVE" and record["user"] == user_id, record
-        time.sleep(hold)
-        left = http.delete(base + "/queue/queue", headers=headers, timeout=60)
-        assert left.status_code == 200, left.text
+        assert record["status"] == "ACTIVE" and record["user"] == plan[i][1], record
         return {"id": token_id, "arrival": arrival, "seq": int(record["seq"]), "active": int(record["active"])}
 
-    sampler = GateSampler(redis_url, ACTIVE_KEY)
-    sampler.start()
+    def fan(item):
+        i, user_id, arrive_after, hold = item
+        base = gate_servers[i % 3].url
+        headers = {"Authorization": f"Bearer {token_for(user_id)}"}
+        http = thread_session()
+        time.sleep(arrive_after)
+        first = through(http, i, "/reservation/performances", headers,
+                        http.get(base + "/reservation/performances", headers=headers, timeout=60))
+        time.sleep(hold)
+        second = None
+        if i % 2:
+            # The hand-over consumes the step-1 token (its place frees) for a step-2 one.
+            second = through(http, i, step2_path, headers, http.get(base + step2_path, headers=headers, timeout=60))
+            time.sleep(hold)
+        left = http.delete(base + "/queue/queue", headers=headers, timeout=60)
+        assert left.status_code == 200, left.text
+        return first, second
+
+    samplers = {gate: GateSampler(redis_url, f"tp:gate:{{{gate}}}:active") for gate in (GATE, step2_gate)}
+    for sampler in samplers.values():
+        sampler.start()
     try:
         results = run_parallel(fan, plan, workers=FANS, timeout=240)
     finally:
-        sampler.stop()
+        for sampler in samplers.values():
+            sampler.stop()
         reader.close()
 
-    # Capacity, as sampled from Redis during the whole run.
-    problems = check_capacity(sampler.samples, CAPACITY)
-    assert not problems, "\n".join(problems[:20])
-    peak = max(count for _, count in sampler.samples)
-    assert peak == CAPACITY, f"the gate was never full (peak {peak}): the run did not press on its capacity"
-    # Everyone admitted, each token once, and nobody left in line or admitted.
-    assert len({r["id"] for r in results}) == FANS
-    assert gate_redis("ZCARD", ACTIVE_KEY) == 0
-    assert gate_redis("ZCARD", WAITING_KEY) == 0
-    assert int(gate_redis("HGET", "tp:gate:{performances}:state", "admitted")) >= FANS
-    # FIFO by the admission times Redis recorded. A fan whose admission expired before it
-    # polled was re-queued with a new arrival number: its admission is the later one.
-    arrivals = [r["seq"] for r in results]
-    assert len(set(arrivals)) == FANS, "arrival numbers must be unique"
-    admissions = [(r["id"], r["seq"], r["active"]) for r in results]
-    problems = check_fifo(admissions)
-    assert not problems, "\n".join(problems[:20])
-    # FIFO by what the sampler saw (only tokens it caught while admitted, and only those
-    # admitted once: a re-queued token's first sighting belongs to its first arrival).
-    once = {r["id"]: r["seq"] for r in results if r["seq"] == r["arrival"]}
-    seen = [(token_id, once[token_id], n) for token_id, n in sampler.first_seen.items() if token_id in once]
-    assert len(seen) >= FANS // 2, f"the sampler saw only {len(seen)} admitted tokens"
-    problems = check_fifo(seen)
-    assert not problems, "\n".join(problems[:20])
+    by_gate = {GATE: [first for first, _ in results], step2_gate: [second for _, second in results if second]}
+    assert len(by_gate[step2_gate]) == FANS // 2
+    for gate, admissions in by_gate.items():
+        sampler = samplers[gate]
+        # Capacity, as sampled from Redis during the whole run.
+        problems = check_capacity(sampler.samples, CAPACITY)
+        assert not problems, f"{gate}:\n" + "\n".join(problems[:20])
+        peak = max(count for _, count in sampler.samples)
+        assert peak == CAPACITY, f"{gate} was never full (peak {peak}): the run did not press on its capacity"
+        # Everyone admitted, each token once, and nobody left in line or admitted.
+        assert len({a["id"] for a in admissions}) == len(admissions)
+        assert gate_redis("ZCARD", f"tp:gate:{{{gate}}}:active") == 0, gate
+        assert gate_redis("ZCARD", f"tp:gate:{{{gate}}}:waiting") == 0, gate
+        assert int(gate_redis("HGET", f"tp:gate:{{{gate}}}:state", "admitted")) >= len(admissions)
+        # FIFO by the admission times Redis recorded. A fan whose admission expired before
+        # it polled was re-queued with a new arrival number: its admission is the later one.
+        assert len({a["seq"] for a in admissions}) == len(admissions), f"{gate}: arrival numbers must be unique"
+        problems = check_fifo([(a["id"], a["seq"], a["active"]) for a in admissions])
+        assert not problems, f"{gate}:\n" + "\n".join(problems[:20])
+        # FIFO by what the sampler saw (only tokens it caught while admitted, and only those
+        # admitted once: a re-queued token's first sighting belongs to its first arrival).
+        once = {a["id"]: a["seq"] for a in admissions if a["seq"] == a["arrival"]}
+        seen = [(token_id, once[token_id], n) for token_id, n in sampler.first_seen.items() if token_id in once]
+        assert len(seen) >= len(admissions) // 2, f"{gate}: the sampler saw only {len(seen)} admitted tokens"
+        problems = check_fifo(seen)
+        assert not problems, f"{gate}:\n" + "\n".join(problems[:20])
 
 
 def test_streams_follow_one_line_across_instances(gate_servers, gate_redis, db):

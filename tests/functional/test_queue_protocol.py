@@ -371,6 +371,7 @@ def test_delete_of_an_admitted_token_frees_its_place(fan, qredis):
     last = token_info(info(fans[-1], ids[-1]))
     assert last["status"] == "WAITING" and last["rank"] == 1, "capacity 3 must keep the fourth fan waiting"
     assert leave(fans[0], ids[0]).json() == {"result": "success"}
+    assert qredis("ZSCORE", "tp:gate:{performances}:active", ids[0]) is None, "DELETE must free the place at once"
     until_active(fans[-1], ids[-1])
     assert qredis("ZCARD", "tp:gate:{performances}:active") == CAPACITY
 
@@ -442,6 +443,8 @@ def test_step2_for_an_unknown_schedule_keeps_the_step1_token(fan):
     assert until_served(lambda: step1(c, t1), "step 1").status_code == 200
     assert_error(step2(c, str(uuid.uuid4()), t1), 404, "SCHEDULE_NOT_FOUND")
     assert_error(step2(c, "not-a-uuid", t1), 400)
+    # Step 3 straight from step 1 skips a step.
+    assert_error(c.patch("/reservation/take_performance_seat", {}, headers=qh(t1)), 400, "QUEUE_FLOW_VIOLATED")
     body = token_info(info(c, t1))
     assert body["status"] == "ACTIVE" and body["gate"] == "performances", body
 
@@ -458,6 +461,23 @@ def test_step3_with_a_seat_of_another_schedule(fan, make_performance, db):
     assert body["status"] == "ACTIVE", body
     r = step3(c, mine["seat_ids"][0], t3)
     assert r.status_code == 200, r.text
+
+
+def test_a_refused_take_keeps_the_step3_token(fan, make_performance, db):
+    perf = make_performance(seats=2)
+    first = fan()
+    r = first.take(perf.seat_ids[0], perf.schedule_id)  # walks the queue with the token held
+    assert r.status_code == 200, r.text
+    c = fan()
+    t3 = walk_to_active_step3(c, perf.schedule_id)
+    assert_error(step3(c, perf.seat_ids[0], t3), 409, "SEAT_TAKEN")
+    assert_error(step3(c, str(uuid.uuid4()), t3), 404, "SEAT_NOT_FOUND")
+    body = token_info(info(c, t3))
+    assert body["status"] == "ACTIVE" and body["id"] == t3, "a refused take must not consume the token"
+    r = step3(c, perf.seat_ids[1], t3)
+    assert r.status_code == 200, r.text
+    assert seat_row(db, perf.seat_ids[1]) == ("TEMPORARY_RESERVED", c.user_id)
+    assert_error(info(c, t3), 404, "QUEUE_TOKEN_NOT_FOUND")
 
 
 def test_going_back_to_step1_starts_over_at_the_back(fan, qadmin, make_performance, qredis):
@@ -560,6 +580,7 @@ def test_sold_out_schedule_tells_its_lines(fan, qadmin, make_performance, qserve
     b = fan()
     b2 = walk_to_step2_token(b, sched)
     assert token_info(info(b, b2))["status"] == "WAITING"
+    assert waiting(step2(b, sched))["id"] == b2, "a fan in line calling without Queue-Token: the token held"
     stream = open_stream(qservers[1].url, b2)
     assert stream.status_code == 200
     events = SSE(stream)
@@ -581,6 +602,11 @@ def test_sold_out_schedule_tells_its_lines(fan, qadmin, make_performance, qserve
     assert event[0] == "sold_out" and event[1]["id"] == b2 and event[1]["status"] == "SOLD_OUT", event
     assert events.next() is None, "the stream must close after sold_out"
     events.close()
+    # A stream opened after the fact says so at once.
+    late = SSE(open_stream(qservers[0].url, c3, via="header"))
+    assert [e[0] for e in (late.next(), late.next())] == ["rank", "sold_out"]
+    assert late.next() is None
+    late.close()
     # Gated calls for the schedule: 409 SOLD_OUT.
     assert_error(step2(b, sched, b2), 409, "SOLD_OUT")
     assert_error(step2(b, sched), 409, "SOLD_OUT")
@@ -718,8 +744,8 @@ def test_admin_lists_and_reads_gates(fan, qadmin, make_performance):
     r = qadmin.get("/admin/gates")
     assert r.status_code == 200 and r.json() == [], r.text  # nothing in line anywhere yet
     set_gate(qadmin, "performances", rate=0)
-    for _ in range(2):
-        waiting(step1(fan()))
+    fans = [fan() for _ in range(2)]
+    ids = [waiting(step1(c))["id"] for c in fans]
     r = qadmin.get("/admin/gates")
     assert r.status_code == 200, r.text
     gates = {g["gate"]: g for g in r.json()}
@@ -739,6 +765,10 @@ def test_admin_lists_and_reads_gates(fan, qadmin, make_performance):
     assert (g["capacity"], g["rate"]) == (7, 9), g
     assert read_gate(qadmin, name)["capacity"] == 7
     assert {x["gate"] for x in qadmin.get("/admin/gates").json()} == {"performances"}
+    # Once its line and active set are empty, a gate leaves the list.
+    for c, qt in zip(fans, ids):
+        assert leave(c, qt).status_code == 200
+    poll(lambda: qadmin.get("/admin/gates").json(), lambda gates: gates == [], "an empty gate stayed listed")
 
 
 def test_admin_pauses_and_resumes_a_gate_while_fans_wait(fan, qadmin, qredis):
@@ -772,7 +802,8 @@ def test_admin_capacity_limits_active_tokens(fan, qadmin, qredis):
 
 
 @pytest.mark.parametrize("body", [{"capacity": -1}, {"rate": -5}, {"capacity": 2, "rate": -1}, {},
-                                  {"capacity": "3"}, {"rate": 1.5}])
+                                  {"capacity": "3"}, {"rate": 1.5},
+                                  {"capacity": 10_000_001}])
 def test_admin_gate_bad_settings(qadmin, body):
     assert_error(qadmin.request("PUT", gate_path("performances"), body), 400)
     g = read_gate(qadmin, "performances")
