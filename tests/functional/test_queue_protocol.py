@@ -827,3 +827,36 @@ def test_admin_gates_need_the_admin_key(qservers, fan):
         assert_error(requests.put(url + gate_path("performances"), json={"rate": 0}, headers=h, timeout=30), 401,
                      "ADMIN_KEY_INVALID")
     assert read_gate(Admin(url), "performances")["rate"] == RATE, "a refused PUT must change nothing"
+
+
+def test_estimate_follows_the_gates_own_rate(fan, qadmin):
+    """The wait estimate uses the gate's rate as the operator set it (SPEC §9 PUT, docs: 'the
+    configured rate before any admission was measured'), not the instances' default: at one
+    admission per second the 6th in line cannot be in within a second, and a paused gate
+    (rate 0) cannot promise a wait of a second either."""
+    set_gate(qadmin, "performances", capacity=0, rate=1)  # no admission: nothing measured
+    fans = [fan() for _ in range(6)]
+    answers = [waiting(step1(x)) for x in fans]
+    assert answers[-1]["rank"] == 6
+    assert answers[-1]["estimated_wait_seconds"] >= 5, \
+        f"6th in line at 1 admission/s told {answers[-1]['estimated_wait_seconds']} s"
+    assert token_info(info(fans[-1], answers[-1]["id"]))["estimated_wait_seconds"] >= 5
+    set_gate(qadmin, "performances", rate=0)
+    paused = token_info(info(fans[0], answers[0]["id"]))
+    assert paused["estimated_wait_seconds"] > 60, f"a paused gate promised {paused['estimated_wait_seconds']} s"
+
+
+def test_rate_limits_admissions_per_second(fan, qadmin, qredis):
+    """SPEC §4: a gate admits at most R per second. With capacity out of the way (1000) and
+    rate 20, the admission times Redis records put no more than R (+1 for the boundary) in
+    any one-second window, and every fan is admitted."""
+    set_gate(qadmin, "performances", capacity=1000, rate=0)  # rate 0 empties the allowance
+    fans = [fan() for _ in range(30)]
+    ids = [waiting(step1(x))["id"] for x in fans]
+    time.sleep(0.1)
+    set_gate(qadmin, "performances", rate=RATE)
+    for x, qt in zip(fans, ids):
+        until_active(x, qt)
+    times = sorted(int(qredis.hgetall(f"tp:token:{qt}")["active"]) for qt in ids)
+    worst = max(sum(1 for t in times if start <= t < start + 1000) for start in times)
+    assert worst <= RATE + 1, f"{worst} admissions within one second at rate {RATE}: {times}"
