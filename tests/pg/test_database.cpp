@@ -168,52 +168,6 @@ pg::pool_options pool_options_for(const std::string& url, std::size_t max_size, 
     return options;
 }
 
-void run_coro(asio::io_context& ctx, awaitable<void> op, std::chrono::steady_clock::duration limit) {
-    auto done = std::make_shared<bool>(false);
-    auto failure = std::make_shared<std::exception_ptr>();
-    auto on_done = [done, failure](std::exception_ptr e) {
-        *done = true;
-        *failure = e;
-    };
-    asio::co_spawn(ctx, std::move(op), on_done);
-    ctx.restart();
-    ctx.run_for(limit);
-    if (!*done) {
-        ADD_FAILURE() << "the coroutine did not finish within the run limit (deadlock or hang?)";
-        throw coroutine_timeout("coroutine did not finish in time");
-    }
-    if (*failure) {
-        std::rethrow_exception(*failure);
-    }
-}
-
-run_report run_all(asio::io_context& ctx, std::vector<awaitable<void>> ops, std::chrono::steady_clock::duration limit) {
-    auto report = std::make_shared<run_report>();
-    const auto total = ops.size();
-    for (auto& op : ops) {
-        auto on_done = [report](std::exception_ptr e) {
-            ++report->finished;
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& failure) {
-                    report->failures.emplace_back(failure.what());
-                } catch (...) {
-                    report->failures.emplace_back("an exception that is not a std::exception");
-                }
-            }
-        };
-        asio::co_spawn(ctx, std::move(op), on_done);
-    }
-    ctx.restart();
-    ctx.run_for(limit);
-    if (report->finished != total) {
-        ADD_FAILURE() << report->finished << " of " << total
-                      << " coroutines finished within the run limit (deadlock or hang?)";
-    }
-    return *report;
-}
-
 // --- pg_suite --------------------------------------------------------------------------------
 
 std::unique_ptr<test_database> pg_suite::database_;

@@ -7,7 +7,7 @@
 //   whose name does not start with tp_test_, so a test can never touch real data.
 // - `pg_suite`: a GoogleTest fixture giving each test suite its own such database (skipped,
 //   with a message, when TEST_DATABASE_URL is unset; scripts/test.sh always sets it).
-// - `run_coro`: runs a coroutine to completion on an io_context with a bounded run time, so a
+// - `run_coro` (support/coroutines.hpp): runs a coroutine to completion with a bounded run time, so a
 //   deadlock fails the test instead of hanging the run.
 // - Blocking libpq helpers (`sql`, `scalar`) for setting up and inspecting state; they bypass
 //   the code under test on purpose, so tests check the database, not the answers.
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "storage/pg/pool.hpp"
+#include "support/coroutines.hpp"
 #include "support/asio.hpp"
 
 // ASSERT_* returns from the function, which a coroutine cannot do: this co_returns instead.
@@ -98,58 +99,6 @@ pg::pool_options pool_options_for(
     const std::string& url,
     std::size_t max_size = 4,
     std::chrono::milliseconds acquire_timeout = std::chrono::seconds(10)
-);
-
-// --- running coroutines ----------------------------------------------------------------------
-
-inline constexpr std::chrono::seconds default_run_limit{60};
-
-class coroutine_timeout : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-// Runs `op` on `ctx` until it finishes, at most `limit`. Rethrows what the coroutine threw;
-// throws coroutine_timeout (and records a test failure) if it did not finish in time.
-template <class T>
-T run_coro(asio::io_context& ctx, awaitable<T> op, std::chrono::steady_clock::duration limit = default_run_limit) {
-    struct outcome {
-        bool done = false;
-        std::exception_ptr failure;
-        std::optional<T> value;
-    };
-    auto state = std::make_shared<outcome>();
-    auto on_done = [state](std::exception_ptr e, T v) {
-        state->done = true;
-        state->failure = e;
-        if (!e) {
-            state->value.emplace(std::move(v));
-        }
-    };
-    asio::co_spawn(ctx, std::move(op), on_done);
-    ctx.restart();
-    ctx.run_for(limit);
-    if (!state->done) {
-        ADD_FAILURE() << "the coroutine did not finish within the run limit (deadlock or hang?)";
-        throw coroutine_timeout("coroutine did not finish in time");
-    }
-    if (state->failure) {
-        std::rethrow_exception(state->failure);
-    }
-    return std::move(*state->value);
-}
-
-void run_coro(asio::io_context& ctx, awaitable<void> op, std::chrono::steady_clock::duration limit = default_run_limit);
-
-// Runs all of `ops` concurrently on `ctx` until every one finished, at most `limit`.
-struct run_report {
-    std::size_t finished = 0;
-    std::vector<std::string> failures; // what the coroutines that threw said
-};
-run_report run_all(
-    asio::io_context& ctx,
-    std::vector<awaitable<void>> ops,
-    std::chrono::steady_clock::duration limit = default_run_limit
 );
 
 // --- the fixture -----------------------------------------------------------------------------
