@@ -7,8 +7,13 @@ json::value optional_number(const std::optional<std::int64_t>& v) {
     return v ? json::value(*v) : json::value(nullptr);
 }
 
-std::int64_t wait_of(const domain::queue_token& t, double configured_rate) {
-    return domain::estimated_wait_seconds(t.rank.value_or(0), t.admission_rate, configured_rate);
+// The gate's own rate if an operator set one, else the default, until a rate is measured.
+std::int64_t wait_of(const domain::queue_token& t, double default_rate) {
+    const double configured = t.gate_rate.value_or(default_rate);
+    if (configured <= 0) {
+        return domain::estimated_wait_seconds(t.rank.value_or(0), 0, 0); // paused
+    }
+    return domain::estimated_wait_seconds(t.rank.value_or(0), t.admission_rate, configured);
 }
 
 } // namespace

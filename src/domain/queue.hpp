@@ -49,6 +49,7 @@ struct queue_token {
     std::optional<std::int64_t> rank; // 0 = admitted, else 1-based place; none when gone
     double admission_rate = 0;        // measured admissions per second at this gate
     std::int64_t arrival = 0;         // place in the gate's arrival order (FIFO)
+    std::optional<double> gate_rate;  // the operator's rate for this gate, if set
 };
 
 // Seconds until admission at the measured rate (or the configured one before any

@@ -91,9 +91,11 @@ TEST_F(tick, admits_no_more_than_the_rate_allows) {
     const auto burst = run_tick(performances);
     EXPECT_GE(burst, 4);
     EXPECT_LE(burst, 5);
-    // Then admissions follow the rate: never more than rate * elapsed + one second's worth.
+    // Then admissions follow the rate: never more than rate * elapsed + one second's worth,
+    // and never more than the rate within any one second (so none until the burst is a
+    // second old).
     std::int64_t admitted = burst;
-    for (int i = 0; i < 16; ++i) {
+    for (int i = 0; i < 30; ++i) {
         pause(50ms);
         admitted += run_tick(performances);
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -89,6 +89,22 @@ replay(transaction& tx, const std::string& user_id, const idempotency_claim& cla
     co_return domain::result<stored_answer>(stored_answer{static_cast<int>(r.int64(0, 1)), r.string(0, 2)});
 }
 
+// The start of every money transaction: lock the user's row (one user's money moves one
+// call at a time), then, for a retried call, find its stored answer (the transaction is
+// then rolled back and the caller returns that answer as it is).
+awaitable<std::optional<domain::result<stored_answer>>>
+lock_and_replay(transaction& tx, const std::string& user_id, const std::optional<idempotency_claim>& claim) {
+    co_await tx.execute(lock_user, user_id);
+    if (!claim) {
+        co_return std::nullopt;
+    }
+    auto previous = co_await replay(tx, user_id, *claim);
+    if (previous) {
+        co_await tx.rollback();
+    }
+    co_return previous;
+}
+
 awaitable<void>
 remember(transaction& tx, const std::string& user_id, const idempotency_claim& claim, const stored_answer& answer) {
     co_await tx.execute(store_answer, user_id, claim.route, claim.key, claim.request_hash, answer.status, answer.body);
@@ -124,12 +140,8 @@ awaitable<domain::result<stored_answer>> wallet_repository::charge(
 ) {
     try {
         auto tx = co_await transaction::begin(pool_);
-        co_await tx.execute(lock_user, user_id);
-        if (claim) {
-            if (auto previous = co_await replay(tx, user_id, *claim)) {
-                co_await tx.rollback();
-                co_return std::move(*previous);
-            }
+        if (auto previous = co_await lock_and_replay(tx, user_id, claim)) {
+            co_return std::move(*previous);
         }
         const auto r = co_await tx.execute(credit, user_id, amount);
         auto answer = render(r.int64(0, 0));
@@ -157,12 +169,8 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
             // The transaction's connection goes back to the pool at the end of this block,
             // before a refusal is explained: a request never holds two connections.
             auto tx = co_await transaction::begin(pool_);
-            co_await tx.execute(lock_user, user_id);
-            if (claim) {
-                if (auto previous = co_await replay(tx, user_id, *claim)) {
-                    co_await tx.rollback();
-                    co_return std::move(*previous);
-                }
+            if (auto previous = co_await lock_and_replay(tx, user_id, claim)) {
+                co_return std::move(*previous);
             }
             const auto r = co_await tx.execute(debit_for_seat, user_id, seat_id);
             if (!r.empty()) {

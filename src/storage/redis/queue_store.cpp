@@ -79,8 +79,11 @@ queue_outcome read_outcome(const reply& r) {
             t.rank = rank;
         }
         t.admission_rate = real(at(10));
-        if (r.elements.size() >= 12) {
+        if (r.elements.size() >= 13) {
             t.arrival = number(at(11)).value_or(0);
+            if (const auto configured = number(at(12))) {
+                t.gate_rate = static_cast<double>(*configured);
+            }
         }
         out.token = std::move(t);
     }

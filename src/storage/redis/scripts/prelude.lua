@@ -32,7 +32,8 @@ end
 local function is_live_active(t, now) return t.status == 'ACTIVE' and t.expire ~= nil and t.expire > now end
 
 -- The answer every script returns about one token:
--- {outcome, id, user, gate, endpoint, status, issued, active, expire, rank, measured_rate, seq}
+-- {outcome, id, user, gate, endpoint, status, issued, active, expire, rank, measured_rate, seq,
+--  configured_rate ('' when the gate uses the default)}
 local function view(outcome, id, now)
   if not id or id == '' then return { outcome } end
   local f = redis.call('HMGET', token_key(id), 'user', 'gate', 'endpoint', 'status', 'issued', 'active', 'expire', 'seq')
@@ -46,7 +47,9 @@ local function view(outcome, id, now)
     if tonumber(f[7]) > now then rank = 0 else status = 'EXPIRED' end
   end
   local rate = redis.call('HGET', gate_key(f[2], 'state'), 'rate') or '0'
-  return { outcome, id, f[1], f[2], f[3], status, f[5] or '', f[6] or '', f[7] or '', tostring(rank), rate, f[8] or '' }
+  local configured = redis.call('HGET', gate_key(f[2], 'settings'), 'rate') or ''
+  return { outcome, id, f[1], f[2], f[3], status, f[5] or '', f[6] or '', f[7] or '', tostring(rank), rate,
+           f[8] or '', configured }
 end
 
 local function issue(user, gate, id, endpoint, now)

@@ -34,9 +34,14 @@ local elapsed = math.max(0, now - last)
 
 -- Token bucket: `rate` admissions per second, at most one second's worth saved up.
 allowance = math.min(rate, allowance + elapsed * rate / 1000) -- rate 0 empties it: paused at once
+-- And never more than `rate` admissions in any one second, whatever the bucket saved up:
+-- the admissions of the last second are remembered.
+local recent_key = gate_key(gate, 'recent')
+redis.call('ZREMRANGEBYSCORE', recent_key, '-inf', now - 1000)
+local in_last_second = redis.call('ZCARD', recent_key)
 local active = redis.call('ZCARD', active_key)
 local waiting = redis.call('ZCARD', waiting_key)
-local admit = math.min(capacity - active, math.floor(allowance), waiting)
+local admit = math.min(capacity - active, math.floor(allowance), waiting, rate - in_last_second)
 if admit < 0 then admit = 0 end
 if admit > 0 then
   local popped = redis.call('ZPOPMIN', waiting_key, admit) -- lowest arrival numbers first
@@ -45,7 +50,9 @@ if admit > 0 then
     redis.call('HSET', token_key(id), 'status', 'ACTIVE', 'active', now, 'expire', now + ttl)
     redis.call('EXPIRE', token_key(id), record_ttl_seconds)
     redis.call('ZADD', active_key, now + ttl, id)
+    redis.call('ZADD', recent_key, now, id)
   end
+  redis.call('PEXPIRE', recent_key, 2000)
   -- "Now serving": the arrival number of the last fan let in. Streams turn it into their
   -- own rank (their number minus this) without asking Redis per fan.
   redis.call('HSET', state_key, 'serving', popped[#popped])
