@@ -155,7 +155,11 @@ response error_response(const domain::error& e, unsigned version) {
         {"statusCode", static_cast<int>(s)},
         {"code", code_of(e.code)},
     };
-    return json_response(s, boost::json::serialize(body), version);
+    auto res = json_response(s, boost::json::serialize(body), version);
+    if (s == status::service_unavailable) {
+        res.set(beast_http::field::retry_after, "1"); // dependencies come back by themselves
+    }
+    return res;
 }
 
 } // namespace tp::http
