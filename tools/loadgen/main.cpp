@@ -1,0 +1,234 @@
+// loadgen: a closed-loop HTTP/1.1 load generator on Asio coroutines. N keep-alive
+// connections each send a request, wait for the answer, and send the next, for a fixed time;
+// it prints one JSON line: requests, answers by status, rate, and latency percentiles.
+//
+//   loadgen --url http://127.0.0.1:8080/payment/cash --connections 50 --duration 10
+//           --headers-file users.txt   (line i: headers of connection i, "K: V|K: V", cycled)
+//
+// Used by scripts/bench.sh against ticketd and against the bare hello server, so that both
+// figures come from the same client on the same machine in the same run.
+
+#include "support/asio.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tp::asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+    std::string host = "127.0.0.1";
+    std::string port = "8080";
+    std::string target = "/";
+    http::verb method = http::verb::get;
+    std::string body;
+    int connections = 50;
+    double duration_seconds = 10;
+    std::vector<std::vector<std::pair<std::string, std::string>>> header_sets{{}};
+};
+
+struct tally {
+    std::vector<double> latencies_ms;
+    std::map<unsigned, std::uint64_t> statuses;
+    std::uint64_t transport_errors = 0;
+};
+
+std::vector<std::pair<std::string, std::string>> parse_headers(const std::string& line) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::size_t start = 0;
+    while (start <= line.size()) {
+        const auto end = std::min(line.find('|', start), line.size());
+        const auto item = line.substr(start, end - start);
+        const auto colon = item.find(':');
+        if (colon != std::string::npos) {
+            auto value = item.substr(colon + 1);
+            value.erase(0, value.find_first_not_of(' '));
+            out.emplace_back(item.substr(0, colon), value);
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
+tp::awaitable<void> run_connection(
+    const options& o, const tcp::resolver::results_type& endpoints, int index, clock_type::time_point until, tally& out
+) {
+    const auto& headers = o.header_sets[static_cast<std::size_t>(index) % o.header_sets.size()];
+    http::request<http::string_body> req{o.method, o.target, 11};
+    req.set(http::field::host, o.host);
+    for (const auto& [name, value] : headers) {
+        req.set(name, value);
+    }
+    if (!o.body.empty()) {
+        req.set(http::field::content_type, "application/json");
+        req.body() = o.body;
+    }
+    req.prepare_payload();
+    const auto executor = co_await tp::asio::this_coro::executor;
+    while (clock_type::now() < until) {
+        beast::tcp_stream stream(executor);
+        auto [connect_ec, endpoint] =
+            co_await tp::asio::async_connect(stream.socket(), endpoints, tp::asio::as_tuple(tp::use_awaitable));
+        if (connect_ec) {
+            ++out.transport_errors;
+            continue;
+        }
+        stream.socket().set_option(tcp::no_delay(true));
+        beast::flat_buffer buffer;
+        while (clock_type::now() < until) {
+            const auto started = clock_type::now();
+            stream.expires_after(std::chrono::seconds(30));
+            auto [write_ec, written] = co_await http::async_write(stream, req, tp::asio::as_tuple(tp::use_awaitable));
+            if (write_ec) {
+                ++out.transport_errors;
+                break; // reconnect
+            }
+            http::response<http::string_body> res;
+            auto [read_ec, read] =
+                co_await http::async_read(stream, buffer, res, tp::asio::as_tuple(tp::use_awaitable));
+            if (read_ec) {
+                ++out.transport_errors;
+                break;
+            }
+            out.latencies_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - started).count());
+            ++out.statuses[res.result_int()];
+            if (!res.keep_alive()) {
+                break;
+            }
+        }
+    }
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+    if (sorted.empty()) {
+        return 0;
+    }
+    const auto index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1));
+    return sorted[index];
+}
+
+int usage() {
+    std::fputs(
+        "usage: loadgen --url http://host:port/path [--method GET|POST|PATCH|PUT|DELETE] [--body JSON]\n"
+        "               [--connections N] [--duration SECONDS] [--header 'K: V']... [--headers-file F]\n",
+        stderr
+    );
+    return 64;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    std::vector<std::pair<std::string, std::string>> common;
+    std::string headers_file;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (i + 1 >= argc) {
+            return usage();
+        }
+        const std::string value = argv[++i];
+        if (arg == "--url") {
+            const auto url = boost::urls::parse_uri(value);
+            if (!url || url->scheme() != "http") {
+                return usage();
+            }
+            o.host = std::string(url->host());
+            o.port = url->has_port() ? std::string(url->port()) : "80";
+            o.target = std::string(url->encoded_target());
+        } else if (arg == "--method") {
+            o.method = http::string_to_verb(value);
+        } else if (arg == "--body") {
+            o.body = value;
+        } else if (arg == "--connections") {
+            o.connections = std::max(1, std::stoi(value));
+        } else if (arg == "--duration") {
+            o.duration_seconds = std::stod(value);
+        } else if (arg == "--header") {
+            const auto parsed = parse_headers(value);
+            common.insert(common.end(), parsed.begin(), parsed.end());
+        } else if (arg == "--headers-file") {
+            headers_file = value;
+        } else {
+            return usage();
+        }
+    }
+    if (!headers_file.empty()) {
+        std::ifstream in(headers_file);
+        std::string line;
+        o.header_sets.clear();
+        while (std::getline(in, line)) {
+            if (!line.empty()) {
+                o.header_sets.push_back(parse_headers(line));
+            }
+        }
+        if (o.header_sets.empty()) {
+            std::cerr << "loadgen: no headers in " << headers_file << "\n";
+            return 66;
+        }
+    }
+    for (auto& set : o.header_sets) {
+        set.insert(set.end(), common.begin(), common.end());
+    }
+
+    tp::asio::io_context context(1);
+    tcp::resolver resolver(context);
+    const auto endpoints = resolver.resolve(o.host, o.port);
+    std::vector<tally> tallies(static_cast<std::size_t>(o.connections));
+    const auto started = clock_type::now();
+    const auto until =
+        started + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.duration_seconds));
+    for (int i = 0; i < o.connections; ++i) {
+        tp::asio::co_spawn(
+            context, run_connection(o, endpoints, i, until, tallies[static_cast<std::size_t>(i)]), tp::asio::detached
+        );
+    }
+    context.run();
+    const double elapsed = std::chrono::duration<double>(clock_type::now() - started).count();
+
+    tally all;
+    for (auto& t : tallies) {
+        all.latencies_ms.insert(all.latencies_ms.end(), t.latencies_ms.begin(), t.latencies_ms.end());
+        for (const auto& [status, count] : t.statuses) {
+            all.statuses[status] += count;
+        }
+        all.transport_errors += t.transport_errors;
+    }
+    std::sort(all.latencies_ms.begin(), all.latencies_ms.end());
+    std::string statuses;
+    for (const auto& [status, count] : all.statuses) {
+        statuses += (statuses.empty() ? "" : ",") + ("\"" + std::to_string(status) + "\":" + std::to_string(count));
+    }
+    std::printf(
+        "{\"requests\":%zu,\"seconds\":%.3f,\"rate\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+        "\"statuses\":{%s},\"transport_errors\":%llu}\n",
+        all.latencies_ms.size(),
+        elapsed,
+        static_cast<double>(all.latencies_ms.size()) / elapsed,
+        percentile(all.latencies_ms, 0.50),
+        percentile(all.latencies_ms, 0.99),
+        statuses.c_str(),
+        static_cast<unsigned long long>(all.transport_errors)
+    );
+    return 0;
+}
