@@ -55,7 +55,7 @@ double real(const std::string& text) {
     }
 }
 
-// {outcome, id, user, gate, endpoint, status, issued, active, expire, rank, rate}
+// {outcome, id, user, gate, endpoint, status, issued, active, expire, rank, rate, seq, configured rate}
 queue_outcome read_outcome(const reply& r) {
     if (r.type != reply::kind::array || r.elements.empty()) {
         throw error("unexpected answer from a queue script");
