@@ -143,7 +143,35 @@ const json::array& body_reader::array(std::string_view field) {
     return value->as_array();
 }
 
-http::response json_answer(http::status status, const json::value& body) {
+void append_json_string(std::string& out, std::string_view text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (u < 0x20) {
+                out += "\\u00";
+                out += hex[u >> 4];
+                out += hex[u & 0x0F];
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
+http::response json_answer(http::status status, const json::object& body) {
+    return http::json_response(status, json::serialize(body));
+}
+
+http::response json_answer(http::status status, const json::array& body) {
     return http::json_response(status, json::serialize(body));
 }
 

@@ -50,6 +50,12 @@ private:
     std::optional<domain::error> error_;
 };
 
-http::response json_answer(http::status status, const json::value& body);
+// Appends `text` as a JSON string literal (quoted and escaped) to `out`.
+void append_json_string(std::string& out, std::string_view text);
+
+// Serialised straight from the object or array (no conversion to a json::value, which would
+// copy the whole tree: a seat list is thousands of nodes).
+http::response json_answer(http::status status, const json::object& body);
+http::response json_answer(http::status status, const json::array& body);
 
 } // namespace tp::api

@@ -56,12 +56,28 @@ reply list_seats(request_context& ctx) {
     if (!seats) {
         co_return http::error_response(seats.error());
     }
-    json::array out;
-    out.reserve(seats->size());
+    // The largest answer of an on-sale, asked for by every fan: written straight into the
+    // body rather than through a JSON tree (a profile showed the tree costing most of the
+    // request). Same fields and order as seat_json.
+    std::string body;
+    body.reserve(seats->size() * 128 + 2);
+    body += '[';
     for (const auto& s : *seats) {
-        out.push_back(seat_json(s.id, s.seat_number, s.price, s.status));
+        if (body.size() > 1) {
+            body += ',';
+        }
+        body += R"({"id":)";
+        append_json_string(body, s.id);
+        body += R"(,"seat_number":)";
+        append_json_string(body, s.seat_number);
+        body += R"(,"price":)";
+        body += std::to_string(s.price);
+        body += R"(,"reservation_status":")";
+        body += to_string(s.status);
+        body += R"("})";
     }
-    co_return json_answer(http::status::ok, out);
+    body += ']';
+    co_return http::json_response(http::status::ok, std::move(body));
 }
 
 // Body: {"performance_seat_id": id} (the seed's form, answered with one seat) or
