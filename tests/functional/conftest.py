@@ -10,6 +10,7 @@ Environment (set by scripts/test.sh and CTest):
 """
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -271,19 +272,26 @@ class Server:
         return Client(self.url, token)
 
 
-@pytest.fixture(scope="session")
-def servers(db, logdir):
-    """Three instances against one database (SPEC §6: nothing correctness needs lives in one process)."""
+@contextlib.contextmanager
+def server_group(db_url, logdir, prefix, count, **settings):
+    """`count` instances with the same settings; on leaving, each must stop cleanly on SIGTERM."""
     started = []
     try:
-        for i in range(3):
-            started.append(Server(db.url, logdir, f"main{i}").start())
+        for i in range(count):
+            started.append(Server(db_url, logdir, f"{prefix}{i}", **settings).start())
         yield started
     finally:
         codes = {s.name: s.stop() for s in started}
         bad = {name: code for name, code in codes.items() if code != 0}
         assert not bad, f"ticketd instances did not shut down gracefully on SIGTERM within {SHUTDOWN_TIMEOUT}s " \
                         f"(exit codes, None = killed): {bad}"
+
+
+@pytest.fixture(scope="session")
+def servers(db, logdir):
+    """Three instances against one database (SPEC §6: nothing correctness needs lives in one process)."""
+    with server_group(db.url, logdir, "main", 3) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
@@ -896,3 +904,15 @@ class GateSampler(threading.Thread):
         assert not self.is_alive(), "the sampler did not stop"
         if self.error is not None:
             raise self.error
+
+
+@contextlib.contextmanager
+def scratch_redis(db_number):
+    """A Redis database of the test server for one module's instances, emptied before and after."""
+    r = Redis(redis_url_with_db(db_number))
+    r("FLUSHDB")
+    try:
+        yield r
+    finally:
+        r("FLUSHDB")
+        r.close()

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import (SSE, GateSampler, Redis, Server, insert_users, open_stream, redis_url_with_db,
+from conftest import (SSE, GateSampler, Redis, insert_users, open_stream, redis_url_with_db, scratch_redis, server_group,
                       run_parallel, thread_session, token_for)
 from invariants import check_capacity, check_fifo
 
@@ -28,26 +28,17 @@ WAITING_KEY = "tp:gate:{performances}:waiting"
 
 @pytest.fixture(scope="module")
 def gate_redis():
-    r = Redis(redis_url_with_db(QUEUE_DB))
-    r("FLUSHDB")
-    yield r
-    r("FLUSHDB")
-    r.close()
+    with scratch_redis(QUEUE_DB) as r:
+        yield r
 
 
 @pytest.fixture(scope="module")
 def gate_servers(db, logdir, gate_redis):
-    started = []
-    try:
-        for i in range(3):
-            # Tokens valid 2 s: an admitted fan who stalls frees the place by itself.
-            started.append(Server(db.url, logdir, f"gate{i}", REDIS_URL=redis_url_with_db(QUEUE_DB),
-                                  GATE_DEFAULT_CAPACITY=CAPACITY, GATE_DEFAULT_RATE=RATE, QUEUE_TICK_MS=20,
-                                  QUEUE_TOKEN_TTL_SECONDS=2).start())
+    # Tokens valid 2 s: an admitted fan who stalls frees the place by itself.
+    with server_group(db.url, logdir, "gate", 3, REDIS_URL=redis_url_with_db(QUEUE_DB),
+                      GATE_DEFAULT_CAPACITY=CAPACITY, GATE_DEFAULT_RATE=RATE, QUEUE_TICK_MS=20,
+                      QUEUE_TOKEN_TTL_SECONDS=2) as started:
         yield started
-    finally:
-        codes = {s.name: s.stop() for s in started}
-        assert all(c == 0 for c in codes.values()), f"gate instances did not stop cleanly: {codes}"
 
 
 def test_gate_capacity_and_fifo_across_instances(gate_servers, gate_redis, db, make_performance):

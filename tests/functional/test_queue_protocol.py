@@ -12,7 +12,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import (Admin, Client, Redis, SSE, Server, assert_error, gate_path, insert_users,
+from conftest import (Admin, Client, Redis, SSE, Server, assert_error, gate_path, insert_users, scratch_redis, server_group,
                       open_stream, queue_headers, redis_url_with_db, token_for)
 
 QUEUE_DB = 5
@@ -35,27 +35,18 @@ STEP1 = "/reservation/performances"
 
 @pytest.fixture(scope="module")
 def qredis():
-    r = Redis(redis_url_with_db(QUEUE_DB))
-    r("FLUSHDB")
-    yield r
-    r("FLUSHDB")
-    r.close()
+    with scratch_redis(QUEUE_DB) as r:
+        yield r
 
 
 @pytest.fixture(scope="module")
 def qservers(db, logdir, qredis):
     """Two instances sharing the queue's Redis database: a token got from one is honoured by
     the other (nothing about the queue lives in one process)."""
-    started = []
-    try:
-        for i in range(2):
-            started.append(Server(db.url, logdir, f"queue{i}", REDIS_URL=redis_url_with_db(QUEUE_DB),
-                                  GATE_DEFAULT_CAPACITY=CAPACITY, GATE_DEFAULT_RATE=RATE, QUEUE_TICK_MS=20,
-                                  QUEUE_TOKEN_TTL_SECONDS=TTL).start())
+    with server_group(db.url, logdir, "queue", 2, REDIS_URL=redis_url_with_db(QUEUE_DB),
+                      GATE_DEFAULT_CAPACITY=CAPACITY, GATE_DEFAULT_RATE=RATE, QUEUE_TICK_MS=20,
+                      QUEUE_TOKEN_TTL_SECONDS=TTL) as started:
         yield started
-    finally:
-        codes = {s.name: s.stop() for s in started}
-        assert all(c == 0 for c in codes.values()), f"queue instances did not stop cleanly: {codes}"
 
 
 @pytest.fixture(autouse=True)
@@ -215,7 +206,7 @@ def test_step1_without_token_waits_then_is_served(fan, qservers, qredis):
     assert before - 1000 <= qd["issued_timestamp"] <= qredis.time_ms() + 1000, (before, qd)
     stored = qredis.hgetall(f"tp:token:{qd['id']}")
     assert stored["user"] == c.user_id and stored["gate"] == "performances", stored
-    assert qredis(f"GET", f"tp:user:{c.user_id}") == qd["id"]
+    assert qredis("GET", f"tp:user:{c.user_id}") == qd["id"]
     # The other instance honours the same token.
     other = c.with_base(qservers[1].url)
     r = until_served(lambda: step1(other, qd["id"]), "step 1")
