@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from conftest import ADMIN_KEY, Admin, Client, assert_error, performance_body
+from conftest import ADMIN_KEY, Client, assert_error, performance_body
 
 
 def count_catalog(db):

@@ -1,13 +1,12 @@
 """Operations: health, readiness, metrics, the API document, graceful shutdown (SPEC §3, §6)."""
 
 import re
-import subprocess
 import threading
 import time
 
 import requests
 
-from conftest import Client, Server, assert_error
+from conftest import Server, assert_error
 
 
 def test_healthz_and_readyz(servers):

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from conftest import assert_error, insert_users, token_for, Client
+from conftest import assert_error, Client
 from invariants import assert_invariants
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")

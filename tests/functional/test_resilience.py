@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from conftest import (ADMIN_KEY, Client, Server, assert_error, base_env, free_port, performance_body,
-                      ticketd_bin, token_for)
+                      ticketd_bin)
 from invariants import assert_invariants
 
 PG_BIN = "/usr/lib/postgresql/15/bin"

@@ -3,7 +3,6 @@ limits, slow clients, request ids (SPEC §3, §6). Every one in the error shape.
 
 import json
 import socket
-import threading
 import time
 
 import pytest
