@@ -1,15 +1,14 @@
 // The per-event-loop connection pool: bounded waiting, no deadlock, and connections that
 // come back in a bad state are cleaned or discarded, never handed out as they are.
 
+#include "storage/pg/error.hpp"
+#include "storage/pg/pool.hpp"
 #include "test_database.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <thread>
-
-#include "storage/pg/error.hpp"
-#include "storage/pg/pool.hpp"
 
 namespace tp::test {
 namespace {
@@ -195,8 +194,9 @@ TEST_F(pool_test, a_connection_killed_while_idle_is_not_handed_out) {
     ASSERT_EQ(pool.idle_connections(), 1u);
     inspect().sql("SELECT pg_terminate_backend($1::int)", {std::to_string(pid)});
     // Let the server finish closing it.
-    for (int i = 0; i < 50 && inspect().number("SELECT count(*) FROM pg_stat_activity WHERE pid = $1::int",
-                                               {std::to_string(pid)}) > 0;
+    for (int i = 0;
+         i < 50 &&
+         inspect().number("SELECT count(*) FROM pg_stat_activity WHERE pid = $1::int", {std::to_string(pid)}) > 0;
          ++i) {
         std::this_thread::sleep_for(20ms);
     }
@@ -227,6 +227,16 @@ TEST_F(pool_test, a_statement_past_its_deadline_is_a_timeout_and_its_connection_
     run_coro(ctx, op(), 30s);
 }
 
+// What a query on `pool` failed with (nullopt if it did not fail).
+std::optional<pg::error::kind> failure_kind(asio::io_context& ctx, pg::pool& pool) {
+    try {
+        run_coro(ctx, pool.execute(select_pid, {}), 30s);
+    } catch (const pg::error& e) {
+        return e.what_kind();
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 // Not a pg_suite: needs no database, only a port where nothing listens.
@@ -241,12 +251,7 @@ TEST(pool_unreachable, a_server_that_is_not_there_is_unavailable_not_a_hang) {
     options.connection.connect_timeout = 2s;
     pg::pool pool(ctx.get_executor(), options);
     const auto started = clock_type::now();
-    std::optional<pg::error::kind> kind;
-    try {
-        run_coro(ctx, pool.execute(select_pid, {}), 30s);
-    } catch (const pg::error& e) {
-        kind = e.what_kind();
-    }
+    const auto kind = failure_kind(ctx, pool);
     ASSERT_TRUE(kind);
     EXPECT_EQ(*kind, pg::error::kind::unavailable);
     EXPECT_LT(clock_type::now() - started, 5s);
@@ -266,12 +271,7 @@ TEST(pool_unreachable, a_server_that_never_answers_times_out_at_the_connect_dead
     options.connection.connect_timeout = 500ms;
     pg::pool pool(ctx.get_executor(), options);
     const auto started = clock_type::now();
-    std::optional<pg::error::kind> kind;
-    try {
-        run_coro(ctx, pool.execute(select_pid, {}), 30s);
-    } catch (const pg::error& e) {
-        kind = e.what_kind();
-    }
+    const auto kind = failure_kind(ctx, pool);
     ASSERT_TRUE(kind);
     EXPECT_EQ(*kind, pg::error::kind::unavailable);
     EXPECT_GE(clock_type::now() - started, 400ms);

@@ -269,6 +269,16 @@ std::string failure_of(asio::io_context& ctx, redis::connection& conn) {
     return "";
 }
 
+// Sends a PING and counts it in `refused` if the connection refused it.
+awaitable<void> count_refused_ping(redis::connection& conn, int& refused) {
+    try {
+        std::vector<std::string> ping{"PING"};
+        co_await conn.execute(std::move(ping));
+    } catch (const redis::error&) {
+        ++refused;
+    }
+}
+
 TEST_F(connection_test, fails_fast_while_redis_is_unreachable) {
     auto opts = options();
     opts.port = closed_port();
@@ -288,14 +298,7 @@ TEST_F(connection_test, fails_fast_while_redis_is_unreachable) {
     int refused = 0;
     std::vector<awaitable<void>> ops;
     for (int i = 0; i < 50; ++i) {
-        ops.push_back([](redis::connection& c, int& n) -> awaitable<void> {
-            try {
-                std::vector<std::string> ping{"PING"};
-                co_await c.execute(std::move(ping));
-            } catch (const redis::error&) {
-                ++n;
-            }
-        }(conn, refused));
+        ops.push_back(count_refused_ping(conn, refused));
     }
     run_all(ctx_, std::move(ops));
     EXPECT_EQ(refused, 50);
@@ -317,14 +320,7 @@ TEST_F(connection_test, concurrent_callers_during_a_refused_connect_all_fail_fas
     int refused = 0;
     std::vector<awaitable<void>> ops;
     for (int i = 0; i < 20; ++i) {
-        ops.push_back([](redis::connection& c, int& n) -> awaitable<void> {
-            try {
-                std::vector<std::string> ping{"PING"};
-                co_await c.execute(std::move(ping));
-            } catch (const redis::error&) {
-                ++n;
-            }
-        }(conn, refused));
+        ops.push_back(count_refused_ping(conn, refused));
     }
     const auto started = std::chrono::steady_clock::now();
     const auto report = run_all(ctx_, std::move(ops), 10s);
