@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# The benchmark, first part: the machine's ceilings and ticketd's read/charge rates measured
-# in the same run with the same load generator, printed as ratios (SPEC §7).
-#   scripts/bench.sh                      # 50 connections, 10 s per figure
-#   CONNECTIONS=100 DURATION=20 scripts/bench.sh
-# Starts its own PostgreSQL and Redis (throwaway, free loopback ports) and one ticketd
-# (release build, THREADS=2). The on-sale replay (holds, payments, time to sell out, I1-I4
-# checks) is still to come; see docs/benchmarks.md.
+# The benchmark (SPEC §7): this machine's ceilings and ticketd's figures measured in the same
+# run with the same load generators, printed as ratios; then an on-sale replay against
+# several instances, with I1-I4 checked at the end (a violation makes this exit non-zero).
+#
+#   scripts/bench.sh                                 # defaults below
+#   FANS=2000 SEATS=500 RUSH_FANS=5000 DURATION=5 scripts/bench.sh   # a quicker run
+#
+# Starts its own PostgreSQL (fsync=off: the figures are about the service, not the disk) and
+# Redis on free loopback ports, INSTANCES ticketd processes (release build, THREADS each)
+# and hello_server; everything runs on this machine, load generators included.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CONNECTIONS="${CONNECTIONS:-50}"
-DURATION="${DURATION:-10}"
-FANS="${FANS:-200}"
+CONNECTIONS="${CONNECTIONS:-50}"       # concurrent requests of every rate figure
+DURATION="${DURATION:-10}"             # seconds per read/charge figure
+INSTANCES="${INSTANCES:-3}"            # ticketd processes
+THREADS="${THREADS:-1}"                # event loops per ticketd
+READ_FANS="${READ_FANS:-200}"          # fans whose tokens the read figures cycle through
+RUSH_FANS="${RUSH_FANS:-20000}"        # holds and payments timed at saturation (and raw SQL ones)
+FANS="${FANS:-20000}"                  # the on-sale replay: fans ...
+SEATS="${SEATS:-5000}"                 # ... for this many seats ...
+ARRIVAL_SECONDS="${ARRIVAL_SECONDS:-5}" # ... arriving within this many seconds
+STREAM_SHARE="${STREAM_SHARE:-0.5}"    # share of fans waiting on the event stream, not polling
+GATE_CAPACITY="${GATE_CAPACITY:-1000}" # each gate of the replay's schedule
+GATE_RATE="${GATE_RATE:-1000}"
 
 install_dependencies
 log "Building (release)"
-build release ticketd loadgen hello_server
+build release ticketd loadgen hello_server onsale
 BIN="$ROOT/build/release/src/ticketd"
-LOADGEN="$ROOT/build/release/tools/loadgen"
+TOOLS="$ROOT/build/release/tools"
 
 WORK="$(mktemp -d /tmp/ticketd-bench.XXXXXX)"
 [ "$(id -u)" -eq 0 ] && chmod 755 "$WORK"
@@ -27,60 +39,137 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PG_PORT="$(free_port)"; REDIS_PORT="$(free_port)"; HTTP_PORT="$(free_port)"; HELLO_PORT="$(free_port)"
+PG_PORT="$(free_port)"; REDIS_PORT="$(free_port)"; HELLO_PORT="$(free_port)"
 PG_FSYNC=off start_postgres "$WORK/pg" "$PG_PORT"
 start_redis "$WORK/redis" "$REDIS_PORT"
-export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/ticketing"
+PG="postgresql://postgres@127.0.0.1:$PG_PORT"
+export DATABASE_URL="$PG/ticketing"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-export TICKETD_ENV=dev LOG_LEVEL=warn THREADS=2 LISTEN="127.0.0.1:$HTTP_PORT"
+export TICKETD_ENV=dev LOG_LEVEL=warn THREADS
 export GATE_DEFAULT_CAPACITY=1000000 GATE_DEFAULT_RATE=1000000 QUEUE_TOKEN_TTL_SECONDS=3600 QUEUE_TICK_MS=20
-B="http://$LISTEN"
+ulimit -n "$(ulimit -Hn)"
 
 "$BIN" migrate >/dev/null
-"$BIN" serve > "$WORK/ticketd.log" 2>&1 & PIDS+=($!)
-"$ROOT/build/release/tools/hello_server" "127.0.0.1:$HELLO_PORT" 2 & PIDS+=($!)
-for _ in $(seq 100); do curl -fs "$B/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+URLS=(); URL_ARGS=(); TICKETD_PIDS=()
+for i in $(seq "$INSTANCES"); do
+  port="$(free_port)"
+  LISTEN="127.0.0.1:$port" "$BIN" serve > "$WORK/ticketd-$i.log" 2>&1 &
+  PIDS+=($!); TICKETD_PIDS+=($!); URLS+=("http://127.0.0.1:$port"); URL_ARGS+=(--url "http://127.0.0.1:$port")
+done
+"$TOOLS/hello_server" "127.0.0.1:$HELLO_PORT" 2 & PIDS+=($!)
+for url in "${URLS[@]}"; do
+  for _ in $(seq 100); do curl -fs "$url/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+done
+B="${URLS[0]}"
 
 SCHEDULE=$(curl -fsS -X POST "$B/admin/performances" -H 'Authorization: Bearer dev-admin-key' \
   -H 'Content-Type: application/json' --data '{"title":"Benchmark","ticketing_start_date":"2025-01-01T00:00:00Z",
   "stage":{"name":"Hall","location":"Seoul"},"schedules":[{"staging_date":"2030-01-01T19:00:00Z","seat_count":50,"price":1000}]}' |
   jq -r '.performance_staging_date[0].id')
-
-log "Preparing $FANS fans with active step-2 queue tokens"
+log "Preparing $READ_FANS fans with active step-2 queue tokens"
 /usr/bin/python3 "$ROOT/tools/bench_fixture.py" "$DATABASE_URL" "$B" dev-only-jwt-secret-do-not-use-in-production \
-  "$FANS" "$WORK/fans.txt" --queue-step 2 --schedule "$SCHEDULE" --balance 100000
+  "$READ_FANS" "$WORK/fans.txt" --queue-step 2 --schedule "$SCHEDULE" --balance 100000
 
-measure() { # name, loadgen arguments...
-  local name="$1"; shift
+FIGURES="$WORK/figures.tsv" # name, rate, p50 ms, p99 ms, ceiling name
+figure() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >> "$FIGURES"; }
+
+measure() { # name, ceiling, loadgen arguments...
+  local name="$1" ceiling="$2"; shift 2
   local out
-  out=$("$LOADGEN" --connections "$CONNECTIONS" --duration "$DURATION" "$@")
-  printf '%-34s %s\n' "$name" "$out" >&2
-  echo "$out" | jq -r .rate
+  out=$("$TOOLS/loadgen" --connections "$CONNECTIONS" --duration "$DURATION" "$@")
+  printf '  %-40s %s\n' "$name" "$out" >&2
+  [ "$(echo "$out" | jq '.transport_errors + ([.statuses | to_entries[] | select(.key >= "500") | .value] | add // 0)')" = 0 ] ||
+    die "$name: failed requests"
+  figure "$name" "$(echo "$out" | jq .rate)" "$(echo "$out" | jq .p50_ms)" "$(echo "$out" | jq .p99_ms)" "$ceiling"
 }
 
-log "Ceilings ($CONNECTIONS connections, ${DURATION}s each, load generator on this machine)"
-HELLO=$(measure "bare HTTP (hello_server)" --url "http://127.0.0.1:$HELLO_PORT/")
-REDIS_PING=$(redis-benchmark -p "$REDIS_PORT" -c "$CONNECTIONS" -n 300000 -t ping -q 2>/dev/null |
-  awk '/PING_MBULK/ {print $2}')
-printf '%-34s %s requests/s\n' "raw Redis round trip (PING)" "$REDIS_PING" >&2
+log "Ceilings ($CONNECTIONS connections, load generators on this machine)"
+measure "bare HTTP (hello_server)" "" --url "http://127.0.0.1:$HELLO_PORT/"
+PING=$(redis-benchmark -p "$REDIS_PORT" -c "$CONNECTIONS" -n 300000 -t ping -q 2>/dev/null | awk '/PING_MBULK/ {print $2}')
+printf '  %-40s %s requests/s\n' "raw Redis round trip (PING)" "$PING" >&2
+figure "raw Redis round trip (PING)" "$PING" "" "" ""
 
-log "ticketd"
-POLL=$(measure "GET /queue/queue (status poll)" --url "$B/queue/queue" --headers-file "$WORK/fans.txt")
-SEATS=$(measure "GET /reservation/performance_seats (50)" --url "$B/reservation/performance_seats/$SCHEDULE" \
-  --headers-file "$WORK/fans.txt")
-BALANCE=$(measure "GET /payment/cash" --url "$B/payment/cash" --headers-file "$WORK/fans.txt")
-CHARGE=$(measure "POST /payment/cash" --url "$B/payment/cash" --method POST --body '{"amount":1}' \
-  --headers-file "$WORK/fans.txt")
+# The raw SQL of a hold and of a payment: the statements ticketd sends, sent by pgbench with
+# nothing else around them, on a database of their own (tools/ceilings/).
+createdb -h 127.0.0.1 -p "$PG_PORT" -U postgres ceilings
+DATABASE_URL="$PG/ceilings" "$BIN" migrate >/dev/null
+PER_CLIENT=$(( RUSH_FANS / CONNECTIONS ))
+psql "$PG/ceilings" -q -v ON_ERROR_STOP=1 -v count=$(( PER_CLIENT * CONNECTIONS )) -f "$ROOT/tools/ceilings/setup.sql"
+psql "$PG/ceilings" -qc "VACUUM ANALYZE"
+raw_sql() { # name, script
+  local out rate
+  out=$(pgbench -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared -c "$CONNECTIONS" -j 2 -t "$PER_CLIENT" \
+    -D k=0 -D per_client="$PER_CLIENT" -f "$ROOT/tools/ceilings/$2" ceilings 2>&1) || die "pgbench $2: $out"
+  rate=$(echo "$out" | awk '/^tps/ {print $3}')
+  printf '  %-40s %s transactions/s (%s)\n' "$1" "$rate" "$(echo "$out" | grep -E '^latency average')" >&2
+  figure "$1" "$rate" "" "" ""
+}
+raw_sql "raw SQL hold (pgbench)" hold.sql
+raw_sql "raw SQL payment (pgbench)" payment.sql
+HELD=$(psql "$PG/ceilings" -qtAc "SELECT count(*) FROM performance_seats WHERE reservation_status = 'RESERVED'")
+[ "$HELD" = $(( PER_CLIENT * CONNECTIONS )) ] || die "the raw SQL runs sold $HELD seats, expected $(( PER_CLIENT * CONNECTIONS ))"
 
-log "Ratios"
-ratio() { python3 -c "print(f'{$1 / $2:.0%}')"; }
-printf '%-34s %8.0f/s  = %s of bare HTTP (target >= 50%%)\n' "queue status polls" "$POLL" "$(ratio "$POLL" "$HELLO")"
-printf '%-34s %8.0f/s  = %s of bare HTTP\n' "seat list (50 seats)" "$SEATS" "$(ratio "$SEATS" "$HELLO")"
-printf '%-34s %8.0f/s  = %s of bare HTTP\n' "balance reads" "$BALANCE" "$(ratio "$BALANCE" "$HELLO")"
-printf '%-34s %8.0f/s  = %s of bare HTTP\n' "charges" "$CHARGE" "$(ratio "$CHARGE" "$HELLO")"
-printf '%-34s %8s KiB\n' "ticketd resident memory" "$(ps -o rss= -p "${PIDS[0]}")"
+log "ticketd: reads and charges ($INSTANCES instances x $THREADS thread(s), ${DURATION}s each)"
+with_urls() { local path="$1"; for url in "${URLS[@]}"; do echo --url "$url$path"; done; }
+# shellcheck disable=SC2046
+measure "queue status polls (GET /queue/queue)" "bare HTTP (hello_server)" $(with_urls /queue/queue) \
+  --headers-file "$WORK/fans.txt"
+# shellcheck disable=SC2046
+measure "seat list, 50 seats (gated)" "bare HTTP (hello_server)" $(with_urls "/reservation/performance_seats/$SCHEDULE") \
+  --headers-file "$WORK/fans.txt"
+# shellcheck disable=SC2046
+measure "balance reads (GET /payment/cash)" "bare HTTP (hello_server)" $(with_urls /payment/cash) \
+  --headers-file "$WORK/fans.txt"
+# shellcheck disable=SC2046
+measure "charges (POST /payment/cash)" "bare HTTP (hello_server)" $(with_urls /payment/cash) --method POST \
+  --body '{"amount":1}' --headers-file "$WORK/fans.txt"
 
-log "Ledger check after the charges (I2: every balance equals its ledger sum)"
-BAD=$(psql "$DATABASE_URL" -qtAc "SELECT count(*) FROM users u WHERE balance <> (SELECT coalesce(sum(amount),0) FROM ledger_entries l WHERE l.user_id = u.id) OR balance < 0")
-if [ "$BAD" != "0" ]; then die "I2 violated for $BAD users"; fi
-echo "I2 holds" >&2
+log "ticketd: $RUSH_FANS holds, then their payments, at $CONNECTIONS concurrent requests"
+RUSH=$("$TOOLS/onsale" rush "${URL_ARGS[@]}" --database-url "$DATABASE_URL" --redis-url "$REDIS_URL" \
+  --fans $(( PER_CLIENT * CONNECTIONS )) --connections "$CONNECTIONS") || die "the rush failed: $RUSH"
+echo "$RUSH" > "$WORK/rush.json"
+hold_p() { jq -r ".endpoints[\"$1\"].$2" "$WORK/rush.json"; }
+printf '  %-40s %s\n' "holds" "$(jq -c .holds "$WORK/rush.json")" "payments" "$(jq -c .payments "$WORK/rush.json")" >&2
+figure "seat holds (PATCH take_performance_seat)" "$(jq .holds.rate "$WORK/rush.json")" \
+  "$(hold_p 'PATCH /reservation/take_performance_seat' p50_ms)" "$(hold_p 'PATCH /reservation/take_performance_seat' p99_ms)" \
+  "raw SQL hold (pgbench)"
+figure "payments (POST payment_performance_seat)" "$(jq .payments.rate "$WORK/rush.json")" \
+  "$(hold_p 'POST /payment/payment_performance_seat' p50_ms)" "$(hold_p 'POST /payment/payment_performance_seat' p99_ms)" \
+  "raw SQL payment (pgbench)"
+
+log "The on-sale replay: $FANS fans for $SEATS seats, arriving within ${ARRIVAL_SECONDS}s, $INSTANCES instances"
+peak_rss() { # the largest resident size (KiB) of the ticketd processes, sampled until $WORK/replay.done exists
+  local peak=0 rss
+  until [ -e "$WORK/replay.done" ]; do
+    for p in "${TICKETD_PIDS[@]}"; do rss=$(ps -o rss= -p "$p" 2>/dev/null || echo 0); [ "$rss" -gt "$peak" ] && peak=$rss; done
+    sleep 0.2
+  done
+  echo "$peak"
+}
+peak_rss > "$WORK/rss" &
+REPLAY_STATUS=0
+"$TOOLS/onsale" replay "${URL_ARGS[@]}" --database-url "$DATABASE_URL" --redis-url "$REDIS_URL" \
+  --fans "$FANS" --seats "$SEATS" --arrival-seconds "$ARRIVAL_SECONDS" --stream-share "$STREAM_SHARE" \
+  --gate-capacity "$GATE_CAPACITY" --gate-rate "$GATE_RATE" --observations "$WORK/observations.json" \
+  > "$WORK/replay.json" || REPLAY_STATUS=$?
+touch "$WORK/replay.done"; wait
+jq -r '.endpoints | to_entries[] | "  \(.key)\t\(.value.requests) requests\t\(.value.rate | floor)/s\tp50 \(.value.p50_ms * 100 | floor / 100) ms\tp99 \(.value.p99_ms * 100 | floor / 100) ms\t\(.value.statuses)"' \
+  "$WORK/replay.json" | column -t -s $'\t' >&2
+jq -r '"  seats sold: \(.sold) of \(.seats); sold out after: \(.sold_out_seconds // "never") s; replay took \(.seconds) s",
+       "  fans: \(.outcomes)", "  server errors: \(.server_errors), failures on the wire: \(.wire_failures), unexpected answers: \(.unexpected_outcomes)"' \
+  "$WORK/replay.json" >&2
+printf '  %-40s %s KiB (largest of the %s instances during the replay)\n' "peak resident memory" "$(cat "$WORK/rss")" "$INSTANCES" >&2
+
+log "Invariants (I1-I3 read back from PostgreSQL, I4 from what was sampled from Redis)"
+INVARIANTS_STATUS=0
+/usr/bin/python3 "$ROOT/tools/invariants.py" "$DATABASE_URL" --observations "$WORK/observations.json" >&2 || INVARIANTS_STATUS=$?
+
+log "Ratios (each ticketd figure against its ceiling, measured in this run)"
+awk -F'\t' '
+  { rate[$1] = $2 }
+  $5 != "" { printf "  %-44s %9.0f/s  p50 %6.2f ms  p99 %6.2f ms  = %3.0f%% of %s\n", $1, $2, $3, $4, 100 * $2 / rate[$5], $5 }
+' "$FIGURES" >&2
+echo "  (targets: polls >= 50% of bare HTTP, holds and payments >= 70% of their raw SQL)" >&2
+
+[ "$REPLAY_STATUS" = 0 ] || die "the replay saw failures (exit $REPLAY_STATUS); see above"
+[ "$INVARIANTS_STATUS" = 0 ] || die "an invariant was violated"

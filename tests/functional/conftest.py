@@ -6,7 +6,7 @@ Environment (set by scripts/test.sh and CTest):
   TEST_DATABASE_URL   a maintenance database on a throwaway PostgreSQL server; this suite
                       creates (and drops) its own databases named tp_test_* there
   TEST_PG_DATA        that server's data folder (for the restart test)
-  TEST_REDIS_URL      a throwaway Redis (not used until the waiting queue exists)
+  TEST_REDIS_URL      a throwaway Redis
 """
 
 import base64
@@ -19,6 +19,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -29,6 +30,10 @@ from datetime import datetime, timedelta, timezone
 import psycopg2
 import pytest
 import requests
+
+# The invariant checkers live with the benchmark tools (tools/invariants.py), which run them too.
+TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools")
+sys.path.insert(0, TOOLS)
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"
 ADMIN_KEY = "dev-admin-key"

@@ -4,6 +4,7 @@
 //
 //   loadgen --url http://127.0.0.1:8080/payment/cash --connections 50 --duration 10
 //           --headers-file users.txt   (line i: headers of connection i, "K: V|K: V", cycled)
+//   --url may be given once per instance: connection i talks to the (i mod n)-th.
 //
 // Used by scripts/bench.sh against ticketd and against the bare hello server, so that both
 // figures come from the same client on the same machine in the same run.
@@ -36,10 +37,15 @@ namespace http = beast::http;
 using tp::asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
+struct target_url {
+    std::string host;
+    std::string port;
+    std::string target;
+    tcp::resolver::results_type endpoints;
+};
+
 struct options {
-    std::string host = "127.0.0.1";
-    std::string port = "8080";
-    std::string target = "/";
+    std::vector<target_url> urls;
     http::verb method = http::verb::get;
     std::string body;
     int connections = 50;
@@ -70,12 +76,12 @@ std::vector<std::pair<std::string, std::string>> parse_headers(const std::string
     return out;
 }
 
-tp::awaitable<void> run_connection(
-    const options& o, const tcp::resolver::results_type& endpoints, int index, clock_type::time_point until, tally& out
-) {
+tp::awaitable<void> run_connection(const options& o, int index, clock_type::time_point until, tally& out) {
     const auto& headers = o.header_sets[static_cast<std::size_t>(index) % o.header_sets.size()];
-    http::request<http::string_body> req{o.method, o.target, 11};
-    req.set(http::field::host, o.host);
+    const auto& url = o.urls[static_cast<std::size_t>(index) % o.urls.size()];
+    const auto& endpoints = url.endpoints;
+    http::request<http::string_body> req{o.method, url.target, 11};
+    req.set(http::field::host, url.host);
     for (const auto& [name, value] : headers) {
         req.set(name, value);
     }
@@ -153,9 +159,11 @@ int main(int argc, char** argv) {
             if (!url || url->scheme() != "http") {
                 return usage();
             }
-            o.host = std::string(url->host());
-            o.port = url->has_port() ? std::string(url->port()) : "80";
-            o.target = std::string(url->encoded_target());
+            o.urls.push_back(target_url{
+                std::string(url->host()),
+                url->has_port() ? std::string(url->port()) : "80",
+                std::string(url->encoded_target()),
+                {}});
         } else if (arg == "--method") {
             o.method = http::string_to_verb(value);
         } else if (arg == "--body") {
@@ -192,15 +200,20 @@ int main(int argc, char** argv) {
     }
 
     tp::asio::io_context context(1);
+    if (o.urls.empty()) {
+        return usage();
+    }
     tcp::resolver resolver(context);
-    const auto endpoints = resolver.resolve(o.host, o.port);
+    for (auto& url : o.urls) {
+        url.endpoints = resolver.resolve(url.host, url.port);
+    }
     std::vector<tally> tallies(static_cast<std::size_t>(o.connections));
     const auto started = clock_type::now();
     const auto until =
         started + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.duration_seconds));
     for (int i = 0; i < o.connections; ++i) {
         tp::asio::co_spawn(
-            context, run_connection(o, endpoints, i, until, tallies[static_cast<std::size_t>(i)]), tp::asio::detached
+            context, run_connection(o, i, until, tallies[static_cast<std::size_t>(i)]), tp::asio::detached
         );
     }
     context.run();

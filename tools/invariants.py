@@ -1,8 +1,18 @@
-"""Invariant checkers that read PostgreSQL directly (SPEC §5). Each returns a list of
-human-readable violations (empty = the invariant holds), so a test can assert on it and a
-negative control can show that a planted violation is reported.
+#!/usr/bin/python3
+"""Invariant checkers (SPEC §5): I1-I3 read PostgreSQL directly; I4 reads what was sampled
+from Redis during a run. Each returns a list of human-readable violations (empty = the
+invariant holds), so a test can assert on it and a negative control can show that a
+planted violation is reported (tests/functional/test_invariant_checkers.py).
 
-`db` is a conftest.Database (anything with .query(sql, params) -> rows).
+`db` is anything with .query(sql, params) -> rows (tests: conftest.Database).
+
+As a program, after an on-sale replay (scripts/bench.sh, tests/functional/test_onsale_replay.py):
+
+    invariants.py DATABASE_URL [--observations FILE]
+
+checks I1-I3 in that database and, with the replay's observations (tools/onsale: each gate's
+capacity, its active count sampled from Redis, every admission's arrival number and time),
+I4; prints one line per invariant and exits 1 if any is violated.
 """
 
 
@@ -146,3 +156,56 @@ def check_fifo(admissions):
         if latest is None or admitted_at >= latest[0]:
             latest = (admitted_at, token_id, seq)
     return problems
+
+
+def check_observations(observations):
+    """I4 for every gate of an on-sale replay's observations (see the module's docstring)."""
+    problems = []
+    for gate, seen in sorted(observations.items()):
+        problems += [f"{gate}: {p}" for p in check_capacity(seen["samples"], seen["capacity"])]
+        problems += [f"{gate}: {p}" for p in check_fifo([tuple(a) for a in seen["admissions"]])]
+    return problems
+
+
+class _Database:
+    def __init__(self, url):
+        import psycopg2
+        self.conn = psycopg2.connect(url)
+        self.conn.autocommit = True
+
+    def query(self, sql, params=None):
+        with self.conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+
+def main(argv):
+    import argparse
+    import json
+    parser = argparse.ArgumentParser(description="Checks I1-I4 after an on-sale replay.")
+    parser.add_argument("database_url")
+    parser.add_argument("--observations", help="the replay's queue observations (onsale --observations)")
+    args = parser.parse_args(argv)
+    db = _Database(args.database_url)
+    checks = [("I1 no seat held or sold twice", check_i1(db)),
+              ("I2 balances equal their ledgers, none negative", check_i2(db)),
+              ("I3 every sold seat paid exactly once, at its price", check_i3(db))]
+    if args.observations:
+        with open(args.observations) as f:
+            observations = json.load(f)
+        admissions = sum(len(g["admissions"]) for g in observations.values())
+        samples = sum(len(g["samples"]) for g in observations.values())
+        checks.append((f"I4 capacity and FIFO ({len(observations)} gates, {samples} samples, {admissions} admissions)",
+                       check_observations(observations)))
+    failed = False
+    for name, problems in checks:
+        print(f"{'ok  ' if not problems else 'FAIL'} {name}")
+        for p in problems[:20]:
+            print(f"     {p}")
+        failed = failed or bool(problems)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv[1:]))

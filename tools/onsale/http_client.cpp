@@ -1,0 +1,133 @@
+#include "onsale/http_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include <stdexcept>
+
+namespace tp::onsale {
+namespace {
+
+using asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+constexpr auto exchange_timeout = std::chrono::seconds(60);
+
+} // namespace
+
+instance_address parse_base_url(const std::string& url) {
+    const auto parsed = boost::urls::parse_uri(url);
+    if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) {
+        throw std::invalid_argument("not an http://host:port URL: " + url);
+    }
+    return {std::string(parsed->host()), parsed->has_port() ? std::string(parsed->port()) : "80"};
+}
+
+http_client::http_client(
+    asio::any_io_executor executor, std::vector<instance_address> instances, int connections_per_instance
+)
+    : executor_(std::move(executor)), per_instance_(connections_per_instance) {
+    tcp::resolver resolver(executor_);
+    for (auto& address : instances) {
+        auto endpoints = resolver.resolve(address.host, address.port);
+        auto& p = pools_.emplace_back();
+        p.address = std::move(address);
+        p.endpoints = std::move(endpoints);
+    }
+}
+
+awaitable<std::unique_ptr<boost::beast::tcp_stream>> http_client::open(std::size_t instance) {
+    auto stream = std::make_unique<boost::beast::tcp_stream>(executor_);
+    auto [ec, endpoint] =
+        co_await asio::async_connect(stream->socket(), pools_[instance].endpoints, asio::as_tuple(use_awaitable));
+    if (ec) {
+        co_return nullptr;
+    }
+    stream->socket().set_option(tcp::no_delay(true));
+    co_return stream;
+}
+
+awaitable<std::unique_ptr<boost::beast::tcp_stream>> http_client::acquire(std::size_t instance) {
+    auto& p = pools_[instance];
+    for (;;) {
+        if (!p.idle.empty()) {
+            auto stream = std::move(p.idle.back());
+            p.idle.pop_back();
+            co_return stream;
+        }
+        if (p.open < per_instance_) {
+            ++p.open;
+            auto stream = co_await open(instance);
+            if (!stream) {
+                --p.open;
+            }
+            co_return stream;
+        }
+        auto timer = std::make_shared<asio::steady_timer>(executor_, clock_type::time_point::max());
+        p.waiters.push_back(timer);
+        co_await timer->async_wait(asio::as_tuple(use_awaitable)); // woken by cancel()
+    }
+}
+
+void http_client::release(pool& p, std::unique_ptr<boost::beast::tcp_stream> stream) {
+    if (stream) {
+        p.idle.push_back(std::move(stream));
+    } else {
+        --p.open; // broken: a waiter may open a new one
+    }
+    if (!p.waiters.empty()) {
+        p.waiters.front()->cancel();
+        p.waiters.pop_front();
+    }
+}
+
+awaitable<answer> http_client::send(std::size_t instance, const exchange& request) {
+    instance %= pools_.size();
+    auto& p = pools_[instance];
+    answer out;
+    auto stream = co_await acquire(instance);
+    if (!stream) {
+        out.failure = "connect failed";
+        release(p, nullptr);
+        co_return out;
+    }
+    beast_http::request<beast_http::string_body> req{request.method, request.target, 11};
+    req.set(beast_http::field::host, p.address.host);
+    for (const auto& [name, value] : request.headers) {
+        req.set(name, value);
+    }
+    if (!request.body.empty()) {
+        req.set(beast_http::field::content_type, "application/json");
+        req.body() = request.body;
+    }
+    req.prepare_payload();
+    const auto started = clock_type::now();
+    stream->expires_after(exchange_timeout);
+    auto [write_ec, written] = co_await beast_http::async_write(*stream, req, asio::as_tuple(use_awaitable));
+    if (write_ec) {
+        out.failure = "write: " + write_ec.message();
+        release(p, nullptr);
+        co_return out;
+    }
+    boost::beast::flat_buffer buffer;
+    beast_http::response<beast_http::string_body> res;
+    auto [read_ec, read] = co_await beast_http::async_read(*stream, buffer, res, asio::as_tuple(use_awaitable));
+    out.latency = clock_type::now() - started;
+    if (read_ec) {
+        out.failure = "read: " + read_ec.message();
+        release(p, nullptr);
+        co_return out;
+    }
+    out.status = res.result_int();
+    out.body = std::move(res.body());
+    if (const auto it = res.find(beast_http::field::retry_after); it != res.end()) {
+        out.retry_after = std::string(it->value());
+    }
+    release(p, res.keep_alive() ? std::move(stream) : nullptr);
+    co_return out;
+}
+
+} // namespace tp::onsale

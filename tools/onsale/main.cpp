@@ -1,0 +1,303 @@
+// onsale: replays an on-sale against running ticketd instances (SPEC §7).
+//
+//   onsale replay --url http://127.0.0.1:8080 [--url ...] --database-url URL --redis-url URL
+//          [--fans 20000] [--seats 5000] [--arrival-seconds 5] [--stream-share 0.5]
+//          [--gate-capacity 1000] [--gate-rate 1000] [--connections 32] [--observations FILE]
+//   onsale rush   (same connection options) [--fans 20000] [--connections 50]
+//
+// replay: N fans arrive at random moments within the arrival window for one schedule of M
+//   seats, and each signs in, queues through the three gates (polling as Retry-After says,
+//   or on the event stream), lists the seats, takes a random available one (another on
+//   409 SEAT_TAKEN), and pays. Reports each endpoint's rate and p50/p99, the time to sell
+//   out and what became of the fans; writes what it saw of the queue (active counts sampled
+//   from Redis, every admission's arrival number and time) to --observations for the I4
+//   checks (tools/invariants.py), which also check I1-I3 in PostgreSQL.
+// rush: the hold and payment rates at saturation, to compare with their raw SQL. Every fan
+//   is first walked (untimed) to an active token for the take step, each with a seat of its
+//   own; then --connections workers take the seats as fast as they are answered (timed),
+//   then pay for them (timed).
+//
+// Prints the report as JSON on stdout and a summary on stderr; exits 1 if any exchange failed
+// on the wire, was answered 5xx, or a fan met an unexpected answer.
+
+#include "onsale/fixture.hpp"
+#include "onsale/journey.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sys/resource.h>
+
+namespace {
+
+using namespace tp::onsale;
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+    std::string mode;
+    std::vector<std::string> urls;
+    std::string database_url;
+    std::string redis_url;
+    std::string admin_key = "dev-admin-key";
+    std::string observations;
+    int fans = 20000;
+    int seats = 5000;
+    double arrival_seconds = 5;
+    double stream_share = 0.5;
+    int gate_capacity = 1000;
+    int gate_rate = 1000;
+    int connections = 0; // per instance (replay) or in all (rush); 0: the mode's default
+    std::int64_t price = 50000;
+};
+
+int usage(const std::string& why) {
+    std::cerr << "onsale: " << why << "\n"
+              << "usage: onsale replay|rush --url http://host:port [--url ...] --database-url URL --redis-url URL\n"
+                 "       [--fans N] [--seats M] [--arrival-seconds S] [--stream-share F] [--gate-capacity N]\n"
+                 "       [--gate-rate N] [--connections N] [--admin-key KEY] [--observations FILE]\n";
+    return 64;
+}
+
+// Enough file descriptors for thousands of streams and pooled connections.
+void raise_file_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+std::string run_tag() {
+    return std::to_string(std::chrono::system_clock::now().time_since_epoch().count() / 1000);
+}
+
+std::vector<std::string> gates_of(const std::string& schedule) {
+    return {"performances", "performance_seats:" + schedule, "take_performance_seat:" + schedule};
+}
+
+tp::awaitable<void> sleep_until(clock_type::time_point when) {
+    tp::asio::steady_timer timer(co_await tp::asio::this_coro::executor, when);
+    co_await timer.async_wait(tp::asio::as_tuple(tp::use_awaitable));
+}
+
+// Runs `work(i)` for i in [0, count) on `workers` coroutines at once; returns the seconds taken.
+template <class Work> tp::awaitable<double> for_each_fan(int count, int workers, Work work) {
+    const auto started = clock_type::now();
+    int next = 0;
+    int running = workers;
+    tp::asio::steady_timer done(co_await tp::asio::this_coro::executor, clock_type::time_point::max());
+    auto worker = [&]() -> tp::awaitable<void> {
+        while (next < count) {
+            co_await work(next++);
+        }
+        if (--running == 0) {
+            done.cancel();
+        }
+    };
+    for (int w = 0; w < workers; ++w) {
+        tp::asio::co_spawn(co_await tp::asio::this_coro::executor, worker(), tp::asio::detached);
+    }
+    co_await done.async_wait(tp::asio::as_tuple(tp::use_awaitable));
+    co_return std::chrono::duration<double>(clock_type::now() - started).count();
+}
+
+tp::awaitable<void>
+replay(const options& o, sale& s, const std::vector<fan_account>& fans, boost::json::object& report) {
+    s.schedule_id = co_await create_schedule(s.client, o.admin_key, o.seats, o.price);
+    for (const auto& gate : gates_of(s.schedule_id)) {
+        co_await configure_gate(s.client, o.admin_key, gate, o.gate_capacity, o.gate_rate);
+        s.observer.watch_gate(gate, o.gate_capacity);
+    }
+    const auto executor = co_await tp::asio::this_coro::executor;
+    tp::asio::co_spawn(executor, s.observer.sample(std::chrono::milliseconds(5)), tp::asio::detached);
+
+    std::uniform_real_distribution<double> arrival(0, o.arrival_seconds);
+    std::bernoulli_distribution streams(o.stream_share);
+    const auto doors_open = clock_type::now();
+    s.seen = tally(doors_open);
+    const double elapsed = co_await for_each_fan(o.fans, o.fans, [&](int i) -> tp::awaitable<void> {
+        const auto at = doors_open +
+                        std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(arrival(s.rng)));
+        journey fan(s, static_cast<std::size_t>(i), streams(s.rng) ? wait_style::stream : wait_style::poll);
+        co_await sleep_until(at);
+        const auto& account = fans[static_cast<std::size_t>(i)];
+        co_await fan.replay(account.email, account.password);
+    });
+    s.observer.stop();
+    report["schedule_id"] = s.schedule_id;
+    report["seconds"] = elapsed;
+    report["sold_out_seconds"] = s.sold_out_s < 0 ? boost::json::value(nullptr) : boost::json::value(s.sold_out_s);
+}
+
+tp::awaitable<void> rush(const options& o, sale& s, const std::vector<fan_account>& fans, boost::json::object& report) {
+    s.schedule_id = co_await create_schedule(s.client, o.admin_key, o.fans, o.price);
+    for (const auto& gate : gates_of(s.schedule_id)) {
+        co_await configure_gate(s.client, o.admin_key, gate, 10'000'000, 10'000'000);
+    }
+    const auto seats = seat_ids(o.database_url, s.schedule_id);
+    std::vector<std::unique_ptr<journey>> ready(fans.size());
+    const auto take_path = "/reservation/take_performance_seat";
+    const auto seats_path = "/reservation/performance_seats/" + s.schedule_id;
+    const double prepared = co_await for_each_fan(o.fans, 500, [&](int i) -> tp::awaitable<void> {
+        const auto at = static_cast<std::size_t>(i);
+        auto fan = std::make_unique<journey>(s, at, wait_style::poll);
+        fan->poll_every(std::chrono::milliseconds(20));
+        if (!co_await fan->sign_in(fans[at].email, fans[at].password)) {
+            co_return;
+        }
+        const auto body = R"({"performance_seat_id":")" + seats[at] + "\"}";
+        // Named, not braced in the co_await: GCC 12 miscompiles braced temporaries there.
+        exchange step1{beast_http::verb::get, "/reservation/performances", {}, {}};
+        exchange step2{beast_http::verb::get, seats_path, {}, {}};
+        exchange step3{beast_http::verb::patch, take_path, {}, body};
+        co_await fan->through_gate("prepare", std::move(step1), true);
+        co_await fan->through_gate("prepare", std::move(step2), true);
+        co_await fan->through_gate("prepare", std::move(step3), true);
+        ready[at] = std::move(fan);
+    });
+    s.seen = tally(clock_type::now());
+    int held = 0;
+    const double holding = co_await for_each_fan(o.fans, o.connections, [&](int i) -> tp::awaitable<void> {
+        const auto at = static_cast<std::size_t>(i);
+        if (ready[at]) {
+            const auto out = co_await ready[at]->take(seats[at]);
+            held += out && out->status == 200;
+        }
+    });
+    int paid = 0;
+    const double paying = co_await for_each_fan(o.fans, o.connections, [&](int i) -> tp::awaitable<void> {
+        const auto at = static_cast<std::size_t>(i);
+        if (ready[at]) {
+            paid += co_await ready[at]->pay(seats[at]);
+        }
+    });
+    report["schedule_id"] = s.schedule_id;
+    report["prepare_seconds"] = prepared;
+    report["holds"] = {{"count", held}, {"seconds", holding}, {"rate", held / holding}};
+    report["payments"] = {{"count", paid}, {"seconds", paying}, {"rate", paid / paying}};
+    const auto ready_count =
+        static_cast<int>(std::count_if(ready.begin(), ready.end(), [](auto& f) { return f != nullptr; }));
+    s.outcomes["held and paid"] = std::min(held, paid);
+    for (const auto& [what, missing] :
+         {std::pair{"failed: preparation", o.fans - ready_count},
+          std::pair{"failed: hold", ready_count - held},
+          std::pair{"failed: payment", held - paid}}) {
+        if (missing > 0) {
+            s.outcomes[what] = missing;
+        }
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    if (argc < 2) {
+        return usage("give a mode");
+    }
+    o.mode = argv[1];
+    try {
+        for (int i = 2; i < argc; i += 2) {
+            const std::string arg = argv[i];
+            if (i + 1 >= argc) {
+                return usage(arg + " needs a value");
+            }
+            const std::string value = argv[i + 1];
+            if (arg == "--url") {
+                o.urls.push_back(value);
+            } else if (arg == "--database-url") {
+                o.database_url = value;
+            } else if (arg == "--redis-url") {
+                o.redis_url = value;
+            } else if (arg == "--admin-key") {
+                o.admin_key = value;
+            } else if (arg == "--observations") {
+                o.observations = value;
+            } else if (arg == "--fans") {
+                o.fans = std::stoi(value);
+            } else if (arg == "--seats") {
+                o.seats = std::stoi(value);
+            } else if (arg == "--arrival-seconds") {
+                o.arrival_seconds = std::stod(value);
+            } else if (arg == "--stream-share") {
+                o.stream_share = std::stod(value);
+            } else if (arg == "--gate-capacity") {
+                o.gate_capacity = std::stoi(value);
+            } else if (arg == "--gate-rate") {
+                o.gate_rate = std::stoi(value);
+            } else if (arg == "--connections") {
+                o.connections = std::stoi(value);
+            } else {
+                return usage("unknown option " + arg);
+            }
+        }
+    } catch (const std::exception&) {
+        return usage("a number was expected");
+    }
+    if ((o.mode != "replay" && o.mode != "rush") || o.urls.empty() || o.database_url.empty() || o.redis_url.empty()) {
+        return usage("give a mode, --url, --database-url and --redis-url");
+    }
+    if (o.fans < 1 || o.seats < 1 || o.arrival_seconds < 0 || o.stream_share < 0 || o.stream_share > 1) {
+        return usage("--fans and --seats must be positive, --stream-share from 0 to 1");
+    }
+    if (o.connections <= 0) {
+        o.connections = o.mode == "replay" ? 32 : 50;
+    }
+    raise_file_limit();
+
+    try {
+        std::vector<instance_address> instances;
+        for (const auto& url : o.urls) {
+            instances.push_back(parse_base_url(url));
+        }
+        const auto fans = insert_fans(o.database_url, run_tag(), o.fans, o.price);
+        tp::asio::io_context context(1);
+        // rush: the workers share the instances' pools, --connections in all.
+        const int per_instance =
+            o.mode == "replay" ? o.connections : std::max(1, o.connections / static_cast<int>(instances.size()));
+        http_client client(context.get_executor(), instances, per_instance);
+        queue_observer observer(context.get_executor(), o.redis_url);
+        tally seen(clock_type::now());
+        sale s(client, seen, observer, o.seats);
+        boost::json::object report{{"mode", o.mode}, {"fans", o.fans}, {"instances", instances.size()}};
+        std::exception_ptr failed;
+        auto run = o.mode == "replay" ? replay(o, s, fans, report) : rush(o, s, fans, report);
+        tp::asio::co_spawn(context, std::move(run), [&](std::exception_ptr e) {
+            failed = e;
+            observer.close();
+        });
+        context.run();
+        if (failed) {
+            std::rethrow_exception(failed);
+        }
+        boost::json::object outcomes;
+        for (const auto& [what, count] : s.outcomes) {
+            outcomes[what] = count;
+        }
+        report["seats"] = o.mode == "replay" ? o.seats : o.fans;
+        report["sold"] = s.sold;
+        report["outcomes"] = std::move(outcomes);
+        report["endpoints"] = seen.report();
+        const auto server_errors = seen.count_statuses(500, 599);
+        const auto wire_failures = seen.failures();
+        std::uint64_t unexpected = 0;
+        for (const auto& [what, count] : s.outcomes) {
+            unexpected += what.starts_with("failed") ? static_cast<std::uint64_t>(count) : 0;
+        }
+        report["server_errors"] = server_errors;
+        report["wire_failures"] = wire_failures;
+        report["unexpected_outcomes"] = unexpected;
+        if (!o.observations.empty()) {
+            std::ofstream(o.observations) << boost::json::serialize(observer.report()) << "\n";
+        }
+        std::cout << boost::json::serialize(report) << std::endl;
+        return server_errors + wire_failures + unexpected == 0 ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "onsale: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,46 @@
+#pragma once
+// What the replay saw, per endpoint: every latency, answers by status, failures on the wire,
+// and when the first and last exchange ended (for a rate over the time the endpoint was busy).
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tp::onsale {
+
+struct endpoint_tally {
+    std::vector<double> latencies_ms;
+    std::map<unsigned, std::uint64_t> statuses;
+    std::uint64_t failures = 0;
+    double first_s = -1;
+    double last_s = 0;
+};
+
+class tally {
+public:
+    explicit tally(std::chrono::steady_clock::time_point start) : start_(start) {}
+
+    void record(const std::string& endpoint, unsigned status, double latency_ms);
+    void failure(const std::string& endpoint);
+    double seconds_since_start() const;
+
+    // Answers of these statuses, over all endpoints (e.g. >= 500).
+    std::uint64_t count_statuses(unsigned from, unsigned to) const;
+    std::uint64_t failures() const;
+
+    // {"endpoint": {"requests", "rate", "p50_ms", "p99_ms", "max_ms", "statuses", "failures"}}
+    boost::json::object report() const;
+
+private:
+    endpoint_tally& at(const std::string& endpoint);
+
+    std::chrono::steady_clock::time_point start_;
+    std::map<std::string, endpoint_tally> endpoints_;
+};
+
+double percentile(std::vector<double> values, double p);
+
+} // namespace tp::onsale
