@@ -146,13 +146,13 @@ peak_rss() { # the largest resident size (KiB) of the ticketd processes, sampled
   done
   echo "$peak"
 }
-peak_rss > "$WORK/rss" &
+peak_rss > "$WORK/rss" & RSS_PID=$!
 REPLAY_STATUS=0
 "$TOOLS/onsale" replay "${URL_ARGS[@]}" --database-url "$DATABASE_URL" --redis-url "$REDIS_URL" \
   --fans "$FANS" --seats "$SEATS" --arrival-seconds "$ARRIVAL_SECONDS" --stream-share "$STREAM_SHARE" \
   --gate-capacity "$GATE_CAPACITY" --gate-rate "$GATE_RATE" --observations "$WORK/observations.json" \
   > "$WORK/replay.json" || REPLAY_STATUS=$?
-touch "$WORK/replay.done"; wait
+touch "$WORK/replay.done"; wait "$RSS_PID"
 jq -r '.endpoints | to_entries[] | "  \(.key)\t\(.value.requests) requests\t\(.value.rate | floor)/s\tp50 \(.value.p50_ms * 100 | floor / 100) ms\tp99 \(.value.p99_ms * 100 | floor / 100) ms\t\(.value.statuses)"' \
   "$WORK/replay.json" | column -t -s $'\t' >&2
 jq -r '"  seats sold: \(.sold) of \(.seats); sold out after: \(.sold_out_seconds // "never") s; replay took \(.seconds) s",

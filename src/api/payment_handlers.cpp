@@ -117,7 +117,7 @@ reply pay_seat(request_context& ctx) {
         // Paying ends the booking: any queue token the fan still holds expires, and the last
         // seat of a schedule tells its waiting line at once (SPEC §4, sold-out awareness).
         co_await give_up_queue_token(ctx, "");
-        if (made->unsold_seats_left == 0) {
+        if (made->sold_out) {
             co_await announce_sold_out(ctx, made->schedule_id);
         }
     }

@@ -11,7 +11,7 @@ WITH seat AS (
     SET reservation_status = 'RESERVED', hold_expires_at = NULL, reserved_at = now()
     WHERE id = ('00000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid
       AND holder_id = ('00000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid
-      AND reservation_status = 'TEMPORARY_RESERVED' AND hold_expires_at > now()
+      AND reservation_status = 'TEMPORARY_RESERVED' AND (hold_expires_at > now()) IS TRUE
     RETURNING id, price, staging_date_id
 ), debited AS (
     UPDATE users SET balance = users.balance - seat.price
@@ -22,8 +22,8 @@ WITH seat AS (
     SELECT ('00000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid, -price, 'PAYMENT_PERFORMANCE_SEAT', id FROM seat
 )
 SELECT seat.id, seat.price, debited.balance, seat.staging_date_id,
-       (SELECT count(*) FROM performance_seats o
-         WHERE o.staging_date_id = seat.staging_date_id AND o.id <> seat.id
-           AND o.reservation_status <> 'RESERVED')
+       NOT EXISTS (SELECT 1 FROM performance_seats o
+                    WHERE o.staging_date_id = seat.staging_date_id AND o.id <> seat.id
+                      AND o.reservation_status <> 'RESERVED')
 FROM seat, debited;
 COMMIT;

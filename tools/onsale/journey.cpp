@@ -204,21 +204,29 @@ awaitable<bool> journey::pay(const std::string& seat_id) {
     co_return true;
 }
 
+awaitable<void> journey::finish(std::string outcome) {
+    ++sale_.outcomes[outcome];
+    if (outcome != "bought a seat" && !queue_token_.empty()) {
+        exchange leave{verb::delete_, "/queue/queue", {}, {}};
+        co_await call("DELETE /queue/queue", std::move(leave));
+    }
+}
+
 awaitable<void> journey::replay(const std::string& email, const std::string& password) {
     if (!co_await sign_in(email, password)) {
-        co_return outcome("failed: sign in");
+        co_return co_await finish("failed: sign in");
     }
     exchange list_performances{verb::get, "/reservation/performances", {}, {}};
     const auto listed = co_await through_gate("GET /reservation/performances", std::move(list_performances));
     if (!listed.served || listed.served->status != 200) {
-        co_return outcome("failed: performances");
+        co_return co_await finish("failed: performances");
     }
     const auto seats_path = "/reservation/performance_seats/" + sale_.schedule_id;
     exchange list_seats{verb::get, seats_path, {}, {}};
     const auto seats = co_await through_gate("GET /reservation/performance_seats/{id}", std::move(list_seats));
     if (!seats.served || seats.served->status != 200) {
         const bool sold_out = seats.served && error_code_of(*seats.served) == "SOLD_OUT";
-        co_return outcome(sold_out || !seats.served ? "sold out before listing" : "failed: seat list");
+        co_return co_await finish(sold_out || !seats.served ? "sold out before listing" : "failed: seat list");
     }
     auto choices = available_seats(seats.served->body);
     while (!choices.empty()) {
@@ -229,20 +237,21 @@ awaitable<void> journey::replay(const std::string& email, const std::string& pas
         choices.pop_back();
         const auto held = co_await take(seat);
         if (!held) {
-            co_return outcome("sold out while waiting to take");
+            co_return co_await finish("sold out while waiting to take");
         }
         if (held->status == 200) {
-            co_return outcome(co_await pay(seat) ? "bought a seat" : "failed: payment");
+            const bool paid = co_await pay(seat);
+            co_return co_await finish(paid ? "bought a seat" : "failed: payment");
         }
         const auto code = error_code_of(*held);
         if (code == "SOLD_OUT") {
-            co_return outcome("sold out while taking");
+            co_return co_await finish("sold out while taking");
         }
         if (code != "SEAT_TAKEN") {
-            co_return outcome("failed: take " + std::to_string(held->status) + " " + code);
+            co_return co_await finish("failed: take " + std::to_string(held->status) + " " + code);
         }
     }
-    outcome("every listed seat taken");
+    co_await finish("every listed seat taken");
 }
 
 } // namespace tp::onsale

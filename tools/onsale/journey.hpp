@@ -66,7 +66,9 @@ private:
     awaitable<bool> wait_in_line(const std::string& token, std::chrono::seconds first_delay);
     awaitable<std::optional<bool>> wait_on_stream(const std::string& token);
     awaitable<std::optional<bool>> wait_by_polling(std::chrono::seconds first_delay);
-    void outcome(const std::string& what) { ++sale_.outcomes[what]; }
+    // Ends the fan's visit: counts how it ended and, unless a payment already did, leaves
+    // the queue (DELETE /queue/queue) as a page that is closed would, freeing the place.
+    awaitable<void> finish(std::string outcome);
 
     sale& sale_;
     std::size_t index_;

@@ -3,6 +3,7 @@
 //   onsale replay --url http://127.0.0.1:8080 [--url ...] --database-url URL --redis-url URL
 //          [--fans 20000] [--seats 5000] [--arrival-seconds 5] [--stream-share 0.5]
 //          [--gate-capacity 1000] [--gate-rate 1000] [--connections 32] [--observations FILE]
+//          [--deadline-seconds 900]
 //   onsale rush   (same connection options) [--fans 20000] [--connections 50]
 //
 // replay: N fans arrive at random moments within the arrival window for one schedule of M
@@ -50,7 +51,8 @@ struct options {
     double stream_share = 0.5;
     int gate_capacity = 1000;
     int gate_rate = 1000;
-    int connections = 0; // per instance (replay) or in all (rush); 0: the mode's default
+    int connections = 0;        // per instance (replay) or in all (rush); 0: the mode's default
+    int deadline_seconds = 900; // a run that takes longer is stopped and fails
     std::int64_t price = 50000;
 };
 
@@ -58,7 +60,8 @@ int usage(const std::string& why) {
     std::cerr << "onsale: " << why << "\n"
               << "usage: onsale replay|rush --url http://host:port [--url ...] --database-url URL --redis-url URL\n"
                  "       [--fans N] [--seats M] [--arrival-seconds S] [--stream-share F] [--gate-capacity N]\n"
-                 "       [--gate-rate N] [--connections N] [--admin-key KEY] [--observations FILE]\n";
+                 "       [--gate-rate N] [--connections N] [--admin-key KEY] [--observations FILE]\n"
+                 "       [--deadline-seconds S]\n";
     return 64;
 }
 
@@ -231,6 +234,8 @@ int main(int argc, char** argv) {
                 o.gate_rate = std::stoi(value);
             } else if (arg == "--connections") {
                 o.connections = std::stoi(value);
+            } else if (arg == "--deadline-seconds") {
+                o.deadline_seconds = std::stoi(value);
             } else {
                 return usage("unknown option " + arg);
             }
@@ -266,11 +271,27 @@ int main(int argc, char** argv) {
         boost::json::object report{{"mode", o.mode}, {"fans", o.fans}, {"instances", instances.size()}};
         std::exception_ptr failed;
         auto run = o.mode == "replay" ? replay(o, s, fans, report) : rush(o, s, fans, report);
+        bool finished = false;
         tp::asio::co_spawn(context, std::move(run), [&](std::exception_ptr e) {
             failed = e;
+            finished = true;
             observer.close();
         });
-        context.run();
+        // A fan stuck for good (an answer that never comes) must fail the run, not hang it.
+        tp::asio::steady_timer deadline(context, std::chrono::seconds(o.deadline_seconds));
+        deadline.async_wait([&](boost::system::error_code ec) {
+            if (!ec && !finished) {
+                context.stop();
+            }
+        });
+        while (!finished && !context.stopped()) {
+            context.run_one();
+        }
+        deadline.cancel();
+        if (!finished) {
+            std::cerr << "onsale: the run did not finish within " << o.deadline_seconds << " s\n";
+            s.outcomes["failed: did not finish in time"] = 1;
+        }
         if (failed) {
             std::rethrow_exception(failed);
         }

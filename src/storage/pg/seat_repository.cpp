@@ -37,7 +37,9 @@ constexpr query take_seats{"seats_take", R"sql(
     RETURNING s.id, s.seat_number, s.price, (extract(epoch FROM s.hold_expires_at) * 1000)::bigint
 )sql"};
 
-// What each requested seat looks like now, for explaining a refusal.
+// What each requested seat looks like now, for explaining a refusal. The last column is 1 if
+// any seat of the schedule can still be taken, else 0 (LIMIT 1 on the partial index
+// performance_seats_unsold: whether, not how many).
 constexpr query inspect_seats{"seats_inspect", R"sql(
     SELECT s.id, s.staging_date_id,
            CASE WHEN s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now()
@@ -49,10 +51,10 @@ constexpr query inspect_seats{"seats_inspect", R"sql(
            (SELECT count(*) FROM performance_seats m
              WHERE m.holder_id = $1 AND m.staging_date_id = s.staging_date_id
                AND (m.reservation_status = 'RESERVED' OR m.hold_expires_at > now())),
-           (SELECT count(*) FROM performance_seats a
-             WHERE a.staging_date_id = s.staging_date_id
-               AND (a.reservation_status = 'AVAILABLE'
-                    OR (a.reservation_status = 'TEMPORARY_RESERVED' AND a.hold_expires_at <= now())))
+           (SELECT count(*) FROM (SELECT 1 FROM performance_seats a
+             WHERE a.staging_date_id = s.staging_date_id AND a.reservation_status <> 'RESERVED'
+               AND (a.reservation_status = 'AVAILABLE' OR a.hold_expires_at <= now())
+             LIMIT 1) any_available)
     FROM performance_seats s
     JOIN performance_staging_dates d ON d.id = s.staging_date_id
     JOIN performances p ON p.id = d.performance_id

@@ -42,7 +42,7 @@ struct payment {
     domain::krw price = 0;
     domain::krw balance = 0;
     std::string schedule_id;
-    std::int64_t unsold_seats_left = 0; // in the schedule: 0 means it just sold out
+    bool sold_out = false; // this payment sold the schedule's last unsold seat
 };
 
 class wallet_repository {
