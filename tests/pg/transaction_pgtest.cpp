@@ -1,9 +1,8 @@
 // Transactions: commit persists, anything else rolls back; nothing commits implicitly.
 
-#include "test_database.hpp"
-
 #include "storage/pg/error.hpp"
 #include "storage/pg/transaction.hpp"
+#include "test_database.hpp"
 
 namespace tp::test {
 namespace {
@@ -118,6 +117,61 @@ TEST_F(transaction_test, commit_of_a_failed_transaction_does_not_report_success)
     EXPECT_TRUE(statement_failed);
     EXPECT_EQ(stages_named("lost"), 0);
     EXPECT_TRUE(commit_threw) << "transaction::commit() returned normally but nothing was committed";
+}
+
+// BEGIN and statements sent ahead travel with the next statement (one round trip), run
+// before it in the same transaction, and are undone with it.
+TEST_F(transaction_test, statements_sent_ahead_run_first_in_the_same_transaction) {
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
+    constexpr pg::query count_named{"tx_test_count_named", "SELECT count(*) FROM stages WHERE name = $1"};
+    std::int64_t seen_by_next = -1;
+    auto op = [&]() -> awaitable<void> {
+        auto tx = co_await pg::transaction::begin(pool);
+        tx.send_ahead(insert_stage, std::string("ahead-1"));
+        tx.send_ahead(insert_stage, std::string("ahead-1"));
+        seen_by_next = (co_await tx.execute(count_named, std::string("ahead-1"))).int64(0, 0);
+        co_await tx.rollback();
+    };
+    run_coro(ctx, op());
+    EXPECT_EQ(seen_by_next, 2) << "the statements sent ahead did not run before the next one";
+    EXPECT_EQ(stages_named("ahead-1"), 0) << "rollback must undo the statements sent ahead too";
+}
+
+TEST_F(transaction_test, a_failure_ahead_fails_the_call_that_carried_it_and_stops_the_rest) {
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
+    auto op = [&pool]() -> awaitable<void> {
+        auto tx = co_await pg::transaction::begin(pool);
+        tx.send_ahead(divide_by_zero, 0);
+        co_await tx.execute(insert_stage, std::string("after-a-failure-ahead"));
+        co_await tx.commit();
+    };
+    try {
+        run_coro(ctx, op());
+        ADD_FAILURE() << "a failed statement sent ahead went unnoticed";
+    } catch (const pg::error& e) {
+        EXPECT_EQ(e.sqlstate(), "22012"); // division by zero: the statement that failed, not "aborted"
+    }
+    EXPECT_EQ(stages_named("after-a-failure-ahead"), 0);
+    // The only connection left pipeline mode cleanly and is usable at once.
+    EXPECT_EQ(run_coro(ctx, pool.execute(divide_by_zero, pg::make_params(1))).int64(0, 0), 1);
+}
+
+TEST_F(transaction_test, statements_sent_ahead_of_commit_are_committed) {
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
+    auto op = [&pool]() -> awaitable<void> {
+        {
+            auto tx = co_await pg::transaction::begin(pool);
+            tx.send_ahead(insert_stage, std::string("ahead-of-commit"));
+            co_await tx.commit();
+        }
+        auto empty = co_await pg::transaction::begin(pool); // the same, only connection
+        co_await empty.commit(); // nothing sent: nothing to do, and no error
+    };
+    run_coro(ctx, op());
+    EXPECT_EQ(stages_named("ahead-of-commit"), 1);
 }
 
 TEST_F(transaction_test, two_transactions_run_side_by_side_on_two_connections) {

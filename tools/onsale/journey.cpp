@@ -161,7 +161,7 @@ awaitable<std::optional<bool>> journey::wait_on_stream(const std::string& token)
     req.set(beast_http::field::accept, "text/event-stream");
     stream->expires_never();
     auto [write_ec, written] = co_await beast_http::async_write(*stream, req, asio::as_tuple(use_awaitable));
-    std::string seen;
+    std::string seen; // the unread tail of the stream: rank events come on every change
     char chunk[4096];
     while (!write_ec) {
         auto [read_ec, n] = co_await stream->async_read_some(asio::buffer(chunk), asio::as_tuple(use_awaitable));
@@ -176,9 +176,8 @@ awaitable<std::optional<bool>> journey::wait_on_stream(const std::string& token)
             );
             co_return admitted;
         }
-        if (seen.size() > 1'000'000) {
-            break;
-        }
+        // Keep only what could be the start of a final event cut in two by the read.
+        seen.erase(0, seen.size() > 32 ? seen.size() - 32 : 0);
     }
     sale_.seen.failure(stream_endpoint);
     co_return std::nullopt;
@@ -223,12 +222,15 @@ awaitable<void> journey::replay(const std::string& email, const std::string& pas
     }
     const auto seats_path = "/reservation/performance_seats/" + sale_.schedule_id;
     exchange list_seats{verb::get, seats_path, {}, {}};
-    const auto seats = co_await through_gate("GET /reservation/performance_seats/{id}", std::move(list_seats));
+    auto seats = co_await through_gate("GET /reservation/performance_seats/{id}", std::move(list_seats));
     if (!seats.served || seats.served->status != 200) {
         const bool sold_out = seats.served && error_code_of(*seats.served) == "SOLD_OUT";
         co_return co_await finish(sold_out || !seats.served ? "sold out before listing" : "failed: seat list");
     }
+    // Only the ids: thousands of fans hold their choices while they wait at the next gate.
     auto choices = available_seats(seats.served->body);
+    seats.served->body.clear();
+    seats.served->body.shrink_to_fit();
     while (!choices.empty()) {
         std::uniform_int_distribution<std::size_t> pick(0, choices.size() - 1);
         const auto at = pick(sale_.rng);

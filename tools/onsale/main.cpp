@@ -2,7 +2,7 @@
 //
 //   onsale replay --url http://127.0.0.1:8080 [--url ...] --database-url URL --redis-url URL
 //          [--fans 20000] [--seats 5000] [--arrival-seconds 5] [--stream-share 0.5]
-//          [--gate-capacity 1000] [--gate-rate 1000] [--connections 32] [--observations FILE]
+//          [--gate-capacity 5000] [--gate-rate 1000] [--connections 32] [--observations FILE]
 //          [--deadline-seconds 900]
 //   onsale rush   (same connection options) [--fans 20000] [--connections 50]
 //
@@ -49,7 +49,7 @@ struct options {
     int seats = 5000;
     double arrival_seconds = 5;
     double stream_share = 0.5;
-    int gate_capacity = 1000;
+    int gate_capacity = 5000;
     int gate_rate = 1000;
     int connections = 0;        // per instance (replay) or in all (rush); 0: the mode's default
     int deadline_seconds = 900; // a run that takes longer is stopped and fails

@@ -86,7 +86,12 @@ awaitable<std::unique_ptr<connection>> connection::open(const connection_options
     // The server enforces the deadline too, so a runaway statement stops using resources
     // even after we gave up on it.
     const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.query_timeout).count();
-    co_await ready->execute_script("SET statement_timeout = " + std::to_string(timeout_ms));
+    // Generic plans: every statement here finds rows by key, so one plan fits all parameters,
+    // and re-planning per call (PostgreSQL kept custom plans for the take's uuid[] parameter)
+    // cost more than the statement itself: holds ran at 2.3k/s instead of 5.1k/s in the rush.
+    co_await ready->execute_script(
+        "SET statement_timeout = " + std::to_string(timeout_ms) + "; SET plan_cache_mode = force_generic_plan"
+    );
     co_return ready;
 }
 
@@ -175,29 +180,112 @@ awaitable<result> connection::read_results() {
     co_return outcome;
 }
 
-awaitable<result> connection::execute(const query& q, params values) {
-    if (!usable()) {
-        fail("the PostgreSQL connection is closed");
+// Named statements are prepared once per connection; an unnamed one (transaction control) is
+// sent as it is each time.
+awaitable<void> connection::prepare(const query& q) {
+    if (*q.name == '\0' || prepared_.contains(q.name)) {
+        co_return;
     }
     arm_deadline();
-    if (!prepared_.contains(q.name)) {
-        if (PQsendPrepare(conn_, q.name, q.sql, 0, nullptr) == 0) {
-            fail("cannot send a statement to PostgreSQL");
-        }
-        co_await flush();
-        co_await read_results();
-        prepared_.insert(q.name);
-        arm_deadline();
+    if (PQsendPrepare(conn_, q.name, q.sql, 0, nullptr) == 0) {
+        fail("cannot send a statement to PostgreSQL");
     }
+    co_await flush();
+    co_await read_results();
+    prepared_.insert(q.name);
+}
+
+bool connection::send(const query& q, const params& values) {
     std::vector<const char*> raw(values.size());
     for (std::size_t i = 0; i < values.size(); ++i) {
         raw[i] = values[i] ? values[i]->c_str() : nullptr;
     }
-    if (PQsendQueryPrepared(conn_, q.name, static_cast<int>(raw.size()), raw.data(), nullptr, nullptr, 0) == 0) {
+    const auto count = static_cast<int>(raw.size());
+    if (*q.name == '\0') {
+        return PQsendQueryParams(conn_, q.sql, count, nullptr, raw.data(), nullptr, nullptr, 0) != 0;
+    }
+    return PQsendQueryPrepared(conn_, q.name, count, raw.data(), nullptr, nullptr, 0) != 0;
+}
+
+awaitable<result> connection::execute(const query& q, params values) {
+    if (!usable()) {
+        fail("the PostgreSQL connection is closed");
+    }
+    co_await prepare(q);
+    arm_deadline();
+    if (!send(q, values)) {
         fail("cannot send a query to PostgreSQL");
     }
     co_await flush();
     co_return co_await read_results();
+}
+
+awaitable<result> connection::execute(std::span<const statement> ahead, const query& q, params values) {
+    if (ahead.empty()) {
+        co_return co_await execute(q, std::move(values));
+    }
+    if (!usable()) {
+        fail("the PostgreSQL connection is closed");
+    }
+    for (const auto& s : ahead) {
+        co_await prepare(*s.q);
+    }
+    co_await prepare(q);
+    arm_deadline();
+    bool sent = PQenterPipelineMode(conn_) != 0;
+    for (const auto& s : ahead) {
+        sent = sent && send(*s.q, s.values);
+    }
+    if (!(sent && send(q, values) && PQpipelineSync(conn_) != 0)) {
+        fail("cannot send a pipeline to PostgreSQL");
+    }
+    co_await flush();
+    // Every statement's results are read (a failed one's, then "aborted" for the rest), then
+    // the sync, so the connection leaves pipeline mode in order whatever happened.
+    std::exception_ptr failed;
+    result last;
+    for (std::size_t i = 0; i <= ahead.size(); ++i) {
+        try {
+            arm_deadline();
+            auto r = co_await read_results();
+            if (i == ahead.size()) {
+                last = std::move(r);
+            }
+        } catch (const error&) {
+            if (broken_) {
+                throw; // the connection itself failed: nothing more to read
+            }
+            if (!failed) {
+                failed = std::current_exception();
+            }
+        }
+    }
+    arm_deadline();
+    co_await read_sync();
+    if (PQexitPipelineMode(conn_) == 0) {
+        fail("cannot leave pipeline mode");
+    }
+    if (failed) {
+        std::rethrow_exception(failed);
+    }
+    co_return last;
+}
+
+awaitable<void> connection::read_sync() {
+    for (;;) {
+        while (PQisBusy(conn_) != 0) {
+            co_await wait(wait_type::wait_read);
+            if (PQconsumeInput(conn_) == 0) {
+                fail("reading from PostgreSQL failed");
+            }
+        }
+        const result r(PQgetResult(conn_));
+        if (r.get() != nullptr && PQresultStatus(r.get()) == PGRES_PIPELINE_SYNC) {
+            break;
+        }
+    }
+    ++watchdog_->generation; // disarm
+    deadline_.cancel();
 }
 
 awaitable<result> connection::execute_script(const std::string& sql) {

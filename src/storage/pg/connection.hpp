@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_set>
 
@@ -40,6 +41,17 @@ public:
     // Runs a named query, preparing it on first use. Throws pg::error on any failure.
     awaitable<result> execute(const query& q, params values);
 
+    // A statement sent ahead of another in the same round trip, its result not needed.
+    struct statement {
+        const query* q;
+        params values;
+    };
+
+    // Runs `ahead`, then `q`, in one round trip (libpq's pipeline mode); returns q's result.
+    // PostgreSQL runs them in order, each with its own snapshot, exactly as if sent one by
+    // one; the first failure among them is thrown (the statements after it do not run).
+    awaitable<result> execute(std::span<const statement> ahead, const query& q, params values);
+
     // Runs SQL text with the simple protocol (several statements allowed, no parameters):
     // for migrations and transaction control only.
     awaitable<result> execute_script(const std::string& sql);
@@ -53,8 +65,11 @@ public:
 private:
     connection(PGconn* conn, asio::any_io_executor executor, std::chrono::milliseconds query_timeout);
 
+    awaitable<void> prepare(const query& q);
+    bool send(const query& q, const params& values);
     awaitable<void> flush();
     awaitable<result> read_results();
+    awaitable<void> read_sync();
     awaitable<void> wait(asio::posix::stream_descriptor::wait_type type);
     void arm_deadline();
     [[noreturn]] void fail(const std::string& what);

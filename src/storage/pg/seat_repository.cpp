@@ -107,7 +107,7 @@ awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
                 // The transaction's connection goes back to the pool at the end of this block,
                 // before a refusal is explained: a request never holds two connections.
                 auto tx = co_await transaction::begin(pool_);
-                co_await tx.execute(lock_user, user_id);
+                tx.send_ahead(lock_user, user_id); // travels with the take: one round trip
                 const auto r = co_await tx.execute(
                     take_seats, user_id, seat_ids, policy.hold_ttl_seconds, policy.max_seats_per_user, schedule_id
                 );

@@ -100,7 +100,7 @@ replay(transaction& tx, const std::string& user_id, const idempotency_claim& cla
 // then rolled back and the caller returns that answer as it is).
 awaitable<std::optional<domain::result<stored_answer>>>
 lock_and_replay(transaction& tx, const std::string& user_id, const std::optional<idempotency_claim>& claim) {
-    co_await tx.execute(lock_user, user_id);
+    tx.send_ahead(lock_user, user_id); // travels with the next statement
     if (!claim) {
         co_return std::nullopt;
     }
