@@ -30,14 +30,15 @@ constexpr query insert_seats{"catalog_insert_seats", R"sql(
     RETURNING id
 )sql"};
 
+// Every fan's first call of an on-sale. The count visits only unsold seats (the partial index
+// performance_seats_unsold), so a sold schedule costs nothing however large its hall.
 constexpr query select_performances{"catalog_performances", R"sql(
     SELECT p.id, p.title, (extract(epoch FROM p.ticketing_start_date) * 1000)::bigint,
            st.name, st.location,
            d.id, (extract(epoch FROM d.staging_date) * 1000)::bigint,
            (SELECT count(*) FROM performance_seats s
-             WHERE s.staging_date_id = d.id
-               AND (s.reservation_status = 'AVAILABLE'
-                    OR (s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now())))
+             WHERE s.staging_date_id = d.id AND s.reservation_status <> 'RESERVED'
+               AND (s.reservation_status = 'AVAILABLE' OR s.hold_expires_at <= now()))
     FROM performances p
     JOIN stages st ON st.id = p.stage_id
     JOIN performance_staging_dates d ON d.performance_id = p.id
