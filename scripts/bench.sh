@@ -155,7 +155,7 @@ REPLAY_STATUS=0
   --gate-capacity "$GATE_CAPACITY" --gate-rate "$GATE_RATE" --observations "$WORK/observations.json" \
   > "$WORK/replay.json" || REPLAY_STATUS=$?
 touch "$WORK/replay.done"; wait "$RSS_PID"
-jq -r '.endpoints | to_entries[] | "  \(.key)\t\(.value.requests) requests\t\(.value.rate | floor)/s\tp50 \(.value.p50_ms * 100 | floor / 100) ms\tp99 \(.value.p99_ms * 100 | floor / 100) ms\t\(.value.statuses)"' \
+jq -r '.endpoints | to_entries[] | "  \(.key)\t\(.value.requests) requests\t\(.value.rate | floor)/s\tp50 \(.value.p50_ms * 100 | floor / 100) ms\tp99 \(.value.p99_ms * 100 | floor / 100) ms\t(queued p99 \(.value.queued_p99_ms | floor) ms)\t\(.value.statuses)"' \
   "$WORK/replay.json" | column -t -s $'\t' >&2
 jq -r '"  seats sold: \(.sold) of \(.seats); sold out after: \(.sold_out_seconds // "never") s; replay took \(.seconds) s",
        "  fans: \(.outcomes)", "  server errors: \(.server_errors), failures on the wire: \(.wire_failures), unexpected answers: \(.unexpected_outcomes)"' \

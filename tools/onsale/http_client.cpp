@@ -52,46 +52,55 @@ awaitable<std::unique_ptr<boost::beast::tcp_stream>> http_client::open(std::size
 
 awaitable<std::unique_ptr<boost::beast::tcp_stream>> http_client::acquire(std::size_t instance) {
     auto& p = pools_[instance];
-    for (;;) {
-        if (!p.idle.empty()) {
-            auto stream = std::move(p.idle.back());
-            p.idle.pop_back();
-            co_return stream;
-        }
-        if (p.open < per_instance_) {
-            ++p.open;
-            auto stream = co_await open(instance);
-            if (!stream) {
-                --p.open;
-            }
-            co_return stream;
-        }
-        auto timer = std::make_shared<asio::steady_timer>(executor_, clock_type::time_point::max());
-        p.waiters.push_back(timer);
-        co_await timer->async_wait(asio::as_tuple(use_awaitable)); // woken by cancel()
+    const bool may_open = p.waiters.empty() && p.open < per_instance_;
+    if (p.waiters.empty() && !p.idle.empty()) {
+        auto stream = std::move(p.idle.back());
+        p.idle.pop_back();
+        co_return stream;
     }
+    if (may_open) {
+        ++p.open;
+    } else {
+        auto w = std::make_shared<waiter>(executor_);
+        p.waiters.push_back(w);
+        co_await w->timer.async_wait(asio::as_tuple(use_awaitable)); // woken by release()
+        if (w->handed) {
+            co_return std::move(w->handed);
+        }
+        // A connection broke: its place in the pool is ours (release() kept it counted).
+    }
+    auto stream = co_await open(instance);
+    if (!stream) {
+        release(p, nullptr);
+    }
+    co_return stream;
 }
 
 void http_client::release(pool& p, std::unique_ptr<boost::beast::tcp_stream> stream) {
-    if (stream) {
-        p.idle.push_back(std::move(stream));
-    } else {
-        --p.open; // broken: a waiter may open a new one
+    if (p.waiters.empty()) {
+        if (stream) {
+            p.idle.push_back(std::move(stream));
+        } else {
+            --p.open;
+        }
+        return;
     }
-    if (!p.waiters.empty()) {
-        p.waiters.front()->cancel();
-        p.waiters.pop_front();
-    }
+    // The longest waiter gets this connection, or this connection's place.
+    const auto w = p.waiters.front();
+    p.waiters.pop_front();
+    w->handed = std::move(stream);
+    w->timer.cancel();
 }
 
 awaitable<answer> http_client::send(std::size_t instance, const exchange& request) {
     instance %= pools_.size();
     auto& p = pools_[instance];
     answer out;
+    const auto asked = clock_type::now();
     auto stream = co_await acquire(instance);
+    out.waited_for_connection = clock_type::now() - asked;
     if (!stream) {
         out.failure = "connect failed";
-        release(p, nullptr);
         co_return out;
     }
     beast_http::request<beast_http::string_body> req{request.method, request.target, 11};

@@ -42,7 +42,8 @@ struct answer {
     unsigned status = 0; // 0: the exchange failed on the wire (see `failure`)
     std::string body;
     std::string retry_after;
-    std::chrono::duration<double, std::milli> latency{};
+    std::chrono::duration<double, std::milli> latency{};               // on the wire
+    std::chrono::duration<double, std::milli> waited_for_connection{}; // before it, in the pool
     std::string failure;
 };
 
@@ -59,12 +60,20 @@ public:
     const instance_address& address(std::size_t instance) const { return pools_[instance].address; }
 
 private:
+    // A request waiting for a connection. Connections are handed to waiters in arrival order
+    // (never taken by a newcomer first), so no fan starves while others come and go.
+    struct waiter {
+        explicit waiter(asio::any_io_executor ex) : timer(ex, std::chrono::steady_clock::time_point::max()) {}
+        asio::steady_timer timer;
+        std::unique_ptr<boost::beast::tcp_stream> handed; // else: open one in a broken one's place
+    };
+
     struct pool {
         instance_address address;
         asio::ip::tcp::resolver::results_type endpoints;
         std::vector<std::unique_ptr<boost::beast::tcp_stream>> idle;
         int open = 0;
-        std::deque<std::shared_ptr<asio::steady_timer>> waiters;
+        std::deque<std::shared_ptr<waiter>> waiters;
     };
 
     awaitable<std::unique_ptr<boost::beast::tcp_stream>> acquire(std::size_t instance);

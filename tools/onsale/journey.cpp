@@ -76,7 +76,7 @@ awaitable<std::optional<answer>> journey::call(const std::string& endpoint, exch
         sale_.seen.failure(endpoint);
         co_return std::nullopt;
     }
-    sale_.seen.record(endpoint, out.status, out.latency.count());
+    sale_.seen.record(endpoint, out.status, out.latency.count(), out.waited_for_connection.count());
     co_return out;
 }
 

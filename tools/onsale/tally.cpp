@@ -27,9 +27,10 @@ endpoint_tally& tally::at(const std::string& endpoint) {
     return t;
 }
 
-void tally::record(const std::string& endpoint, unsigned status, double latency_ms) {
+void tally::record(const std::string& endpoint, unsigned status, double latency_ms, double queued_ms) {
     auto& t = at(endpoint);
     t.latencies_ms.push_back(latency_ms);
+    t.queued_ms.push_back(queued_ms);
     ++t.statuses[status];
 }
 
@@ -71,6 +72,8 @@ boost::json::object tally::report() const {
             {"p50_ms", percentile(t.latencies_ms, 0.50)},
             {"p99_ms", percentile(t.latencies_ms, 0.99)},
             {"max_ms", percentile(t.latencies_ms, 1.0)},
+            {"queued_p50_ms", percentile(t.queued_ms, 0.50)},
+            {"queued_p99_ms", percentile(t.queued_ms, 0.99)},
             {"statuses", std::move(statuses)},
             {"failures", t.failures}};
     }

@@ -13,6 +13,7 @@ namespace tp::onsale {
 
 struct endpoint_tally {
     std::vector<double> latencies_ms;
+    std::vector<double> queued_ms; // waiting for a pooled connection, before the exchange
     std::map<unsigned, std::uint64_t> statuses;
     std::uint64_t failures = 0;
     double first_s = -1;
@@ -23,7 +24,7 @@ class tally {
 public:
     explicit tally(std::chrono::steady_clock::time_point start) : start_(start) {}
 
-    void record(const std::string& endpoint, unsigned status, double latency_ms);
+    void record(const std::string& endpoint, unsigned status, double latency_ms, double queued_ms = 0);
     void failure(const std::string& endpoint);
     double seconds_since_start() const;
 
@@ -31,7 +32,8 @@ public:
     std::uint64_t count_statuses(unsigned from, unsigned to) const;
     std::uint64_t failures() const;
 
-    // {"endpoint": {"requests", "rate", "p50_ms", "p99_ms", "max_ms", "statuses", "failures"}}
+    // {"endpoint": {"requests", "rate", "p50_ms", "p99_ms", "max_ms", "queued_p50_ms", "queued_p99_ms",
+    //               "statuses", "failures"}}
     boost::json::object report() const;
 
 private:
