@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tp::test {
@@ -353,6 +354,21 @@ TEST_F(connection_test, close_lets_the_event_loop_finish) {
     ctx_.restart();
     ctx_.run_for(3s);
     EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << "the read loop outlived close()";
+}
+
+// A command after close() (a background round still running at shutdown) must fail, not
+// reconnect: a new connection's reader would keep the event loop alive for ever.
+TEST_F(connection_test, a_closed_connection_never_reconnects) {
+    auto conn = std::make_unique<redis::connection>(ctx_.get_executor(), options());
+    run_coro(ctx_, exec(*conn, {"PING"}));
+    conn->close();
+    std::this_thread::sleep_for(300ms); // past the reconnect interval
+    EXPECT_THROW(run_coro(ctx_, exec(*conn, {"PING"})), redis::error);
+    EXPECT_FALSE(conn->connected());
+    const auto started = std::chrono::steady_clock::now();
+    ctx_.restart();
+    ctx_.run_for(3s);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << "something of the closed connection is still running";
 }
 
 } // namespace

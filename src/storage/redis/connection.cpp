@@ -79,6 +79,7 @@ connection::~connection() {
 }
 
 void connection::close() {
+    closed_ = true; // for good: no command may reconnect it (a loop that should end would not)
     reset("the Redis connection was closed");
 }
 
@@ -135,6 +136,9 @@ awaitable<reply> connection::send(std::vector<std::string> command) {
 }
 
 awaitable<void> connection::ensure_connected() {
+    if (closed_) {
+        throw error("the Redis connection was closed");
+    }
     if (state_ == state::connected) {
         co_return;
     }
@@ -157,6 +161,11 @@ awaitable<void> connection::ensure_connected() {
         co_await connect();
     } catch (const std::exception& e) {
         failure = std::string("cannot connect to Redis: ") + e.what();
+    }
+    if (failure.empty() && closed_) { // closed while connecting: drop the new socket
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+        failure = "the Redis connection was closed";
     }
     if (failure.empty()) {
         asio::co_spawn(executor_, read_loop(alive_, generation_), asio::detached);

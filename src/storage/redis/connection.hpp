@@ -47,7 +47,8 @@ public:
 
     bool connected() const { return state_ == state::connected; }
 
-    // Closes the socket (failing commands in flight), so the event loop can finish.
+    // Closes the socket (failing commands in flight) for good, so the event loop can finish:
+    // later commands fail at once instead of reconnecting.
     void close();
 
 private:
@@ -79,6 +80,7 @@ private:
     std::deque<std::shared_ptr<pending>> waiting_for_connection_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::uint64_t generation_ = 0;
+    bool closed_ = false;
 };
 
 } // namespace tp::redis
