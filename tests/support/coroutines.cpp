@@ -8,6 +8,20 @@
 #include <thread>
 
 namespace tp::test {
+namespace {
+
+// What a failed coroutine threw, as text for a test's failure list.
+std::string describe(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(std::move(e));
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
+} // namespace
 
 // --- running coroutines ----------------------------------------------------------------------
 
@@ -41,13 +55,7 @@ run_report run_all(asio::io_context& ctx, std::vector<awaitable<void>> ops, std:
         auto on_done = [report](std::exception_ptr e) {
             ++report->finished;
             if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    report->failures.emplace_back(ex.what());
-                } catch (...) {
-                    report->failures.emplace_back("unknown exception");
-                }
+                report->failures.push_back(describe(e));
             }
         };
         asio::co_spawn(ctx, std::move(op), on_done);
@@ -122,13 +130,7 @@ join_all(std::vector<awaitable<void>> ops, std::chrono::steady_clock::duration l
     for (auto& op : ops) {
         auto on_done = [state](std::exception_ptr e) {
             if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    state->failures.emplace_back(ex.what());
-                } catch (...) {
-                    state->failures.emplace_back("unknown exception");
-                }
+                state->failures.push_back(describe(e));
             }
             if (--state->left == 0) {
                 state->all_done.cancel();

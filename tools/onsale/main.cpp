@@ -30,7 +30,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <sys/resource.h>
 
 namespace {
@@ -55,6 +57,43 @@ struct options {
     int deadline_seconds = 900; // a run that takes longer is stopped and fails
     std::int64_t price = 50000;
 };
+
+// Every option, as one line: its name and what its value sets.
+std::map<std::string, std::function<void(const std::string&)>> option_table(options& o) {
+    const auto text = [](std::string& field) {
+        return [&field](const std::string& v) {
+            field = v;
+        };
+    };
+    const auto whole = [](int& field) {
+        return [&field](const std::string& v) {
+            field = std::stoi(v);
+        };
+    };
+    const auto real = [](double& field) {
+        return [&field](const std::string& v) {
+            field = std::stod(v);
+        };
+    };
+    return {
+        {"--url",
+         [&o](const std::string& v) {
+             o.urls.push_back(v);
+         }},
+        {"--database-url", text(o.database_url)},
+        {"--redis-url", text(o.redis_url)},
+        {"--admin-key", text(o.admin_key)},
+        {"--observations", text(o.observations)},
+        {"--fans", whole(o.fans)},
+        {"--seats", whole(o.seats)},
+        {"--arrival-seconds", real(o.arrival_seconds)},
+        {"--stream-share", real(o.stream_share)},
+        {"--gate-capacity", whole(o.gate_capacity)},
+        {"--gate-rate", whole(o.gate_rate)},
+        {"--connections", whole(o.connections)},
+        {"--deadline-seconds", whole(o.deadline_seconds)},
+    };
+}
 
 int usage(const std::string& why) {
     std::cerr << "onsale: " << why << "\n"
@@ -203,42 +242,18 @@ int main(int argc, char** argv) {
         return usage("give a mode");
     }
     o.mode = argv[1];
+    const auto table = option_table(o);
     try {
         for (int i = 2; i < argc; i += 2) {
             const std::string arg = argv[i];
             if (i + 1 >= argc) {
                 return usage(arg + " needs a value");
             }
-            const std::string value = argv[i + 1];
-            if (arg == "--url") {
-                o.urls.push_back(value);
-            } else if (arg == "--database-url") {
-                o.database_url = value;
-            } else if (arg == "--redis-url") {
-                o.redis_url = value;
-            } else if (arg == "--admin-key") {
-                o.admin_key = value;
-            } else if (arg == "--observations") {
-                o.observations = value;
-            } else if (arg == "--fans") {
-                o.fans = std::stoi(value);
-            } else if (arg == "--seats") {
-                o.seats = std::stoi(value);
-            } else if (arg == "--arrival-seconds") {
-                o.arrival_seconds = std::stod(value);
-            } else if (arg == "--stream-share") {
-                o.stream_share = std::stod(value);
-            } else if (arg == "--gate-capacity") {
-                o.gate_capacity = std::stoi(value);
-            } else if (arg == "--gate-rate") {
-                o.gate_rate = std::stoi(value);
-            } else if (arg == "--connections") {
-                o.connections = std::stoi(value);
-            } else if (arg == "--deadline-seconds") {
-                o.deadline_seconds = std::stoi(value);
-            } else {
+            const auto option = table.find(arg);
+            if (option == table.end()) {
                 return usage("unknown option " + arg);
             }
+            option->second(argv[i + 1]);
         }
     } catch (const std::exception&) {
         return usage("a number was expected");
