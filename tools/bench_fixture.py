@@ -4,9 +4,12 @@
 Fans are inserted straight into PostgreSQL (sign-up hashing would dominate otherwise) and get
 access tokens signed with the server's JWT secret. With --queue-step N each fan is then walked
 through the waiting queue up to an ACTIVE token of step N (1: performances, 2: the seats of
---schedule), so that gated calls are served. Output lines: "Authorization: Bearer ..|Queue-Token: Bearer .."
+--schedule), so that gated calls are served; with --waiting the last step is only entered, and the
+token is left WAITING (behind a paused gate: one that never admits). Output lines:
+"Authorization: Bearer ..|Queue-Token: Bearer .."
 
-usage: bench_fixture.py DATABASE_URL BASE_URL JWT_SECRET COUNT OUT_FILE [--queue-step N --schedule ID] [--balance KRW]
+usage: bench_fixture.py DATABASE_URL BASE_URL JWT_SECRET COUNT OUT_FILE [--queue-step N --schedule ID [--waiting]]
+                        [--balance KRW]
 """
 import argparse, base64, hashlib, hmac, json, sys, time, uuid
 import psycopg2, requests
@@ -22,8 +25,8 @@ def jwt(secret, sub):
     return f"{head}.{body}.{sig}"
 
 
-def walk(session, base, headers, path):
-    """Calls a gated path until it is served; returns the queue token that served it."""
+def walk(session, base, headers, path, served=True):
+    """Calls a gated path until it is served (or once, to enter its line); returns the queue token."""
     token = None
     for _ in range(600):
         h = dict(headers)
@@ -35,6 +38,8 @@ def walk(session, base, headers, path):
         if r.status_code != 202:
             sys.exit(f"{path}: {r.status_code} {r.text}")
         token = r.json()["queue_data"]["id"]
+        if not served:
+            return token
         time.sleep(0.02)
     sys.exit(f"{path}: never admitted")
 
@@ -45,6 +50,7 @@ def main():
         p.add_argument(name)
     p.add_argument("--queue-step", type=int, default=0)
     p.add_argument("--schedule")
+    p.add_argument("--waiting", action="store_true")
     p.add_argument("--balance", type=int, default=0)
     a = p.parse_args()
     ids = [str(uuid.uuid4()) for _ in range(int(a.count))]
@@ -63,10 +69,12 @@ def main():
             headers = {"Authorization": f"Bearer {jwt(a.secret, i)}"}
             line = f"Authorization: {headers['Authorization']}"
             if a.queue_step >= 1:
-                token = walk(session, a.base_url, headers, "/reservation/performances")
+                last = a.queue_step == 1
+                token = walk(session, a.base_url, headers, "/reservation/performances", not (last and a.waiting))
                 if a.queue_step >= 2:
                     headers["Queue-Token"] = f"Bearer {token}"
-                    token = walk(session, a.base_url, headers, f"/reservation/performance_seats/{a.schedule}")
+                    token = walk(session, a.base_url, headers, f"/reservation/performance_seats/{a.schedule}",
+                                 not a.waiting)
                 line += f"|Queue-Token: Bearer {token}"
             out.write(line + "\n")
 

@@ -27,7 +27,7 @@ std::optional<std::string_view> bearer_credential(const http::request& req, std:
 }
 
 domain::result<std::string>
-authenticate_user(const http::request& req, const security::jwt_codec& jwt, std::int64_t now_seconds) {
+authenticate_user(const http::request& req, security::token_verifier& tokens, std::int64_t now_seconds) {
     if (req.find(http::beast_http::field::authorization) == req.end()) {
         return make_error(errc::token_missing);
     }
@@ -35,7 +35,7 @@ authenticate_user(const http::request& req, const security::jwt_codec& jwt, std:
     if (!token) {
         return make_error(errc::token_invalid, "The Authorization header must be 'Bearer <access token>'.");
     }
-    auto claims = jwt.verify(*token, now_seconds);
+    auto claims = tokens.verify(*token, now_seconds);
     if (!claims) {
         return claims.error();
     }

@@ -3,7 +3,7 @@
 
 #include "domain/errc.hpp"
 #include "http/message.hpp"
-#include "security/jwt.hpp"
+#include "security/token_verifier.hpp"
 
 #include <optional>
 #include <string>
@@ -16,7 +16,7 @@ std::optional<std::string_view> bearer_credential(const http::request& req, std:
 
 // The user id of a valid, unexpired access token.
 domain::result<std::string>
-authenticate_user(const http::request& req, const security::jwt_codec& jwt, std::int64_t now_seconds);
+authenticate_user(const http::request& req, security::token_verifier& tokens, std::int64_t now_seconds);
 
 domain::result<void> authenticate_admin(const http::request& req, const std::string& admin_api_key);
 

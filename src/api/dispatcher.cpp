@@ -78,7 +78,7 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
         case access::anyone:
             break;
         case access::user: {
-            auto user = authenticate_user(ctx.req, svc_.jwt, svc_.now_ms() / 1000);
+            auto user = authenticate_user(ctx.req, svc_.tokens, svc_.now_ms() / 1000);
             if (!user) {
                 co_return http::error_response(user.error());
             }

@@ -4,6 +4,7 @@
 
 #include "domain/seats.hpp"
 #include "security/jwt.hpp"
+#include "security/token_verifier.hpp"
 #include "storage/pg/catalog_repository.hpp"
 #include "storage/pg/seat_repository.hpp"
 #include "storage/pg/user_repository.hpp"
@@ -42,7 +43,8 @@ struct services {
     pg::wallet_repository wallet;
     redis::queue_store& queue;
     redis::serving_watch& watch;
-    const security::jwt_codec& jwt;
+    const security::jwt_codec& jwt;  // signs access tokens
+    security::token_verifier& tokens; // verifies them, remembering this thread's recent ones
     asio::any_io_executor hashing; // a thread pool for Argon2id, away from the I/O threads
     metrics& stats;
     clock_fn now_ms;

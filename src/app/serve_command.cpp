@@ -75,7 +75,7 @@ struct worker {
                      std::chrono::milliseconds(c.db_timeout_ms)},
                  static_cast<std::size_t>(c.db_pool_size),
                  std::chrono::milliseconds(c.db_timeout_ms)}),
-          redis(context.get_executor(), redis_options),
+          redis(context.get_executor(), redis_options), tokens(jwt),
           queue(
               redis,
               redis::gate_settings{c.gate_default_capacity, c.gate_default_rate},
@@ -91,6 +91,7 @@ struct worker {
               queue,
               watch,
               jwt,
+              tokens,
               hashing.get_executor(),
               stats,
               wall_clock_ms},
@@ -104,6 +105,7 @@ struct worker {
     asio::io_context context{1};
     pg::pool db;
     redis::connection redis;
+    security::token_verifier tokens;
     redis::queue_store queue;
     redis::serving_watch watch;
     api::services svc;

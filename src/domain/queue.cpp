@@ -90,6 +90,13 @@ std::optional<token_status> parse_token_status(std::string_view text) {
     return std::nullopt;
 }
 
+token_status status_at(token_status stored, std::optional<epoch_ms> expires, epoch_ms now) {
+    if (stored == token_status::active && (!expires || *expires <= now)) {
+        return token_status::expired;
+    }
+    return stored;
+}
+
 std::int64_t estimated_wait_seconds(std::int64_t rank, double measured_rate, double configured_rate) {
     if (rank <= 0) {
         return 0;

@@ -52,6 +52,10 @@ struct queue_token {
     std::optional<double> gate_rate;  // the operator's rate for this gate, if set
 };
 
+// How a stored token reads at `now` on the queue's clock: an admission whose time is up
+// is expired even before the next tick sweeps it away.
+token_status status_at(token_status stored, std::optional<epoch_ms> expires, epoch_ms now);
+
 // Seconds until admission at the measured rate (or the configured one before any
 // admission was measured); 0 once admitted.
 std::int64_t estimated_wait_seconds(std::int64_t rank, double measured_rate, double configured_rate);

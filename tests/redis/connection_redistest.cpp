@@ -171,6 +171,36 @@ TEST_F(connection_test, pipelines_many_concurrent_coroutines_on_one_socket) {
     EXPECT_EQ(std::count(clients.begin(), clients.end(), '\n'), 2) << clients;
 }
 
+// Batches from many coroutines at once: each caller gets exactly its own replies, in order,
+// whatever batches of others are answered before and after it.
+awaitable<void> batch_and_read_back(redis::connection& conn, int i, int& mismatches) {
+    const std::string key = "b" + std::to_string(i);
+    std::vector<std::vector<std::string>> batch{
+        {"SET", key, std::to_string(i)}, {"INCR", key}, {"GET", "missing"}, {"INCRBY", key, "x"}, {"GET", key}};
+    const auto answers = co_await conn.execute_all(std::move(batch));
+    if (answers.size() != 5 || answers[0].text != "OK" || answers[1].integer != i + 1 || !answers[2].is_nil() ||
+        !answers[3].is_error() || answers[4].text != std::to_string(i + 1)) {
+        ++mismatches;
+    }
+}
+
+TEST_F(connection_test, answers_batches_of_commands_in_order_per_caller) {
+    redis::connection conn(ctx_.get_executor(), options());
+    constexpr int callers = 500;
+    int mismatches = 0;
+    std::vector<awaitable<void>> ops;
+    for (int i = 0; i < callers; ++i) {
+        ops.push_back(batch_and_read_back(conn, i, mismatches));
+    }
+    const auto report = run_all(ctx_, std::move(ops));
+    EXPECT_EQ(report.finished, static_cast<std::size_t>(callers));
+    EXPECT_TRUE(report.failures.empty()) << report.failures.front();
+    EXPECT_EQ(mismatches, 0);
+    EXPECT_EQ(inspect().text({"GET", "b499"}), "500");
+    const auto empty = run_coro(ctx_, conn.execute_all({}));
+    EXPECT_TRUE(empty.empty());
+}
+
 // Large commands from many coroutines at once: a write started while an earlier one is still
 // being written must not interleave its bytes with it.
 TEST_F(connection_test, keeps_large_pipelined_commands_intact) {

@@ -1,5 +1,5 @@
 // The gated call's decision table (SPEC §4, gate_call.lua), one token per user (enter.lua),
-// leaving (leave.lua), token info (token_info.lua) and sold-out schedules, through queue_store
+// leaving (leave.lua), token info (plain reads) and sold-out schedules, through queue_store
 // against a real Redis. Each test reads the keys back instead of trusting the answers.
 
 #include "domain/identifiers.hpp"
@@ -353,6 +353,37 @@ TEST_F(gate_call, token_info_reports_the_state_of_a_token) {
     EXPECT_EQ(*out.token->rank, 0);
     // The stream reads by id alone.
     EXPECT_EQ(info("", waiting.token->id).outcome, "ok");
+}
+
+TEST_F(gate_call, token_info_gives_the_place_in_line_arrival_and_the_gates_own_rate) {
+    configure(performances, 1, 7);
+    std::vector<std::string> ids;
+    for (const auto* user : {"ann", "bob", "cid"}) {
+        const auto waiting = call(user, step::performances);
+        ASSERT_TRUE(waiting.token);
+        ids.push_back(waiting.token->id);
+    }
+    const auto cid = info("cid", ids[2]);
+    ASSERT_TRUE(cid.token);
+    EXPECT_EQ(cid.token->rank, 3);
+    EXPECT_EQ(cid.token->arrival, 3);
+    EXPECT_EQ(cid.token->gate_rate, 7.0);
+    EXPECT_EQ(cid.token->gate, performances);
+    EXPECT_EQ(cid.token->user_id, "cid");
+    EXPECT_TRUE(cid.token->issued_timestamp);
+    EXPECT_EQ(leave("ann", ids[0]), "ok");
+    EXPECT_EQ(info("cid", ids[2]).token->rank, 2) << "the line moved up";
+}
+
+TEST_F(gate_call, token_info_reads_an_admission_past_its_time_as_expired_before_any_sweep) {
+    use_store(redis::gate_settings{10, 1000}, 100ms);
+    const auto waiting = call("ann", step::performances);
+    ASSERT_TRUE(waiting.token);
+    admit_round(performances);
+    ASSERT_EQ(info("ann", waiting.token->id).outcome, "ok");
+    pause(150ms);
+    EXPECT_EQ(status_of(waiting.token->id), "ACTIVE") << "no tick has swept it";
+    EXPECT_EQ(info("ann", waiting.token->id).outcome, "expired");
 }
 
 } // namespace

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "api/authentication.hpp"
+
+#include <gtest/gtest.h>
 
 using tp::api::authenticate_admin;
 using tp::api::authenticate_user;
@@ -8,6 +8,7 @@ using tp::api::bearer_credential;
 using tp::domain::errc;
 using tp::security::jwt_claims;
 using tp::security::jwt_codec;
+using tp::security::token_verifier;
 
 namespace {
 
@@ -20,7 +21,9 @@ tp::http::request with_header(std::string_view name, std::string_view value) {
     return req;
 }
 
-tp::http::request with_authorization(std::string_view value) { return with_header("Authorization", value); }
+tp::http::request with_authorization(std::string_view value) {
+    return with_header("Authorization", value);
+}
 
 } // namespace
 
@@ -48,25 +51,29 @@ TEST(bearer_credential, absent_or_other_schemes_give_nothing) {
 
 TEST(authenticate_user, a_valid_token_gives_its_user) {
     const jwt_codec jwt(secret);
+    token_verifier tokens(jwt);
     const auto token = jwt.sign(jwt_claims{"user-1", 1000, 2000});
-    const auto r = authenticate_user(with_authorization("Bearer " + token), jwt, 1500);
+    const auto r = authenticate_user(with_authorization("Bearer " + token), tokens, 1500);
     ASSERT_TRUE(r);
     EXPECT_EQ(*r, "user-1");
 }
 
 TEST(authenticate_user, no_authorization_header_is_token_missing) {
     const tp::http::request req{tp::http::verb::get, "/payment/cash", 11};
-    const auto r = authenticate_user(req, jwt_codec(secret), 1500);
+    const jwt_codec jwt(secret);
+    token_verifier tokens(jwt);
+    const auto r = authenticate_user(req, tokens, 1500);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, errc::token_missing);
 }
 
 TEST(authenticate_user, a_header_that_is_not_bearer_is_token_invalid) {
     const jwt_codec jwt(secret);
+    token_verifier tokens(jwt);
     const auto token = jwt.sign(jwt_claims{"user-1", 1000, 2000});
     const std::vector<std::string> values{"Basic dXNlcjpwYXNz", token, "Bearer"};
     for (const auto& value : values) {
-        const auto r = authenticate_user(with_authorization(value), jwt, 1500);
+        const auto r = authenticate_user(with_authorization(value), tokens, 1500);
         ASSERT_FALSE(r) << value;
         EXPECT_EQ(r.error().code, errc::token_invalid) << value;
     }
@@ -74,19 +81,22 @@ TEST(authenticate_user, a_header_that_is_not_bearer_is_token_invalid) {
 
 TEST(authenticate_user, a_forged_or_expired_token_is_refused) {
     const jwt_codec jwt(secret);
+    token_verifier tokens(jwt);
     const auto forged = jwt_codec("some-other-secret-of-32-characters!!").sign(jwt_claims{"user-1", 1000, 2000});
-    const auto forged_r = authenticate_user(with_authorization("Bearer " + forged), jwt, 1500);
+    const auto forged_r = authenticate_user(with_authorization("Bearer " + forged), tokens, 1500);
     ASSERT_FALSE(forged_r);
     EXPECT_EQ(forged_r.error().code, errc::token_invalid);
 
     const auto token = jwt.sign(jwt_claims{"user-1", 1000, 2000});
-    const auto expired = authenticate_user(with_authorization("Bearer " + token), jwt, 2000);
+    const auto expired = authenticate_user(with_authorization("Bearer " + token), tokens, 2000);
     ASSERT_FALSE(expired);
     EXPECT_EQ(expired.error().code, errc::token_expired);
 }
 
 TEST(authenticate_user, a_blank_bearer_credential_is_token_invalid) {
-    const auto r = authenticate_user(with_authorization("Bearer    "), jwt_codec(secret), 1500);
+    const jwt_codec jwt(secret);
+    token_verifier tokens(jwt);
+    const auto r = authenticate_user(with_authorization("Bearer    "), tokens, 1500);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, errc::token_invalid);
 }

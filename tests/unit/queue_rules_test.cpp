@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "domain/queue.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace tp::domain;
 
@@ -52,6 +52,18 @@ TEST(queue_token_status, round_trips_through_text) {
         EXPECT_EQ(parse_token_status(to_string(s)), s);
     }
     EXPECT_FALSE(parse_token_status("GONE"));
+}
+
+TEST(queue_token_status, an_admission_reads_as_expired_once_its_time_is_up) {
+    using tp::domain::status_at;
+    using tp::domain::token_status;
+    EXPECT_EQ(status_at(token_status::active, 1000, 999), token_status::active);
+    EXPECT_EQ(status_at(token_status::active, 1000, 1000), token_status::expired);
+    EXPECT_EQ(status_at(token_status::active, std::nullopt, 0), token_status::expired);
+    for (const auto other : {token_status::waiting, token_status::sold_out, token_status::expired}) {
+        EXPECT_EQ(status_at(other, 1000, 5000), other);
+        EXPECT_EQ(status_at(other, std::nullopt, 5000), other);
+    }
 }
 
 TEST(queue_estimates, use_the_measured_rate_once_there_is_one) {

@@ -46,6 +46,22 @@ reply convert(const redisReply* r) {
     return out;
 }
 
+// The RESP encoding of a command: an array of bulk strings.
+void encode(const std::vector<std::string>& command, std::string& out) {
+    char digits[24];
+    const auto append_header = [&](char kind, std::size_t n) {
+        out += kind;
+        out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+        out += "\r\n";
+    };
+    append_header('*', command.size());
+    for (const auto& part : command) {
+        append_header('$', part.size());
+        out += part;
+        out += "\r\n";
+    }
+}
+
 } // namespace
 
 std::optional<connection_options> parse_redis_url(std::string_view url) {
@@ -99,34 +115,35 @@ void connection::reset(const std::string& why) {
 }
 
 awaitable<reply> connection::execute(std::vector<std::string> command) {
-    co_await ensure_connected();
-    co_return co_await send(std::move(command));
+    std::vector<std::vector<std::string>> one;
+    one.push_back(std::move(command));
+    auto answers = co_await execute_all(std::move(one));
+    co_return std::move(answers.front());
 }
 
-awaitable<reply> connection::send(std::vector<std::string> command) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    for (const auto& part : command) {
-        argv.push_back(part.data());
-        lengths.push_back(part.size());
-    }
-    char* encoded = nullptr;
-    const int length = redisFormatCommandArgv(&encoded, static_cast<int>(argv.size()), argv.data(), lengths.data());
-    if (length < 0) {
-        throw error("cannot encode a Redis command");
-    }
-    outbox_.append(encoded, static_cast<std::size_t>(length));
-    redisFreeCommand(encoded);
+awaitable<std::vector<reply>> connection::execute_all(std::vector<std::vector<std::string>> commands) {
+    co_await ensure_connected();
+    co_return co_await send(commands);
+}
 
+awaitable<std::vector<reply>> connection::send(const std::vector<std::vector<std::string>>& commands) {
+    if (commands.empty()) {
+        co_return std::vector<reply>{};
+    }
+    for (const auto& command : commands) {
+        encode(command, outbox_);
+    }
     auto p = std::make_shared<pending>(executor_);
+    p->expected = commands.size();
+    p->answers.reserve(commands.size());
     p->timer.expires_after(options_.timeout);
     in_flight_.push_back(p);
     if (!writing_) {
         asio::co_spawn(executor_, write_loop(alive_, generation_), asio::detached);
     }
     co_await p->timer.async_wait(asio::as_tuple(use_awaitable));
-    if (p->answer) {
-        co_return std::move(*p->answer);
+    if (p->answers.size() == p->expected) {
+        co_return std::move(p->answers);
     }
     if (p->failure.empty()) {
         reset("Redis did not answer in time");
@@ -172,9 +189,10 @@ awaitable<void> connection::ensure_connected() {
         // Still "connecting": nobody else's command may reach the server before SELECT has
         // been answered, or it would run in database 0.
         if (options_.database != 0) {
-            std::vector<std::string> select{"SELECT", std::to_string(options_.database)};
+            const std::vector<std::vector<std::string>> select{{"SELECT", std::to_string(options_.database)}};
             try {
-                const auto selected = co_await send(std::move(select));
+                auto answers = co_await send(select);
+                const auto& selected = answers.front();
                 if (selected.is_error()) {
                     failure = "Redis refused SELECT " + std::to_string(options_.database) + ": " + selected.text;
                 }
@@ -280,10 +298,12 @@ awaitable<void> connection::read_loop(std::shared_ptr<bool> alive, std::uint64_t
                 reset("Redis sent a reply nobody asked for");
                 co_return;
             }
-            auto p = std::move(in_flight_.front());
-            in_flight_.pop_front();
-            p->answer = std::move(answer);
-            p->timer.cancel();
+            const auto& p = in_flight_.front();
+            p->answers.push_back(std::move(answer));
+            if (p->answers.size() == p->expected) {
+                p->timer.cancel();
+                in_flight_.pop_front();
+            }
         }
     }
 }

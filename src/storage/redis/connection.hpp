@@ -2,7 +2,7 @@
 // One multiplexed Redis connection on an event loop. Any number of coroutines of that loop
 // may send commands at once: they are written back to back (pipelined) and the replies,
 // which Redis sends in order, are matched to their callers in order. hiredis is only the
-// codec (redisFormatCommandArgv, redisReader); Asio owns the socket.
+// reply parser (redisReader); Asio owns the socket.
 //
 // Failures: a command that cannot be sent or is not answered within the timeout fails with
 // redis::error, and the connection is reset (all commands in flight fail with it, since the
@@ -45,6 +45,10 @@ public:
     // returned as a reply of kind error, not thrown.
     awaitable<reply> execute(std::vector<std::string> command);
 
+    // Sends several commands back to back and returns their replies in order: one wait for
+    // the whole batch. (Not a transaction: other callers' commands may run in between.)
+    awaitable<std::vector<reply>> execute_all(std::vector<std::vector<std::string>> commands);
+
     bool connected() const { return state_ == state::connected; }
 
     // Closes the socket (failing commands in flight) for good, so the event loop can finish:
@@ -57,12 +61,14 @@ private:
     struct pending {
         explicit pending(asio::any_io_executor ex) : timer(ex) {}
         asio::steady_timer timer;
-        std::optional<reply> answer;
+        std::size_t expected = 1; // replies, one per command of the batch
+        std::vector<reply> answers;
         std::string failure;
     };
 
     awaitable<void> ensure_connected();
-    awaitable<reply> send(std::vector<std::string> command); // on the current socket, whatever the state
+    // On the current socket, whatever the state.
+    awaitable<std::vector<reply>> send(const std::vector<std::vector<std::string>>& commands);
     awaitable<void> connect();
     // Both loops stop when the connection is destroyed (`alive`) or reset (`generation`).
     awaitable<void> write_loop(std::shared_ptr<bool> alive, std::uint64_t generation);

@@ -63,6 +63,8 @@ end
 if elapsed > 0 then
   local alpha = math.min(1, elapsed / 1000)
   measured = measured + alpha * (admit * 1000 / elapsed - measured)
+  -- Decaying towards zero would reach denormal numbers that readers cannot parse.
+  if measured < 0.001 then measured = 0 end
 end
 redis.call('HSET', state_key, 'last_tick', now, 'allowance', tostring(allowance), 'rate', tostring(measured))
 redis.call('HINCRBY', state_key, 'admitted', admit)
