@@ -3,18 +3,13 @@
 // presents the same token every second or so, and checking an HMAC and parsing two JSON
 // segments costs more than the rest of a queue poll; a remembered token is matched on its
 // exact bytes, so nothing but a token this codec verified can ever be accepted from memory.
-// Expiry is still checked on every call.
-//
-// One per I/O thread (not thread-safe). Memory is bounded: two generations of at most
-// `generation_size` tokens each; when the current one fills, the older one is dropped.
+// Expiry is still checked on every call. One per I/O thread (not thread-safe).
 
 #include "security/jwt.hpp"
+#include "support/recent_map.hpp"
 
 #include <cstddef>
-#include <functional>
-#include <string>
 #include <string_view>
-#include <unordered_map>
 
 namespace tp::security {
 
@@ -26,16 +21,8 @@ public:
     domain::result<jwt_claims> verify(std::string_view token, std::int64_t now_seconds);
 
 private:
-    struct text_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
-    };
-    using memory = std::unordered_map<std::string, jwt_claims, text_hash, std::equal_to<>>;
-
     const jwt_codec& codec_;
-    std::size_t generation_size_;
-    memory current_;
-    memory previous_;
+    recent_map<jwt_claims> verified_;
 };
 
 } // namespace tp::security

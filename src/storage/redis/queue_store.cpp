@@ -98,6 +98,14 @@ std::string gate_key(const std::string& gate, const char* part) {
     return "tp:gate:{" + gate + "}:" + part;
 }
 
+// A waiting token's place in line and its gate's rates (ZRANK, measured rate, operator's rate).
+std::vector<std::vector<std::string>> place_in_line(const std::string& gate, const std::string& token_id) {
+    return {
+        {"ZRANK", gate_key(gate, "waiting"), token_id},
+        {"HGET", gate_key(gate, "state"), "rate"},
+        {"HGET", gate_key(gate, "settings"), "rate"}};
+}
+
 } // namespace
 
 std::string new_token_id() {
@@ -152,11 +160,15 @@ awaitable<queue_outcome> queue_store::enter(
 
 // Reading a token changes nothing, so it is plain commands rather than a script (a poll is
 // the most frequent call of a sale, and a script costs Redis several times more): the token's
-// fields with Redis's clock, then, for a fan still waiting, its place in line and the gate's
-// rates. A token admitted between the two reads is read again.
+// fields with Redis's clock and, for a fan still waiting, its place in line and the gate's
+// rates. A token's gate never changes, so once this event loop has seen it, all of that goes
+// in one batch; the first time, the place is read in a second one. A token admitted between
+// the reads is read again.
 awaitable<queue_outcome> queue_store::token_info(const std::string& user, const std::string& token_id) {
     for (int attempt = 0;; ++attempt) {
-        std::vector<std::vector<std::string>> read{
+        const auto* remembered = gate_of_token_.find(token_id);
+        const std::string known_gate = remembered != nullptr ? *remembered : "";
+        std::vector<std::vector<std::string>> batch{
             {"HMGET",
              "tp:token:" + token_id,
              "user",
@@ -168,9 +180,13 @@ awaitable<queue_outcome> queue_store::token_info(const std::string& user, const 
              "expire",
              "seq"},
             {"TIME"}};
-        const auto first = co_await conn_.execute_all(std::move(read));
-        const auto& fields = first[0].elements;
-        const auto& clock = first[1].elements;
+        if (!known_gate.empty()) {
+            auto place = place_in_line(known_gate, token_id);
+            batch.insert(batch.end(), place.begin(), place.end());
+        }
+        auto answers = co_await conn_.execute_all(std::move(batch));
+        const auto& fields = answers[0].elements;
+        const auto& clock = answers[1].elements;
         if (fields.size() != 8 || clock.size() != 2) {
             throw error("unexpected answer reading a queue token");
         }
@@ -192,6 +208,9 @@ awaitable<queue_outcome> queue_store::token_info(const std::string& user, const 
         const auto now = number(clock[0].text).value_or(0) * 1000 + number(clock[1].text).value_or(0) / 1000;
         const auto stored = domain::parse_token_status(fields[3].text).value_or(domain::token_status::expired);
         t.status = domain::status_at(stored, t.expire_timestamp, now);
+        if (known_gate.empty()) {
+            gate_of_token_.insert(token_id, t.gate);
+        }
         if (t.status == domain::token_status::expired) {
             co_return queue_outcome{"expired", std::move(t)};
         }
@@ -199,19 +218,21 @@ awaitable<queue_outcome> queue_store::token_info(const std::string& user, const 
             t.rank = 0;
         }
         if (t.status == domain::token_status::waiting) {
-            std::vector<std::vector<std::string>> place{
-                {"ZRANK", gate_key(t.gate, "waiting"), token_id},
-                {"HGET", gate_key(t.gate, "state"), "rate"},
-                {"HGET", gate_key(t.gate, "settings"), "rate"}};
-            const auto second = co_await conn_.execute_all(std::move(place));
-            if (second[0].is_nil() && attempt < 2) {
+            std::vector<reply> second;
+            const reply* place = answers.data() + 2; // rank, measured rate, operator's rate
+            if (known_gate != t.gate) {
+                auto read_place = place_in_line(t.gate, token_id);
+                second = co_await conn_.execute_all(std::move(read_place));
+                place = second.data();
+            }
+            if (place[0].is_nil() && attempt < 2) {
                 continue; // admitted (or sold out) in between
             }
-            if (!second[0].is_nil()) {
-                t.rank = second[0].integer + 1;
+            if (!place[0].is_nil()) {
+                t.rank = place[0].integer + 1;
             }
-            t.admission_rate = real(second[1].text);
-            if (const auto configured = number(second[2].text)) {
+            t.admission_rate = real(place[1].text);
+            if (const auto configured = number(place[2].text)) {
                 t.gate_rate = static_cast<double>(*configured);
             }
         }

@@ -1,11 +1,13 @@
 #pragma once
 // The waiting queue's state in Redis. Every rule that must hold across instances (one token
 // per user, FIFO, capacity, the step hand-over) is one atomic Lua script (scripts/*.lua);
-// this class only names them and converts their answers. See docs/waiting-queue.md.
+// this class only names them and converts their answers; reading a token changes nothing and
+// is plain commands. See docs/waiting-queue.md.
 
 #include "domain/queue.hpp"
 #include "storage/redis/connection.hpp"
 #include "storage/redis/script.hpp"
+#include "support/recent_map.hpp"
 
 #include <vector>
 
@@ -70,6 +72,7 @@ private:
     connection& conn_;
     gate_settings defaults_;
     std::chrono::milliseconds token_ttl_;
+    recent_map<std::string> gate_of_token_{16384}; // a token's gate never changes
 };
 
 // A fresh, unguessable token id (UUID v4 from the system's CSPRNG).
