@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "support/recent_map.hpp"
+
+#include <gtest/gtest.h>
 
 using tp::recent_map;
 
