@@ -98,6 +98,15 @@ std::string gate_key(const std::string& gate, const char* part) {
     return "tp:gate:{" + gate + "}:" + part;
 }
 
+// The token's record: user, gate, endpoint, status, issued, active, expire, arrival number.
+std::vector<std::string> read_token(const std::string& token_id) {
+    std::vector<std::string> command{"HMGET", "tp:token:" + token_id};
+    for (const auto* field : {"user", "gate", "endpoint", "status", "issued", "active", "expire", "seq"}) {
+        command.emplace_back(field);
+    }
+    return command;
+}
+
 // A waiting token's place in line and its gate's rates (ZRANK, measured rate, operator's rate).
 std::vector<std::vector<std::string>> place_in_line(const std::string& gate, const std::string& token_id) {
     return {
@@ -168,18 +177,7 @@ awaitable<queue_outcome> queue_store::token_info(const std::string& user, const 
     for (int attempt = 0;; ++attempt) {
         const auto* remembered = gate_of_token_.find(token_id);
         const std::string known_gate = remembered != nullptr ? *remembered : "";
-        std::vector<std::vector<std::string>> batch{
-            {"HMGET",
-             "tp:token:" + token_id,
-             "user",
-             "gate",
-             "endpoint",
-             "status",
-             "issued",
-             "active",
-             "expire",
-             "seq"},
-            {"TIME"}};
+        std::vector<std::vector<std::string>> batch{read_token(token_id), {"TIME"}};
         if (!known_gate.empty()) {
             auto place = place_in_line(known_gate, token_id);
             batch.insert(batch.end(), place.begin(), place.end());
