@@ -61,6 +61,20 @@ TEST(parse_redis_url, refuses_malformed_urls) {
 class connection_test : public redis_suite {
 protected:
     connection_test() : redis_suite(1) {}
+
+    // Runs `callers` coroutines at once, `make(i, mismatches)` giving the i-th; each counts
+    // a wrong answer in `mismatches`. Expects all of them to finish, none to fail or mismatch.
+    template <class Make> void expect_all_answered_right(int callers, Make make) {
+        int mismatches = 0;
+        std::vector<awaitable<void>> ops;
+        for (int i = 0; i < callers; ++i) {
+            ops.push_back(make(i, mismatches));
+        }
+        const auto report = run_all(ctx_, std::move(ops));
+        EXPECT_EQ(report.finished, static_cast<std::size_t>(callers));
+        EXPECT_TRUE(report.failures.empty()) << report.failures.front();
+        EXPECT_EQ(mismatches, 0);
+    }
 };
 
 // A port nothing listens on: bound once by us, then released.
@@ -154,15 +168,9 @@ awaitable<void> set_and_read_back(redis::connection& conn, int i, std::string pa
 TEST_F(connection_test, pipelines_many_concurrent_coroutines_on_one_socket) {
     redis::connection conn(ctx_.get_executor(), options());
     constexpr int callers = 2000;
-    int mismatches = 0;
-    std::vector<awaitable<void>> ops;
-    for (int i = 0; i < callers; ++i) {
-        ops.push_back(set_and_read_back(conn, i, "value-" + std::to_string(i * 7919), mismatches));
-    }
-    const auto report = run_all(ctx_, std::move(ops));
-    EXPECT_EQ(report.finished, static_cast<std::size_t>(callers));
-    EXPECT_TRUE(report.failures.empty()) << report.failures.front();
-    EXPECT_EQ(mismatches, 0);
+    expect_all_answered_right(callers, [&](int i, int& mismatches) {
+        return set_and_read_back(conn, i, "value-" + std::to_string(i * 7919), mismatches);
+    });
     // Read back: every command reached Redis exactly once.
     EXPECT_EQ(inspect().integer({"GET", "calls"}), callers);
     EXPECT_EQ(inspect().integer({"DBSIZE"}), callers + 1);
@@ -186,16 +194,7 @@ awaitable<void> batch_and_read_back(redis::connection& conn, int i, int& mismatc
 
 TEST_F(connection_test, answers_batches_of_commands_in_order_per_caller) {
     redis::connection conn(ctx_.get_executor(), options());
-    constexpr int callers = 500;
-    int mismatches = 0;
-    std::vector<awaitable<void>> ops;
-    for (int i = 0; i < callers; ++i) {
-        ops.push_back(batch_and_read_back(conn, i, mismatches));
-    }
-    const auto report = run_all(ctx_, std::move(ops));
-    EXPECT_EQ(report.finished, static_cast<std::size_t>(callers));
-    EXPECT_TRUE(report.failures.empty()) << report.failures.front();
-    EXPECT_EQ(mismatches, 0);
+    expect_all_answered_right(500, [&](int i, int& mismatches) { return batch_and_read_back(conn, i, mismatches); });
     EXPECT_EQ(inspect().text({"GET", "b499"}), "500");
     const auto empty = run_coro(ctx_, conn.execute_all({}));
     EXPECT_TRUE(empty.empty());
@@ -206,15 +205,9 @@ TEST_F(connection_test, answers_batches_of_commands_in_order_per_caller) {
 TEST_F(connection_test, keeps_large_pipelined_commands_intact) {
     redis::connection conn(ctx_.get_executor(), options());
     constexpr int callers = 48;
-    int mismatches = 0;
-    std::vector<awaitable<void>> ops;
-    for (int i = 0; i < callers; ++i) {
-        ops.push_back(set_and_read_back(conn, i, std::string(384 * 1024, static_cast<char>('a' + i % 26)), mismatches));
-    }
-    const auto report = run_all(ctx_, std::move(ops));
-    EXPECT_EQ(report.finished, static_cast<std::size_t>(callers));
-    EXPECT_TRUE(report.failures.empty()) << report.failures.front();
-    EXPECT_EQ(mismatches, 0);
+    expect_all_answered_right(callers, [&](int i, int& mismatches) {
+        return set_and_read_back(conn, i, std::string(384 * 1024, static_cast<char>('a' + i % 26)), mismatches);
+    });
     EXPECT_EQ(inspect().integer({"GET", "calls"}), callers);
     EXPECT_EQ(inspect().integer({"STRLEN", "k5"}), 384 * 1024);
 }
