@@ -18,7 +18,7 @@ DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpq-dev libhiredis-dev libssl-dev libsodium-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev jq
+  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev jq
   postgresql-15 redis-server
   python3 python3-pytest python3-requests python3-psycopg2
 )

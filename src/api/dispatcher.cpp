@@ -2,6 +2,7 @@
 
 #include "api/authentication.hpp"
 #include "api/queue_gate.hpp"
+#include "http/compression.hpp"
 #include "http/error_reply.hpp"
 #include "storage/pg/error.hpp"
 #include "storage/redis/reply.hpp"
@@ -51,6 +52,9 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
         request_context ctx{req, std::move(found->params), svc_, request_id, {}, std::nullopt, {}};
         res = co_await run(ctx, r);
         body = std::move(ctx.stream);
+    }
+    if (!body) {
+        http::compress_if_accepted(req, res);
     }
 
     res.set("X-Request-Id", request_id);

@@ -113,6 +113,7 @@ reply pay_seat(request_context& ctx) {
         co_return http::error_response(answer.error());
     }
     if (made) {
+        co_await announce_seat_change(ctx, made->schedule_id);
         ctx.svc.stats.seats_sold.fetch_add(1, std::memory_order_relaxed);
         // Paying ends the booking: any queue token the fan still holds expires, and the last
         // seat of a schedule tells its waiting line at once (SPEC §4, sold-out awareness).

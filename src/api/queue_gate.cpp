@@ -95,4 +95,18 @@ awaitable<void> announce_sold_out(request_context& ctx, const std::string& sched
     }
 }
 
+awaitable<void> announce_seat_change(request_context& ctx, const std::string& schedule_id) {
+    try {
+        co_await ctx.svc.seat_versions.bump(schedule_id);
+    } catch (const redis::error& e) {
+        ctx.svc.stats.seat_map_bump_failures.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn(
+            "msg=\"could not move a seat list version\" request_id={} schedule={} error=\"{}\"",
+            ctx.request_id,
+            schedule_id,
+            e.what()
+        );
+    }
+}
+
 } // namespace tp::api

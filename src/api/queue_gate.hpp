@@ -29,4 +29,10 @@ awaitable<void> give_up_queue_token(request_context& ctx, const std::string& tok
 // Marks a schedule sold out for the waiting queue. Best effort, like the above.
 awaitable<void> announce_sold_out(request_context& ctx, const std::string& schedule_id);
 
+// Moves the schedule's seat list version after a seat change committed, before it is
+// answered (docs/seat-map.md). If Redis cannot be reached the change stands and is answered;
+// lists elsewhere may then lag behind it for up to a second (the cache's max age), which the
+// metric ticketd_seat_list_version_bump_failures_total counts.
+awaitable<void> announce_seat_change(request_context& ctx, const std::string& schedule_id);
+
 } // namespace tp::api

@@ -6,6 +6,7 @@
 #include "api/queue_gate.hpp"
 #include "domain/identifiers.hpp"
 #include "domain/timestamp.hpp"
+#include "http/compression.hpp"
 #include "http/error_reply.hpp"
 
 namespace tp::api::handlers {
@@ -45,6 +46,8 @@ reply list_performances(request_context& ctx) {
     co_return json_answer(http::status::ok, out);
 }
 
+// The largest answer of an on-sale, asked for by every fan: kept ready by the thread's seat
+// map cache (docs/seat-map.md). The version is read first: the cache answers for it.
 reply list_seats(request_context& ctx) {
     const auto schedule_id = domain::parse_uuid(ctx.params.at("performance_staging_date_id"));
     if (!schedule_id) {
@@ -52,32 +55,13 @@ reply list_seats(request_context& ctx) {
             domain::make_error(errc::bad_request, "performance_staging_date_id must be a UUID.")
         );
     }
-    const auto seats = co_await ctx.svc.catalog.list_seats(*schedule_id);
-    if (!seats) {
-        co_return http::error_response(seats.error());
+    const auto seen = co_await ctx.svc.seat_versions.read(*schedule_id);
+    const auto list = co_await ctx.svc.seat_maps.answer(*schedule_id, seen);
+    if (!list) {
+        co_return http::error_response(list.error());
     }
-    // The largest answer of an on-sale, asked for by every fan: written straight into the
-    // body rather than through a JSON tree (a profile showed the tree costing most of the
-    // request). Same fields and order as seat_json.
-    std::string body;
-    body.reserve(seats->size() * 128 + 2);
-    body += '[';
-    for (const auto& s : *seats) {
-        if (body.size() > 1) {
-            body += ',';
-        }
-        body += R"({"id":)";
-        append_json_string(body, s.id);
-        body += R"(,"seat_number":)";
-        append_json_string(body, s.seat_number);
-        body += R"(,"price":)";
-        body += std::to_string(s.price);
-        body += R"(,"reservation_status":")";
-        body += to_string(s.status);
-        body += R"("})";
-    }
-    body += ']';
-    co_return http::json_response(http::status::ok, std::move(body));
+    const auto& answer = **list;
+    co_return http::prepared_json_response(ctx.req, answer.etag, answer.json, answer.gzip);
 }
 
 // Body: {"performance_seat_id": id} (the seed's form, answered with one seat) or
@@ -109,6 +93,7 @@ reply take_seat(request_context& ctx) {
     if (!held) {
         co_return http::error_response(held.error());
     }
+    co_await announce_seat_change(ctx, held->front().schedule_id);
     if (ctx.admission) {
         co_await give_up_queue_token(ctx, ctx.admission->id); // step 3 is done: free the place
     }

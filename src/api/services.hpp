@@ -2,6 +2,7 @@
 // What handlers may use, one instance per I/O thread (each thread has its own database
 // pool, so nothing here is shared between threads but the read-only parts).
 
+#include "api/seat_map_cache.hpp"
 #include "domain/seats.hpp"
 #include "security/jwt.hpp"
 #include "security/token_verifier.hpp"
@@ -10,6 +11,7 @@
 #include "storage/pg/user_repository.hpp"
 #include "storage/pg/wallet_repository.hpp"
 #include "storage/redis/queue_store.hpp"
+#include "storage/redis/seat_map_versions.hpp"
 #include "storage/redis/serving_watch.hpp"
 #include "support/metrics.hpp"
 
@@ -43,6 +45,8 @@ struct services {
     pg::wallet_repository wallet;
     redis::queue_store& queue;
     redis::serving_watch& watch;
+    redis::seat_map_versions& seat_versions;
+    seat_map_cache& seat_maps;
     const security::jwt_codec& jwt;  // signs access tokens
     security::token_verifier& tokens; // verifies them, remembering this thread's recent ones
     asio::any_io_executor hashing; // a thread pool for Argon2id, away from the I/O threads

@@ -134,6 +134,12 @@ domain::result<config> load_config(const std::map<std::string, std::string>& env
     in.integer("DB_TIMEOUT_MS", c.db_timeout_ms, 100, 600'000);
     in.integer("SWEEP_INTERVAL_MS", c.sweep_interval_ms, 50, 3'600'000);
     in.text("SWAGGER_UI_DIR", c.swagger_ui_dir);
+    std::string fault;
+    in.text("FAULT_INJECTION", fault);
+    if (!fault.empty() && (fault != "stale_seat_lists" || !c.dev_mode)) {
+        in.fail("FAULT_INJECTION must be empty or, with TICKETD_ENV=dev, \"stale_seat_lists\" (got \"" + fault + "\").");
+    }
+    c.fault_stale_seat_lists = fault == "stale_seat_lists";
 
     in.text("LOG_LEVEL", c.log_level);
     constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};

@@ -32,6 +32,9 @@ struct config {
     int db_timeout_ms = 5000; // connect, acquire and statement deadlines
     int sweep_interval_ms = 1000;
     std::string swagger_ui_dir = "node_modules/swagger-ui-dist";
+    // FAULT_INJECTION (dev mode only): faults the tests' negative controls switch on to show
+    // that a check can fail. "stale_seat_lists": seat lists never check their version.
+    bool fault_stale_seat_lists = false;
 };
 
 // Reads `env` (name -> value; normally the process environment). The error's message names

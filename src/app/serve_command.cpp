@@ -81,7 +81,13 @@ struct worker {
               redis::gate_settings{c.gate_default_capacity, c.gate_default_rate},
               std::chrono::seconds(c.queue_token_ttl_seconds)
           ),
-          watch(context.get_executor(), queue, std::chrono::milliseconds(c.queue_tick_ms)),
+          watch(context.get_executor(), queue, std::chrono::milliseconds(c.queue_tick_ms)), seat_versions(redis),
+          seat_maps(
+              context.get_executor(),
+              db,
+              stats,
+              api::seat_map_cache_options{.skip_version_check = c.fault_stale_seat_lists}
+          ),
           svc{s,
               db,
               pg::user_repository(db),
@@ -90,6 +96,8 @@ struct worker {
               pg::wallet_repository(db),
               queue,
               watch,
+              seat_versions,
+              seat_maps,
               jwt,
               tokens,
               hashing.get_executor(),
@@ -108,6 +116,8 @@ struct worker {
     security::token_verifier tokens;
     redis::queue_store queue;
     redis::serving_watch watch;
+    redis::seat_map_versions seat_versions;
+    api::seat_map_cache seat_maps;
     api::services svc;
     api::dispatcher dispatch;
     http::server server;

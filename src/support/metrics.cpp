@@ -103,6 +103,17 @@ std::string metrics::render() const {
     counter("ticketd_seats_sold_total", "Seats paid for.", seats_sold);
     counter("ticketd_holds_released_total", "Expired holds released by the sweeper.", holds_released);
     counter("ticketd_queue_admissions_total", "Queue tokens admitted by this instance's ticks.", queue_admissions);
+    counter("ticketd_seat_list_cache_hits_total", "Seat lists answered from the cache as they were.", seat_map_hits);
+    counter("ticketd_seat_list_refreshes_total", "Seat list refreshes from PostgreSQL.", seat_map_refreshes);
+    counter("ticketd_seat_list_full_reads_total", "Refreshes that read a whole seat list.", seat_map_full_reads);
+    counter(
+        "ticketd_seat_list_blocks_encoded_total", "Blocks of seats encoded (JSON, gzip, digest).", seat_map_blocks_encoded
+    );
+    counter(
+        "ticketd_seat_list_version_bump_failures_total",
+        "Seat changes whose list version could not be moved in Redis (lists may lag up to a second).",
+        seat_map_bump_failures
+    );
     std::lock_guard lock(sampled_mutex_);
     out += "# HELP ticketd_queue_waiting Fans waiting in a gate's line (as of the last tick).\n";
     out += "# TYPE ticketd_queue_waiting gauge\n";

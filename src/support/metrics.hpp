@@ -42,6 +42,11 @@ public:
     std::atomic<std::uint64_t> seats_sold{0};
     std::atomic<std::uint64_t> holds_released{0};
     std::atomic<std::uint64_t> queue_admissions{0}; // by this instance's ticks
+    std::atomic<std::uint64_t> seat_map_hits{0};
+    std::atomic<std::uint64_t> seat_map_refreshes{0};
+    std::atomic<std::uint64_t> seat_map_full_reads{0};
+    std::atomic<std::uint64_t> seat_map_blocks_encoded{0};
+    std::atomic<std::uint64_t> seat_map_bump_failures{0};
 
     // The queue's lengths as this instance's last tick saw them.
     void set_gate_lengths(const std::string& gate, std::int64_t waiting, std::int64_t active);

@@ -15,8 +15,9 @@ def make_seats(db, count=3, price=1000):
                        VALUES (%s, 't', now() - interval '1 hour') RETURNING id""", (stage,))
     sched = db.value("""INSERT INTO performance_staging_dates (performance_id, staging_date)
                         VALUES (%s, now() + interval '30 days') RETURNING id""", (perf,))
-    rows = db.query("""INSERT INTO performance_seats (staging_date_id, seat_number, price)
-                       SELECT %s, n::text, %s FROM generate_series(1, %s) n RETURNING id""", (sched, price, count))
+    rows = db.query("""INSERT INTO performance_seats (staging_date_id, seat_number, price, position)
+                       SELECT %s, n::text, %s, n - 1 FROM generate_series(1, %s) n RETURNING id""",
+                    (sched, price, count))
     return str(sched), [str(r[0]) for r in rows]
 
 

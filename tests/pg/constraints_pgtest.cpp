@@ -23,7 +23,8 @@ constexpr pg::query insert_payment{"constraints_insert_payment", R"sql(
 constexpr pg::query insert_user_row{"constraints_insert_user",
                                     "INSERT INTO users (email_address, password_hash) VALUES ($1, 'x')"};
 constexpr pg::query insert_seat{"constraints_insert_seat",
-                                "INSERT INTO performance_seats (staging_date_id, seat_number, price) VALUES ($1, $2, 1000)"};
+                                "INSERT INTO performance_seats (staging_date_id, seat_number, price, position) "
+                                "SELECT $1, $2, 1000, count(*) FROM performance_seats WHERE staging_date_id = $1"};
 constexpr pg::query reserve_without_holder{"constraints_reserve_without_holder",
                                            "UPDATE performance_seats SET reservation_status = 'RESERVED', "
                                            "reserved_at = now() WHERE id = $1"};

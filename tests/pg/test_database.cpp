@@ -227,8 +227,8 @@ seeded_schedule insert_schedule(blocking_connection& db, int seats, std::int64_t
         {out.performance_id}
     );
     const auto rows = db.sql(
-        "INSERT INTO performance_seats (staging_date_id, seat_number, price) "
-        "SELECT $1, 'A' || n, $2::bigint FROM generate_series(1, $3::int) AS n RETURNING id",
+        "INSERT INTO performance_seats (staging_date_id, seat_number, price, position) "
+        "SELECT $1, 'A' || n, $2::bigint, n - 1 FROM generate_series(1, $3::int) AS n RETURNING id",
         {out.schedule_id, std::to_string(price), std::to_string(seats)}
     );
     for (const auto& r : rows) {

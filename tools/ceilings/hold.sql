@@ -9,7 +9,8 @@ SELECT 1 FROM users WHERE id = ('00000000-0000-4000-8000-' || lpad(:n::text, 12,
 UPDATE performance_seats s
 SET reservation_status = 'TEMPORARY_RESERVED',
     holder_id = ('00000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid,
-    hold_expires_at = now() + make_interval(secs => 300)
+    hold_expires_at = now() + make_interval(secs => 300),
+    changed_xid = pg_current_xact_id()
 FROM performance_staging_dates d
 JOIN performances p ON p.id = d.performance_id
 WHERE s.id IN (SELECT id FROM performance_seats
@@ -26,5 +27,6 @@ WHERE s.id IN (SELECT id FROM performance_seats
           AND m.staging_date_id = s.staging_date_id
           AND (m.reservation_status = 'RESERVED' OR m.hold_expires_at > now()))
       + 1 <= 4
-RETURNING s.id, s.seat_number, s.price, (extract(epoch FROM s.hold_expires_at) * 1000)::bigint;
+RETURNING s.id, s.seat_number, s.price, (extract(epoch FROM s.hold_expires_at) * 1000)::bigint,
+          s.staging_date_id;
 COMMIT;

@@ -8,7 +8,8 @@ BEGIN;
 SELECT balance FROM users WHERE id = ('00000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid FOR UPDATE;
 WITH seat AS (
     UPDATE performance_seats
-    SET reservation_status = 'RESERVED', hold_expires_at = NULL, reserved_at = now()
+    SET reservation_status = 'RESERVED', hold_expires_at = NULL, reserved_at = now(),
+        changed_xid = pg_current_xact_id()
     WHERE id = ('00000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid
       AND holder_id = ('00000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid
       AND reservation_status = 'TEMPORARY_RESERVED' AND (hold_expires_at > now()) IS TRUE

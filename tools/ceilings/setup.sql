@@ -10,8 +10,8 @@ WITH stage AS (
     INSERT INTO performance_staging_dates (performance_id, staging_date)
     SELECT id, '2030-01-01T19:00:00Z' FROM performance RETURNING id
 )
-INSERT INTO performance_seats (id, staging_date_id, seat_number, price)
-SELECT ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, schedule.id, n::text, 50000
+INSERT INTO performance_seats (id, staging_date_id, seat_number, price, position)
+SELECT ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, schedule.id, n::text, 50000, n - 1
 FROM schedule, generate_series(1, :count) n;
 
 WITH fans AS (

@@ -21,10 +21,11 @@ constexpr query insert_schedule{"catalog_insert_schedule", R"sql(
     RETURNING id
 )sql"};
 
-// One round trip for all seats of a schedule; WITH ORDINALITY keeps the ids in input order.
+// One round trip for all seats of a schedule; WITH ORDINALITY numbers them in the operator's
+// order (the seat list's order) and keeps the returned ids in that order.
 constexpr query insert_seats{"catalog_insert_seats", R"sql(
-    INSERT INTO performance_seats (staging_date_id, seat_number, price)
-    SELECT $1, s.seat_number, s.price
+    INSERT INTO performance_seats (staging_date_id, seat_number, price, position)
+    SELECT $1, s.seat_number, s.price, s.position - 1
     FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS s (seat_number, price, position)
     ORDER BY s.position
     RETURNING id
@@ -43,15 +44,6 @@ constexpr query select_performances{"catalog_performances", R"sql(
     JOIN stages st ON st.id = p.stage_id
     JOIN performance_staging_dates d ON d.performance_id = p.id
     ORDER BY p.ticketing_start_date, p.id, d.staging_date, d.id
-)sql"};
-
-constexpr query select_seats{"catalog_seats", R"sql(
-    SELECT s.id, s.seat_number, s.price,
-           CASE WHEN s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now()
-                THEN 'AVAILABLE' ELSE s.reservation_status::text END
-    FROM performance_seats s
-    WHERE s.staging_date_id = $1
-    ORDER BY length(s.seat_number), s.seat_number
 )sql"};
 
 constexpr query schedule_exists_query{"catalog_schedule_exists", R"sql(
@@ -94,26 +86,6 @@ awaitable<std::vector<performance_summary>> catalog_repository::list_performance
                 r.string(row, 0), r.string(row, 1), r.int64(row, 2), r.string(row, 3), r.string(row, 4), {}});
         }
         out.back().schedules.push_back(schedule_summary{r.string(row, 5), r.int64(row, 6), r.int64(row, 7)});
-    }
-    co_return out;
-}
-
-awaitable<domain::result<std::vector<seat_row>>> catalog_repository::list_seats(const std::string& schedule_id) {
-    const auto r = co_await pool_.execute(select_seats, make_params(schedule_id));
-    if (r.empty()) {
-        const auto exists = co_await pool_.execute(schedule_exists_query, make_params(schedule_id));
-        if (exists.empty()) {
-            co_return domain::make_error(domain::errc::schedule_not_found);
-        }
-    }
-    std::vector<seat_row> out;
-    out.reserve(static_cast<std::size_t>(r.rows()));
-    for (int row = 0; row < r.rows(); ++row) {
-        out.push_back(seat_row{
-            r.string(row, 0),
-            r.string(row, 1),
-            r.int64(row, 2),
-            domain::parse_seat_status(r.text(row, 3)).value_or(domain::seat_status::available)});
     }
     co_return out;
 }

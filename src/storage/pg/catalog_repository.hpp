@@ -39,21 +39,12 @@ struct performance_summary {
     std::vector<schedule_summary> schedules;
 };
 
-struct seat_row {
-    std::string id;
-    std::string seat_number;
-    domain::krw price = 0;
-    domain::seat_status status = domain::seat_status::available;
-};
-
 class catalog_repository {
 public:
     explicit catalog_repository(pool& p) : pool_(p) {}
 
     awaitable<created_performance> create(const domain::new_performance& performance);
     awaitable<std::vector<performance_summary>> list_performances();
-    // schedule_not_found for an unknown schedule id.
-    awaitable<domain::result<std::vector<seat_row>>> list_seats(const std::string& schedule_id);
     // Answered from memory once known: schedules are never deleted.
     awaitable<bool> schedule_exists(const std::string& schedule_id);
 

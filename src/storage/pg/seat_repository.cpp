@@ -18,7 +18,8 @@ constexpr query take_seats{"seats_take", R"sql(
     UPDATE performance_seats s
     SET reservation_status = 'TEMPORARY_RESERVED',
         holder_id = $1,
-        hold_expires_at = now() + make_interval(secs => $3::int)
+        hold_expires_at = now() + make_interval(secs => $3::int),
+        changed_xid = pg_current_xact_id()
     FROM performance_staging_dates d
     JOIN performances p ON p.id = d.performance_id
     WHERE s.id IN (SELECT id FROM performance_seats
@@ -34,7 +35,8 @@ constexpr query take_seats{"seats_take", R"sql(
             WHERE m.holder_id = $1 AND m.staging_date_id = s.staging_date_id
               AND (m.reservation_status = 'RESERVED' OR m.hold_expires_at > now()))
           + cardinality($2::uuid[]) <= $4::int
-    RETURNING s.id, s.seat_number, s.price, (extract(epoch FROM s.hold_expires_at) * 1000)::bigint
+    RETURNING s.id, s.seat_number, s.price, (extract(epoch FROM s.hold_expires_at) * 1000)::bigint,
+              s.staging_date_id
 )sql"};
 
 // What each requested seat looks like now, for explaining a refusal. The last column is 1 if
@@ -74,7 +76,7 @@ constexpr query select_mine{"seats_mine", R"sql(
     JOIN stages st ON st.id = p.stage_id
     WHERE s.holder_id = $1
       AND (s.reservation_status = 'RESERVED' OR s.hold_expires_at > now())
-    ORDER BY p.ticketing_start_date, p.id, d.staging_date, d.id, length(s.seat_number), s.seat_number
+    ORDER BY p.ticketing_start_date, p.id, d.staging_date, d.id, s.position
 )sql"};
 
 // MATERIALIZED: the batch is chosen (and locked) once; as a plain IN (subquery) the planner
@@ -86,7 +88,8 @@ constexpr query release_expired{"seats_release_expired", R"sql(
         ORDER BY hold_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
     )
     UPDATE performance_seats s
-    SET reservation_status = 'AVAILABLE', holder_id = NULL, hold_expires_at = NULL
+    SET reservation_status = 'AVAILABLE', holder_id = NULL, hold_expires_at = NULL,
+        changed_xid = pg_current_xact_id()
     FROM batch
     WHERE s.id = batch.id
       AND s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now()
@@ -116,7 +119,12 @@ awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
                 } else {
                     co_await tx.commit();
                     for (int row = 0; row < r.rows(); ++row) {
-                        out.push_back(held_seat{r.string(row, 0), r.string(row, 1), r.int64(row, 2), r.int64(row, 3)});
+                        out.push_back(held_seat{
+                            .id = r.string(row, 0),
+                            .seat_number = r.string(row, 1),
+                            .price = r.int64(row, 2),
+                            .hold_expire_timestamp = r.int64(row, 3),
+                            .schedule_id = r.string(row, 4)});
                     }
                 }
             }

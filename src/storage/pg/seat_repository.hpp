@@ -16,6 +16,7 @@ struct held_seat {
     std::string seat_number;
     domain::krw price = 0;
     domain::epoch_ms hold_expire_timestamp = 0;
+    std::string schedule_id;
 };
 
 struct my_seat {

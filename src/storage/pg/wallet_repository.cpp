@@ -46,7 +46,8 @@ constexpr query credit{"wallet_charge", R"sql(
 constexpr query debit_for_seat{"wallet_pay_seat", R"sql(
     WITH seat AS (
         UPDATE performance_seats
-        SET reservation_status = 'RESERVED', hold_expires_at = NULL, reserved_at = now()
+        SET reservation_status = 'RESERVED', hold_expires_at = NULL, reserved_at = now(),
+            changed_xid = pg_current_xact_id()
         WHERE id = $2 AND holder_id = $1
           AND reservation_status = 'TEMPORARY_RESERVED' AND (hold_expires_at > now()) IS TRUE
         RETURNING id, price, staging_date_id

@@ -51,6 +51,10 @@ public:
 
     bool connected() const { return state_ == state::connected; }
 
+    // Moves whenever the connection is reset. Replies of one session come from one life of
+    // the server; across sessions Redis may have restarted and lost its last writes.
+    std::uint64_t session() const { return generation_; }
+
     // Closes the socket (failing commands in flight) for good, so the event loop can finish:
     // later commands fail at once instead of reconnecting.
     void close();

@@ -18,7 +18,13 @@ script::script(std::string_view source) : source_(source) {
 }
 
 awaitable<reply> run_script(connection& conn, const script& s, std::vector<std::string> args) {
-    std::vector<std::string> command{"EVALSHA", s.sha1(), "0"};
+    co_return co_await run_script(conn, s, {}, std::move(args));
+}
+
+awaitable<reply>
+run_script(connection& conn, const script& s, const std::vector<std::string>& keys, std::vector<std::string> args) {
+    std::vector<std::string> command{"EVALSHA", s.sha1(), std::to_string(keys.size())};
+    command.insert(command.end(), keys.begin(), keys.end());
     command.insert(command.end(), args.begin(), args.end());
     auto first_try = command;
     auto answer = co_await conn.execute(std::move(first_try));

@@ -27,4 +27,8 @@ private:
 // docs/waiting-queue.md on Redis Cluster); throws redis::error for an error reply.
 awaitable<reply> run_script(connection& conn, const script& s, std::vector<std::string> args);
 
+// Runs `s` with declared KEYS (what a Redis Cluster routes by) and ARGV.
+awaitable<reply>
+run_script(connection& conn, const script& s, const std::vector<std::string>& keys, std::vector<std::string> args);
+
 } // namespace tp::redis

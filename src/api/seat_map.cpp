@@ -1,0 +1,130 @@
+#include "api/seat_map.hpp"
+
+#include "api/json_io.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace tp::api {
+namespace {
+
+using domain::seat_status;
+
+seat_status shown_at(const pg::seat_state& s, domain::epoch_ms now_ms) {
+    const bool expired = s.status == seat_status::temporary_reserved && s.hold_expires && *s.hold_expires <= now_ms;
+    return expired ? seat_status::available : s.status;
+}
+
+void sha256(std::string_view data, unsigned char* out) {
+    unsigned int length = 0;
+    EVP_Digest(data.data(), data.size(), out, &length, EVP_sha256(), nullptr);
+}
+
+} // namespace
+
+seat_map::seat_map(std::vector<pg::listed_seat> seats) {
+    seats_.reserve(seats.size());
+    for (auto& s : seats) {
+        seats_.push_back(seat{std::move(s.id), std::move(s.seat_number), s.price, s.state, s.state.status});
+    }
+    blocks_.resize(std::max<std::size_t>(1, (seats_.size() + seats_per_block - 1) / seats_per_block));
+}
+
+bool seat_map::apply(std::span<const pg::seat_change> changes) {
+    for (const auto& c : changes) {
+        if (c.position >= seats_.size()) {
+            return false;
+        }
+    }
+    for (const auto& c : changes) {
+        seats_[c.position].stored = c.state;
+    }
+    return true;
+}
+
+std::shared_ptr<const seat_list_answer> seat_map::answer_at(domain::epoch_ms now_ms) {
+    next_expiry_ = std::numeric_limits<domain::epoch_ms>::max();
+    for (std::size_t i = 0; i < seats_.size(); ++i) {
+        auto& s = seats_[i];
+        const auto shown = shown_at(s.stored, now_ms);
+        if (shown != s.shown) {
+            s.shown = shown;
+            blocks_[i / seats_per_block].stale = true;
+        }
+        if (shown == seat_status::temporary_reserved && s.stored.hold_expires) {
+            next_expiry_ = std::min(next_expiry_, *s.stored.hold_expires);
+        }
+    }
+    bool changed = answer_ == nullptr;
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        if (blocks_[b].stale) {
+            encode(b);
+            changed = true;
+        }
+    }
+    if (!changed) {
+        return answer_;
+    }
+    auto answer = std::make_shared<seat_list_answer>();
+    std::size_t size = 0;
+    std::vector<const http::deflated_piece*> pieces;
+    std::string digests;
+    for (const auto& b : blocks_) {
+        size += b.json.size();
+        pieces.push_back(&b.deflated);
+        digests.append(reinterpret_cast<const char*>(b.digest.data()), b.digest.size());
+    }
+    answer->json.reserve(size);
+    for (const auto& b : blocks_) {
+        answer->json += b.json;
+    }
+    answer->gzip = http::gzip_of(pieces);
+    std::array<unsigned char, 32> tag{};
+    sha256(digests, tag.data());
+    static constexpr char hex[] = "0123456789abcdef";
+    answer->etag = "W/\"";
+    for (std::size_t i = 0; i < 16; ++i) { // 128 bits: collisions are out of reach
+        answer->etag += hex[tag[i] >> 4];
+        answer->etag += hex[tag[i] & 0xF];
+    }
+    answer->etag += '"';
+    answer_ = std::move(answer);
+    return answer_;
+}
+
+// Block b holds seats [b * seats_per_block, ...); its text carries the separators and the
+// brackets, so the blocks concatenate into the whole JSON array.
+void seat_map::encode(std::size_t index) {
+    auto& b = blocks_[index];
+    const auto first = index * seats_per_block;
+    const auto last = std::min(seats_.size(), first + seats_per_block);
+    b.json.clear();
+    b.json.reserve((last - first) * 100 + 2);
+    b.json += index == 0 ? '[' : ',';
+    for (auto i = first; i < last; ++i) {
+        const auto& s = seats_[i];
+        if (i > first) {
+            b.json += ',';
+        }
+        b.json += R"({"id":)";
+        append_json_string(b.json, s.id);
+        b.json += R"(,"seat_number":)";
+        append_json_string(b.json, s.seat_number);
+        b.json += R"(,"price":)";
+        b.json += std::to_string(s.price);
+        b.json += R"(,"reservation_status":")";
+        b.json += to_string(s.shown);
+        b.json += R"("})";
+    }
+    if (index + 1 == blocks_.size()) {
+        b.json += ']';
+    }
+    b.deflated = http::deflate_piece(b.json);
+    sha256(b.json, b.digest.data());
+    b.stale = false;
+    ++blocks_encoded_;
+}
+
+} // namespace tp::api

@@ -1,0 +1,72 @@
+#pragma once
+// One schedule's seat list, kept ready to send (docs/seat-map.md). The list is cut into blocks
+// of consecutive seats; each block keeps its JSON text, that text compressed on its own and
+// its digest. A change of seats encodes again only the blocks it touched, and the answer is
+// assembled from the blocks: a change costs per change, not per seat.
+
+#include "domain/timestamp.hpp"
+#include "http/compression.hpp"
+#include "storage/pg/seat_map_repository.hpp"
+
+#include <array>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tp::api {
+
+// The seat list as sent: the same bytes and tag on every instance for the same seats at the
+// same time.
+struct seat_list_answer {
+    std::string etag; // weak (W/"..."): one tag for the identity and the gzip forms
+    std::string json;
+    std::string gzip;
+};
+
+class seat_map {
+public:
+    static constexpr std::size_t seats_per_block = 128;
+
+    explicit seat_map(std::vector<pg::listed_seat> seats);
+
+    // Stores the seats' new states; false when a change names a seat this map does not have
+    // (the caller then reads the whole list again).
+    bool apply(std::span<const pg::seat_change> changes);
+
+    // The list as fans see it at `now_ms` (a hold shows AVAILABLE from its expiry on). Blocks
+    // whose shown states changed since the last answer are encoded again; while nothing shown
+    // changed, the same answer object comes back.
+    std::shared_ptr<const seat_list_answer> answer_at(domain::epoch_ms now_ms);
+
+    // When the last answer changes by itself: the first hold expiry after its time.
+    domain::epoch_ms next_expiry() const { return next_expiry_; }
+    std::size_t size() const { return seats_.size(); }
+    // Blocks encoded since the map was made (the cost of its changes).
+    std::uint64_t blocks_encoded() const { return blocks_encoded_; }
+
+private:
+    struct seat {
+        std::string id;
+        std::string seat_number;
+        domain::krw price = 0;
+        pg::seat_state stored;
+        domain::seat_status shown = domain::seat_status::available;
+    };
+    struct block {
+        std::string json;
+        http::deflated_piece deflated;
+        std::array<unsigned char, 32> digest{};
+        bool stale = true;
+    };
+
+    void encode(std::size_t index);
+
+    std::vector<seat> seats_;
+    std::vector<block> blocks_;
+    std::shared_ptr<const seat_list_answer> answer_;
+    domain::epoch_ms next_expiry_ = 0;
+    std::uint64_t blocks_encoded_ = 0;
+};
+
+} // namespace tp::api

@@ -1,0 +1,95 @@
+#pragma once
+// The seat lists of one I/O thread, kept ready to send and never stale (docs/seat-map.md).
+//
+// Freshness: a list answers every take, payment and release answered before it was asked for,
+// on any instance. Every such change moves its schedule's version in Redis before its answer
+// goes out (redis::seat_map_versions::bump); every list reads that version first. A cached
+// list is used only if it was read from PostgreSQL after a read of the same version: then no
+// change was answered in between. Otherwise the caller waits for a refresh that starts after
+// its own read of the version, and all callers waiting meanwhile share that one refresh.
+//
+// Cost: a refresh reads only the seats changed since the last one (pg::seat_map_repository's
+// watermark) and encodes again only the blocks they are in (api::seat_map).
+
+#include "api/seat_map.hpp"
+#include "storage/pg/seat_map_repository.hpp"
+#include "storage/redis/seat_map_versions.hpp"
+#include "support/metrics.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace tp::api {
+
+struct seat_map_cache_options {
+    // Refreshes of one list start at most this often; callers meanwhile wait for the next one.
+    std::chrono::milliseconds refresh_spacing{5};
+    // A list whose version did not move is still read again this often in the background, as a
+    // bound for a change whose version bump was lost (Redis unreachable at that moment, or the
+    // instance killed between commit and bump).
+    std::chrono::milliseconds max_age{1000};
+    // Lists beyond this many seats in all are dropped, least recently used first.
+    std::size_t max_cached_seats = 60'000;
+    // A fault for the tests' negative control only: trust the cached list without checking.
+    bool skip_version_check = false;
+};
+
+class seat_map_cache {
+public:
+    seat_map_cache(
+        asio::any_io_executor executor, pg::pool& db, metrics& stats, seat_map_cache_options options = {}
+    );
+    seat_map_cache(const seat_map_cache&) = delete;
+
+    // The list of `schedule`, given the version this request read before calling.
+    // schedule_not_found for an unknown schedule; pg::error when PostgreSQL fails.
+    awaitable<domain::result<std::shared_ptr<const seat_list_answer>>>
+    answer(const std::string& schedule, const redis::seat_map_version& seen);
+
+private:
+    struct entry {
+        explicit entry(const asio::any_io_executor& ex) : round_done(ex) {}
+
+        std::unique_ptr<seat_map> map; // null until read, or when the schedule does not exist
+        std::string watermark;
+        bool missing = false;
+        std::shared_ptr<const seat_list_answer> answer;
+        // The answer holds every change whose bump preceded the read of `version` in `session`.
+        std::string version;
+        std::uint64_t session = 0;
+        std::chrono::steady_clock::time_point read_at{};
+
+        std::uint64_t rounds_started = 0;
+        std::uint64_t rounds_finished = 0;
+        std::uint64_t rounds_wanted = 0;
+        std::uint64_t round_of_answer = 0;
+        std::exception_ptr failure;
+        redis::seat_map_version newest_seen; // the version the next round answers for
+        std::chrono::steady_clock::time_point last_round_start{};
+        bool running = false;
+        std::size_t waiting = 0;
+        std::uint64_t last_used = 0;
+        asio::steady_timer round_done; // cancelled at the end of every round: wakes the waiters
+    };
+
+    bool is_current(const entry& e, const redis::seat_map_version& seen) const;
+    void want_round(entry& e, std::uint64_t round, const redis::seat_map_version& seen, const std::string& schedule);
+    awaitable<void> run_rounds(std::string schedule, entry& e);
+    awaitable<void> refresh(const std::string& schedule, entry& e, domain::epoch_ms now_ms);
+    domain::result<std::shared_ptr<const seat_list_answer>> current_answer(entry& e, domain::epoch_ms now_ms);
+    void forget_least_used();
+
+    asio::any_io_executor executor_;
+    pg::seat_map_repository repository_;
+    metrics& stats_;
+    seat_map_cache_options options_;
+    std::unordered_map<std::string, std::unique_ptr<entry>> entries_;
+    std::uint64_t uses_ = 0;
+};
+
+} // namespace tp::api

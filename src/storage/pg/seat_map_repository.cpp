@@ -1,0 +1,77 @@
+#include "storage/pg/seat_map_repository.hpp"
+
+#include "storage/pg/error.hpp"
+
+namespace tp::pg {
+namespace {
+
+// In the order of the index performance_seats_position_unique: no sort. The watermark is an
+// uncorrelated subquery, evaluated once; pg_current_snapshot() is the statement's snapshot.
+constexpr query select_all{"seat_map_all", R"sql(
+    SELECT s.id, s.seat_number, s.price, s.reservation_status::text,
+           (extract(epoch FROM s.hold_expires_at) * 1000)::bigint, s.position,
+           (SELECT pg_snapshot_xmin(pg_current_snapshot()))::text
+    FROM performance_seats s
+    WHERE s.staging_date_id = $1
+    ORDER BY s.position
+)sql"};
+
+// The first row (position -1) carries the watermark, so it comes back when nothing changed.
+constexpr query select_changes{"seat_map_changes", R"sql(
+    SELECT -1, NULL, NULL, pg_snapshot_xmin(pg_current_snapshot())::text
+    UNION ALL
+    SELECT s.position, s.reservation_status::text, (extract(epoch FROM s.hold_expires_at) * 1000)::bigint, NULL
+    FROM performance_seats s
+    WHERE s.staging_date_id = $1 AND s.changed_xid >= $2::xid8
+)sql"};
+
+constexpr query schedule_exists{"seat_map_schedule_exists", R"sql(
+    SELECT 1 FROM performance_staging_dates WHERE id = $1
+)sql"};
+
+seat_state state_of(const result& r, int row, int status_column) {
+    return seat_state{
+        domain::parse_seat_status(r.text(row, status_column)).value_or(domain::seat_status::reserved),
+        r.optional_int64(row, status_column + 1)};
+}
+
+} // namespace
+
+awaitable<domain::result<seat_list_read>> seat_map_repository::read_all(const std::string& schedule_id) {
+    const auto r = co_await pool_.execute(select_all, make_params(schedule_id));
+    seat_list_read out;
+    if (r.empty()) {
+        const auto exists = co_await pool_.execute(schedule_exists, make_params(schedule_id));
+        if (exists.empty()) {
+            co_return domain::make_error(domain::errc::schedule_not_found);
+        }
+        co_return out;
+    }
+    out.seats.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) {
+        if (r.int64(row, 5) != row) {
+            throw error(error::kind::query, "seat positions of schedule " + schedule_id + " are not 0..n-1");
+        }
+        out.seats.push_back(listed_seat{r.string(row, 0), r.string(row, 1), r.int64(row, 2), state_of(r, row, 3)});
+    }
+    out.watermark = r.string(0, 6);
+    co_return out;
+}
+
+awaitable<seat_changes_read>
+seat_map_repository::read_changes(const std::string& schedule_id, const std::string& watermark) {
+    const auto r = co_await pool_.execute(select_changes, make_params(schedule_id, watermark));
+    seat_changes_read out;
+    out.changes.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) {
+        const auto position = r.int64(row, 0);
+        if (position < 0) {
+            out.watermark = r.string(row, 3);
+        } else {
+            out.changes.push_back(seat_change{static_cast<std::size_t>(position), state_of(r, row, 1)});
+        }
+    }
+    co_return out;
+}
+
+} // namespace tp::pg
