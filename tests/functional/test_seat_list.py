@@ -1,0 +1,177 @@
+"""The seat list of a big hall (docs/seat-map.md): cached on every instance yet never stale,
+in the operator's order, with an ETag (304 on If-None-Match) and gzip when asked."""
+
+import gzip
+import time
+
+import pytest
+import requests
+
+from conftest import server_group
+
+
+def listed(fan, schedule_id, headers=None):
+    """The fan's seat list through the gates of steps 1 and 2, as {seat id: status}."""
+    r = fan.gated("GET", "/reservation/performances")
+    assert r.status_code == 200, r.text
+    r = fan.gated("GET", f"/reservation/performance_seats/{schedule_id}", headers=headers)
+    assert r.status_code == 200, r.text
+    return {s["id"]: s["reservation_status"] for s in r.json()}
+
+
+def warm(instance, quick_user, schedule_id, rounds=6):
+    """Lists on fresh connections, so that each I/O thread of `instance` caches the list."""
+    for _ in range(rounds):
+        fan = quick_user(base=instance)
+        fan.http = requests.Session()
+        assert set(listed(fan, schedule_id).values()) <= {"AVAILABLE", "TEMPORARY_RESERVED", "RESERVED"}
+
+
+def stale_sightings(instances, quick_user, make_performance):
+    """Takes a seat on the first instance and pays for it, reading the list on the others at
+    once after each answer (their caches warm beforehand); returns every sighting that missed
+    the change. The checker of the freshness rule: [] when lists are fresh."""
+    first, *others = instances
+    perf = make_performance(seats=300, price=1000)  # three blocks of the cached list
+    seat = perf.seat_ids[200]
+    for other in others:
+        warm(other, quick_user, perf.schedule_id)
+    watchers = [quick_user(base=other) for other in others]
+    fan = quick_user(base=first, balance=10_000)
+    missed = []
+
+    r = fan.take(seat)
+    assert r.status_code == 200, r.text
+    for other, watcher in zip(others, watchers):
+        seen = listed(watcher, perf.schedule_id)[seat]
+        if seen != "TEMPORARY_RESERVED":
+            missed.append((other.name, "after the take", seen))
+
+    r = fan.pay(seat)
+    assert r.status_code == 201, r.text
+    for other, watcher in zip(others, watchers):
+        seen = listed(watcher, perf.schedule_id)[seat]
+        if seen != "RESERVED":
+            missed.append((other.name, "after the payment", seen))
+    return missed
+
+
+def test_a_take_and_a_payment_show_at_once_on_every_instance(servers, quick_user, make_performance):
+    assert stale_sightings(servers, quick_user, make_performance) == []
+
+
+def test_negative_control_a_cache_that_skips_its_check_is_caught(db, logdir, quick_user, make_performance):
+    with server_group(db.url, logdir, "stale", 3, FAULT_INJECTION="stale_seat_lists") as stale:
+        missed = stale_sightings(stale, quick_user, make_performance)
+    assert missed, "the freshness checker did not notice seat lists that never refresh"
+
+
+def test_a_hold_shows_available_everywhere_from_its_expiry(db, logdir, quick_user, make_performance):
+    with server_group(db.url, logdir, "expiry", 3, HOLD_TTL_SECONDS=2) as group:
+        perf = make_performance(seats=10)
+        seat = perf.seat_ids[4]
+        for instance in group[1:]:
+            warm(instance, quick_user, perf.schedule_id, rounds=4)
+        r = quick_user(base=group[0]).take(seat)
+        assert r.status_code == 200, r.text
+        expires_ms = r.json()["data"]["hold_expire_timestamp"]
+        watchers = [quick_user(base=instance) for instance in group]
+        assert all(listed(w, perf.schedule_id)[seat] == "TEMPORARY_RESERVED" for w in watchers)
+        time.sleep(max(0.0, expires_ms / 1000 - time.time()) + 0.05)
+        # Nothing changed in the database (no sweeper runs): the lists judge expiry themselves.
+        assert [listed(w, perf.schedule_id)[seat] for w in watchers] == ["AVAILABLE"] * 3
+
+
+def test_seats_come_in_the_operators_order(quick_user, make_performance):
+    numbers = ["B2", "A10", "A2", "C1", "A1"]
+    perf = make_performance(seat_list=[{"seat_number": n, "price": 1000} for n in numbers])
+    fan = quick_user()
+    fan.gated("GET", "/reservation/performances")
+    r = fan.gated("GET", f"/reservation/performance_seats/{perf.schedule_id}")
+    assert [s["seat_number"] for s in r.json()] == numbers
+    assert [s["id"] for s in r.json()] == perf.seat_ids
+
+
+def test_the_etag_is_one_per_list_everywhere_and_304_keeps_the_flow(servers, quick_user, make_performance):
+    perf = make_performance(seats=50)
+    path = f"/reservation/performance_seats/{perf.schedule_id}"
+    tags = set()
+    for instance in servers:
+        fan = quick_user(base=instance)
+        fan.gated("GET", "/reservation/performances")
+        r = fan.gated("GET", path)
+        assert r.status_code == 200
+        tags.add(r.headers["ETag"])
+    assert len(tags) == 1, tags
+    (tag,) = tags
+    assert tag.startswith('W/"')
+
+    fan = quick_user(base=servers[1])
+    fan.gated("GET", "/reservation/performances")
+    r = fan.gated("GET", path, headers={"If-None-Match": tag})
+    assert r.status_code == 304
+    assert r.content == b""
+    assert r.headers["ETag"] == tag
+    # A 304 is a served step 2: the fan goes on to take a seat.
+    r = fan.gated("PATCH", "/reservation/take_performance_seat", {"performance_seat_id": perf.seat_ids[0]})
+    assert r.status_code == 200, r.text
+
+    other = quick_user(base=servers[2])
+    other.gated("GET", "/reservation/performances")
+    r = other.gated("GET", path, headers={"If-None-Match": tag})
+    assert r.status_code == 200, "the take did not move the tag"
+    assert r.headers["ETag"] != tag
+    assert {s["id"]: s["reservation_status"] for s in r.json()}[perf.seat_ids[0]] == "TEMPORARY_RESERVED"
+
+
+def test_if_none_match_without_a_turn_in_line_is_not_answered(quick_user, make_performance):
+    perf = make_performance(seats=5)
+    fan = quick_user()
+    fan.gated("GET", "/reservation/performances")
+    tag = fan.gated("GET", f"/reservation/performance_seats/{perf.schedule_id}").headers["ETag"]
+    stranger = quick_user()
+    r = stranger.get(f"/reservation/performance_seats/{perf.schedule_id}", headers={"If-None-Match": tag})
+    assert r.status_code == 400, r.text  # no step-1 token: the flow comes first
+    assert r.json()["code"] == "QUEUE_FLOW_VIOLATED"
+
+
+def raw_get(fan, path, accept_encoding):
+    """The bytes on the wire (requests would inflate them)."""
+    r = fan.http.get(fan.base_url + path, stream=True, timeout=30,
+                     headers={"Authorization": f"Bearer {fan.token}", "Accept-Encoding": accept_encoding})
+    return r, r.raw.read(decode_content=False)
+
+
+@pytest.mark.parametrize("seats", [3, 2000])
+def test_a_list_is_gzipped_when_asked_and_large_enough(quick_user, make_performance, seats):
+    perf = make_performance(seats=seats)
+    fan = quick_user()
+    path = f"/reservation/performance_seats/{perf.schedule_id}"
+    fan.gated("GET", "/reservation/performances")
+    fan.gated("GET", path)  # admitted to step 2; its token serves the raw calls below
+    plain, plain_body = raw_get(fan, path, "identity")
+    packed, packed_body = raw_get(fan, path, "gzip")
+    assert plain.status_code == packed.status_code == 200
+    assert plain.headers["Vary"] == packed.headers["Vary"] == "Accept-Encoding"
+    assert plain.headers["ETag"] == packed.headers["ETag"]
+    assert "Content-Encoding" not in plain.headers
+    if len(plain_body) >= 1024:
+        assert packed.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(packed_body) == plain_body
+        assert len(packed_body) * 3 < len(plain_body), (len(packed_body), len(plain_body))
+    else:
+        assert "Content-Encoding" not in packed.headers
+        assert packed_body == plain_body
+
+
+def test_other_json_answers_are_gzipped_over_1_kib(quick_user):
+    fan = quick_user()
+    small, small_body = raw_get(fan, "/payment/cash", "gzip")
+    assert small.status_code == 200 and "Content-Encoding" not in small.headers
+    for _ in range(20):
+        assert fan.charge(1000).status_code == 201
+    big, big_body = raw_get(fan, "/payment/payment_history", "gzip")
+    assert big.status_code == 200
+    assert big.headers["Content-Encoding"] == "gzip"
+    assert big.headers["Vary"] == "Accept-Encoding"
+    assert len(gzip.decompress(big_body)) >= 1024

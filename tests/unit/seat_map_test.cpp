@@ -1,0 +1,131 @@
+// One schedule's seat list kept ready to send: the operator's order, expiry judged at the
+// answer's time, a change encoding only its own block, tags that follow the content.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <zlib.h>
+
+#include <stdexcept>
+
+#include "api/seat_map.hpp"
+
+namespace {
+
+using tp::api::seat_map;
+using tp::domain::seat_status;
+
+constexpr tp::domain::epoch_ms now = 1'800'000'000'000;
+
+std::vector<tp::pg::listed_seat> seats(std::size_t n) {
+    std::vector<tp::pg::listed_seat> out;
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back(tp::pg::listed_seat{
+            "00000000-0000-4000-8000-" + std::string(12 - std::to_string(i).size(), '0') + std::to_string(i),
+            "R" + std::to_string(n - i), // not sorted: the list keeps the given order
+            1000 + static_cast<tp::domain::krw>(i),
+            {}});
+    }
+    return out;
+}
+
+std::string gunzip(const std::string& data) {
+    z_stream z{};
+    inflateInit2(&z, 16 + 15);
+    std::string out(8 << 20, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = inflate(&z, Z_FINISH);
+    out.resize(out.size() - z.avail_out);
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        throw std::runtime_error("not a valid gzip stream");
+    }
+    return out;
+}
+
+std::string status_of(const tp::api::seat_list_answer& a, std::size_t i) {
+    return std::string(boost::json::parse(a.json).as_array().at(i).as_object().at("reservation_status").as_string());
+}
+
+tp::pg::seat_change held_until(std::size_t position, tp::domain::epoch_ms expires) {
+    return tp::pg::seat_change{position, {seat_status::temporary_reserved, expires}};
+}
+
+TEST(seat_map, lists_every_seat_in_the_given_order_as_json_and_gzip) {
+    for (const std::size_t n : {0, 1, 127, 128, 129, 1000}) {
+        seat_map map(seats(n));
+        const auto a = map.answer_at(now);
+        const auto list = boost::json::parse(a->json).as_array();
+        ASSERT_EQ(list.size(), n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& s = list[i].as_object();
+            EXPECT_EQ(s.at("seat_number").as_string(), "R" + std::to_string(n - i));
+            EXPECT_EQ(s.at("price").as_int64(), 1000 + static_cast<std::int64_t>(i));
+            EXPECT_EQ(s.at("reservation_status").as_string(), "AVAILABLE");
+            EXPECT_EQ(s.size(), 4u); // id, seat_number, price, reservation_status
+        }
+        EXPECT_EQ(gunzip(a->gzip), a->json) << n << " seats";
+        EXPECT_TRUE(a->etag.starts_with("W/\"")) << a->etag;
+    }
+}
+
+TEST(seat_map, a_change_encodes_its_own_block_only_and_moves_the_tag) {
+    seat_map map(seats(1000)); // 8 blocks
+    const auto first = map.answer_at(now);
+    const auto encoded = map.blocks_encoded();
+    EXPECT_EQ(encoded, 8u);
+
+    const tp::pg::seat_change sold{300, {seat_status::reserved, std::nullopt}};
+    ASSERT_TRUE(map.apply(std::span(&sold, 1)));
+    const auto second = map.answer_at(now);
+    EXPECT_EQ(map.blocks_encoded(), encoded + 1);
+    EXPECT_NE(second->etag, first->etag);
+    EXPECT_EQ(status_of(*second, 300), "RESERVED");
+    EXPECT_EQ(gunzip(second->gzip), second->json);
+
+    // Nothing shown changed: the same answer, nothing encoded.
+    EXPECT_EQ(map.answer_at(now + 1), second);
+    EXPECT_EQ(map.blocks_encoded(), encoded + 1);
+}
+
+TEST(seat_map, the_same_seats_give_the_same_bytes_and_tag) {
+    seat_map a(seats(300));
+    seat_map b(seats(300));
+    const auto change = held_until(5, now + 1000);
+    a.answer_at(now);
+    ASSERT_TRUE(a.apply(std::span(&change, 1)));
+    ASSERT_TRUE(b.apply(std::span(&change, 1)));
+    // Built along different paths (one answered before the change), alike after it.
+    const auto from_a = a.answer_at(now);
+    const auto from_b = b.answer_at(now);
+    EXPECT_EQ(from_a->etag, from_b->etag);
+    EXPECT_EQ(from_a->json, from_b->json);
+    EXPECT_EQ(from_a->gzip, from_b->gzip);
+}
+
+TEST(seat_map, a_hold_shows_available_from_its_expiry_on) {
+    seat_map map(seats(10));
+    const auto hold = held_until(3, now + 5000);
+    ASSERT_TRUE(map.apply(std::span(&hold, 1)));
+    const auto held = map.answer_at(now);
+    EXPECT_EQ(status_of(*held, 3), "TEMPORARY_RESERVED");
+    EXPECT_EQ(map.next_expiry(), now + 5000);
+    EXPECT_EQ(status_of(*map.answer_at(now + 4999), 3), "TEMPORARY_RESERVED");
+    const auto expired = map.answer_at(now + 5000);
+    EXPECT_EQ(status_of(*expired, 3), "AVAILABLE");
+    EXPECT_NE(expired->etag, held->etag);
+    EXPECT_EQ(map.next_expiry(), std::numeric_limits<tp::domain::epoch_ms>::max());
+}
+
+TEST(seat_map, a_change_of_an_unknown_seat_is_refused_whole) {
+    seat_map map(seats(10));
+    const tp::pg::seat_change changes[] = {held_until(2, now + 1000), held_until(10, now + 1000)};
+    EXPECT_FALSE(map.apply(changes));
+    EXPECT_EQ(status_of(*map.answer_at(now), 2), "AVAILABLE");
+}
+
+} // namespace
