@@ -49,7 +49,7 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
     } else {
         const auto& r = found->found->route;
         metrics_id = r.metrics_id;
-        request_context ctx{req, std::move(found->params), svc_, request_id, {}, std::nullopt, {}};
+        request_context ctx{req, std::move(found->params), svc_, request_id, {}, std::nullopt, std::nullopt, {}};
         res = co_await run(ctx, r);
         body = std::move(ctx.stream);
     }

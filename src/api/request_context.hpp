@@ -21,6 +21,8 @@ struct request_context {
     std::string user_id; // set for routes that require a signed-in user
     // For gated routes, once admitted: the queue token that let the call through.
     std::optional<domain::queue_token> admission;
+    // For the seat list (step 2): its version, when the gate read it in its own batch.
+    std::optional<redis::seat_map_version> seat_list_version;
     // Set by handlers that stream their body (Server-Sent Events).
     http::stream_body stream;
 };

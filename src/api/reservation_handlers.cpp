@@ -47,7 +47,8 @@ reply list_performances(request_context& ctx) {
 }
 
 // The largest answer of an on-sale, asked for by every fan: kept ready by the thread's seat
-// map cache (docs/seat-map.md). The version is read first: the cache answers for it.
+// map cache (docs/seat-map.md). The version is read first (usually by the gate, in its own
+// batch): the cache answers for it.
 reply list_seats(request_context& ctx) {
     const auto schedule_id = domain::parse_uuid(ctx.params.at("performance_staging_date_id"));
     if (!schedule_id) {
@@ -55,8 +56,10 @@ reply list_seats(request_context& ctx) {
             domain::make_error(errc::bad_request, "performance_staging_date_id must be a UUID.")
         );
     }
-    const auto seen = co_await ctx.svc.seat_versions.read(*schedule_id);
-    const auto list = co_await ctx.svc.seat_maps.answer(*schedule_id, seen);
+    if (!ctx.seat_list_version) {
+        ctx.seat_list_version = co_await ctx.svc.seat_versions.read(*schedule_id);
+    }
+    const auto list = co_await ctx.svc.seat_maps.answer(*schedule_id, *ctx.seat_list_version);
     if (!list) {
         co_return http::error_response(list.error());
     }

@@ -159,6 +159,45 @@ awaitable<queue_outcome> queue_store::gate_call(
     co_return read_outcome(r);
 }
 
+awaitable<queue_store::active_check> queue_store::check_active(
+    const std::string& user,
+    const std::string& token_id,
+    const std::string& gate,
+    std::vector<std::vector<std::string>> also
+) {
+    const auto schedule = domain::schedule_of_gate(gate);
+    std::vector<std::vector<std::string>> batch{
+        {"HMGET", "tp:token:" + token_id, "user", "gate", "status", "expire"},
+        {"TIME"},
+        {"EXISTS", "tp:soldout:" + std::string(schedule)}};
+    const auto own = batch.size();
+    batch.insert(batch.end(), std::make_move_iterator(also.begin()), std::make_move_iterator(also.end()));
+    auto answers = co_await conn_.execute_all(std::move(batch));
+    const auto& f = answers[0].elements;
+    const auto& clock = answers[1].elements;
+    if (f.size() != 4 || clock.size() != 2) {
+        throw error("unexpected answer checking a queue token");
+    }
+    active_check out;
+    out.also.assign(std::make_move_iterator(answers.begin() + static_cast<std::ptrdiff_t>(own)), std::make_move_iterator(answers.end()));
+    const auto now = number(clock[0].text).value_or(0) * 1000 + number(clock[1].text).value_or(0) / 1000;
+    const auto expire = number(f[3].text);
+    const bool sold_out = !schedule.empty() && answers[2].integer == 1;
+    if (f[0].is_nil() || f[0].text != user || f[1].text != gate || f[2].text != "ACTIVE" || !expire || *expire <= now ||
+        sold_out) {
+        co_return out;
+    }
+    domain::queue_token t;
+    t.id = token_id;
+    t.user_id = user;
+    t.gate = gate;
+    t.status = domain::token_status::active;
+    t.expire_timestamp = expire;
+    t.rank = 0;
+    out.token = std::move(t);
+    co_return out;
+}
+
 awaitable<queue_outcome> queue_store::enter(
     const std::string& user, domain::flow_step step, const std::string& schedule, const std::string& endpoint
 ) {

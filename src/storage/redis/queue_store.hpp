@@ -45,6 +45,21 @@ public:
         const std::string& presented_token,
         const std::string& endpoint
     );
+    // The common case of a gated call, decided without a script: the presented token is active
+    // at `gate` (and the gate's schedule, if any, is not sold out). Read-only, so plain
+    // pipelined commands suffice; `also` are sent in the same batch and their replies
+    // returned. nullopt token: not served as it is, and gate_call decides.
+    struct active_check {
+        std::optional<domain::queue_token> token;
+        std::vector<reply> also;
+    };
+    awaitable<active_check> check_active(
+        const std::string& user,
+        const std::string& token_id,
+        const std::string& gate,
+        std::vector<std::vector<std::string>> also = {}
+    );
+
     awaitable<queue_outcome>
     enter(const std::string& user, domain::flow_step step, const std::string& schedule, const std::string& endpoint);
     awaitable<queue_outcome> token_info(const std::string& user, const std::string& token_id);

@@ -33,20 +33,27 @@ std::string seat_map_version_key(const std::string& schedule_id) {
     return "tp:seatmap:{" + schedule_id + "}:version";
 }
 
-awaitable<seat_map_version> seat_map_versions::read(const std::string& schedule_id) {
-    std::vector<std::vector<std::string>> batch{{"GET", seat_map_version_key(schedule_id)}, {"TIME"}};
-    const auto answers = co_await conn_.execute_all(std::move(batch));
-    // Read after the answer: a reset before it moved the session already, one after it only
-    // makes this read look newer than it is (a needless refresh, never a stale hit).
-    const auto session = conn_.session();
-    const auto& clock = answers[1].elements;
-    if (answers[0].is_error() || clock.size() != 2) {
+std::vector<std::vector<std::string>> seat_map_versions::read_commands(const std::string& schedule_id) {
+    return {{"GET", seat_map_version_key(schedule_id)}, {"TIME"}};
+}
+
+// Called once the replies are in: the session is read after them. A reset before they
+// arrived moved it already; one after only makes this read look newer than it is (a
+// needless refresh, never a stale hit).
+seat_map_version seat_map_versions::read_from(std::span<const reply> replies) const {
+    if (replies.size() != 2 || replies[0].is_error() || replies[1].elements.size() != 2) {
         throw error("unexpected answer reading a seat list version");
     }
-    co_return seat_map_version{
-        answers[0].is_nil() ? std::string{} : answers[0].text,
+    const auto& clock = replies[1].elements;
+    return seat_map_version{
+        replies[0].is_nil() ? std::string{} : replies[0].text,
         number(clock[0].text) * 1000 + number(clock[1].text) / 1000,
-        session};
+        conn_.session()};
+}
+
+awaitable<seat_map_version> seat_map_versions::read(const std::string& schedule_id) {
+    const auto replies = co_await conn_.execute_all(read_commands(schedule_id));
+    co_return read_from(replies);
 }
 
 awaitable<void> seat_map_versions::bump(const std::string& schedule_id) {

@@ -7,6 +7,7 @@
 #include "storage/redis/connection.hpp"
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 namespace tp::redis {
@@ -22,6 +23,9 @@ public:
     explicit seat_map_versions(connection& conn) : conn_(conn) {}
 
     awaitable<seat_map_version> read(const std::string& schedule_id);
+    // The same read as commands to send in another batch, and its reading from their replies.
+    static std::vector<std::vector<std::string>> read_commands(const std::string& schedule_id);
+    seat_map_version read_from(std::span<const reply> replies) const;
     // Moves the version to a value it never had: max(version + 1, Redis's clock in µs), so
     // it keeps rising even if the key expired or a restart lost the last increments.
     awaitable<void> bump(const std::string& schedule_id);
