@@ -64,7 +64,9 @@ reply list_seats(request_context& ctx) {
         co_return http::error_response(list.error());
     }
     const auto& answer = **list;
-    co_return http::prepared_json_response(ctx.req, answer.etag, answer.json, answer.gzip);
+    co_return http::prepared_json_response(
+        ctx.req, {answer.etag, answer.json_size(), answer.gzip, [&answer]() -> const std::string& { return answer.json(); }}
+    );
 }
 
 // Body: {"performance_seat_id": id} (the seed's form, answered with one seat) or

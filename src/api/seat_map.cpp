@@ -24,6 +24,24 @@ void sha256(std::string_view data, unsigned char* out) {
 
 } // namespace
 
+std::size_t seat_list_answer::json_size() const {
+    std::size_t size = 0;
+    for (const auto& b : json_blocks) {
+        size += b->size();
+    }
+    return size;
+}
+
+const std::string& seat_list_answer::json() const {
+    if (json_.empty()) {
+        json_.reserve(json_size());
+        for (const auto& b : json_blocks) {
+            json_ += *b;
+        }
+    }
+    return json_;
+}
+
 seat_map::seat_map(std::vector<pg::listed_seat> seats) {
     seats_.reserve(seats.size());
     for (auto& s : seats) {
@@ -68,17 +86,12 @@ std::shared_ptr<const seat_list_answer> seat_map::answer_at(domain::epoch_ms now
         return answer_;
     }
     auto answer = std::make_shared<seat_list_answer>();
-    std::size_t size = 0;
     std::vector<const http::deflated_piece*> pieces;
     std::string digests;
     for (const auto& b : blocks_) {
-        size += b.json.size();
+        answer->json_blocks.push_back(b.json);
         pieces.push_back(&b.deflated);
         digests.append(reinterpret_cast<const char*>(b.digest.data()), b.digest.size());
-    }
-    answer->json.reserve(size);
-    for (const auto& b : blocks_) {
-        answer->json += b.json;
     }
     answer->gzip = http::gzip_of(pieces);
     std::array<unsigned char, 32> tag{};
@@ -100,29 +113,30 @@ void seat_map::encode(std::size_t index) {
     auto& b = blocks_[index];
     const auto first = index * seats_per_block;
     const auto last = std::min(seats_.size(), first + seats_per_block);
-    b.json.clear();
-    b.json.reserve((last - first) * 100 + 2);
-    b.json += index == 0 ? '[' : ',';
+    std::string json;
+    json.reserve((last - first) * 100 + 2);
+    json += index == 0 ? '[' : ',';
     for (auto i = first; i < last; ++i) {
         const auto& s = seats_[i];
         if (i > first) {
-            b.json += ',';
+            json += ',';
         }
-        b.json += R"({"id":)";
-        append_json_string(b.json, s.id);
-        b.json += R"(,"seat_number":)";
-        append_json_string(b.json, s.seat_number);
-        b.json += R"(,"price":)";
-        b.json += std::to_string(s.price);
-        b.json += R"(,"reservation_status":")";
-        b.json += to_string(s.shown);
-        b.json += R"("})";
+        json += R"({"id":)";
+        append_json_string(json, s.id);
+        json += R"(,"seat_number":)";
+        append_json_string(json, s.seat_number);
+        json += R"(,"price":)";
+        json += std::to_string(s.price);
+        json += R"(,"reservation_status":")";
+        json += to_string(s.shown);
+        json += R"("})";
     }
     if (index + 1 == blocks_.size()) {
-        b.json += ']';
+        json += ']';
     }
-    b.deflated = http::deflate_piece(b.json);
-    sha256(b.json, b.digest.data());
+    b.deflated = http::deflate_piece(json);
+    sha256(json, b.digest.data());
+    b.json = std::make_shared<const std::string>(std::move(json));
     b.stale = false;
     ++blocks_encoded_;
 }

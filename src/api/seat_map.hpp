@@ -17,11 +17,19 @@
 namespace tp::api {
 
 // The seat list as sent: the same bytes and tag on every instance for the same seats at the
-// same time.
+// same time. Shared by the requests of one thread only.
 struct seat_list_answer {
     std::string etag; // weak (W/"..."): one tag for the identity and the gzip forms
-    std::string json;
     std::string gzip;
+    std::vector<std::shared_ptr<const std::string>> json_blocks;
+
+    // The identity form, put together from the blocks when first asked for: most clients take
+    // gzip, and a list that changes often would otherwise be assembled for nobody.
+    const std::string& json() const;
+    std::size_t json_size() const;
+
+private:
+    mutable std::string json_;
 };
 
 class seat_map {
@@ -54,7 +62,7 @@ private:
         domain::seat_status shown = domain::seat_status::available;
     };
     struct block {
-        std::string json;
+        std::shared_ptr<const std::string> json; // immutable: answers keep the ones they were made of
         http::deflated_piece deflated;
         std::array<unsigned char, 32> digest{};
         bool stale = true;

@@ -28,7 +28,7 @@ namespace tp::api {
 
 struct seat_map_cache_options {
     // Refreshes of one list start at most this often; callers meanwhile wait for the next one.
-    std::chrono::milliseconds refresh_spacing{5};
+    std::chrono::milliseconds refresh_spacing{1};
     // A list whose version did not move is still read again this often in the background, as a
     // bound for a change whose version bump was lost (Redis unreachable at that moment, or the
     // instance killed between commit and bump).

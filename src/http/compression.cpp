@@ -151,22 +151,20 @@ bool none_match_names(const request& req, std::string_view etag) {
     return false;
 }
 
-response prepared_json_response(
-    const request& req, std::string_view etag, const std::string& json, const std::string& gzip
-) {
-    response res{none_match_names(req, etag) ? status::not_modified : status::ok, req.version()};
-    res.set(beast_http::field::etag, etag);
+response prepared_json_response(const request& req, const prepared_json& answer) {
+    response res{none_match_names(req, answer.etag) ? status::not_modified : status::ok, req.version()};
+    res.set(beast_http::field::etag, answer.etag);
     res.set(beast_http::field::cache_control, "private, no-cache");
     res.set(beast_http::field::vary, "Accept-Encoding");
     if (res.result() == status::not_modified) {
         return res;
     }
     res.set(beast_http::field::content_type, "application/json");
-    if (json.size() >= min_compressed_size && accepts_gzip(req)) {
+    if (answer.size >= min_compressed_size && accepts_gzip(req)) {
         res.set(beast_http::field::content_encoding, "gzip");
-        res.body() = gzip;
+        res.body() = answer.gzip;
     } else {
-        res.body() = json;
+        res.body() = answer.identity();
     }
     return res;
 }

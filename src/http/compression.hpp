@@ -8,6 +8,7 @@
 #include "http/message.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,12 +37,18 @@ std::string gzip(std::string_view data);
 // Whether If-None-Match names `etag` (weak comparison, RFC 9110 §13.1.2; "*" matches).
 bool none_match_names(const request& req, std::string_view etag);
 
-// A JSON answer kept ready in both forms, with its validator: 304 when If-None-Match names
-// `etag`, else the gzip form when the client takes it and the answer is large enough, else
-// the identity form. Caches may keep it but must ask again (no-cache); it is never shared.
-response prepared_json_response(
-    const request& req, std::string_view etag, const std::string& json, const std::string& gzip
-);
+// A JSON answer kept ready, with its validator. The identity form may be made on demand.
+struct prepared_json {
+    std::string_view etag;
+    std::size_t size = 0; // of the identity form
+    const std::string& gzip;
+    std::function<const std::string&()> identity;
+};
+
+// 304 when If-None-Match names the etag, else the gzip form when the client takes it and
+// the answer is large enough, else the identity form. Caches may keep the answer but must
+// ask again (no-cache); it is never shared between users.
+response prepared_json_response(const request& req, const prepared_json& answer);
 
 // Compresses a JSON answer in place when it is large enough and the client takes gzip; marks
 // every answer whose form depends on Accept-Encoding with Vary.

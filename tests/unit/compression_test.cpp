@@ -125,19 +125,21 @@ TEST(prepared_json_response, answers_304_gzip_or_identity) {
     const std::string gz = tp::http::gzip(json);
     const std::string tag = "W/\"feed\"";
 
-    auto not_modified = tp::http::prepared_json_response(with("If-None-Match", tag), tag, json, gz);
+    const auto identity = [&json]() -> const std::string& { return json; };
+    const tp::http::prepared_json answer{tag, json.size(), gz, identity};
+    auto not_modified = tp::http::prepared_json_response(with("If-None-Match", tag), answer);
     EXPECT_EQ(not_modified.result(), status::not_modified);
     EXPECT_TRUE(not_modified.body().empty());
     EXPECT_EQ(not_modified["ETag"], tag);
 
-    auto compressed = tp::http::prepared_json_response(with("Accept-Encoding", "gzip"), tag, json, gz);
+    auto compressed = tp::http::prepared_json_response(with("Accept-Encoding", "gzip"), answer);
     EXPECT_EQ(compressed.result(), status::ok);
     EXPECT_EQ(compressed["Content-Encoding"], "gzip");
     EXPECT_EQ(compressed["ETag"], tag);
     EXPECT_EQ(compressed["Vary"], "Accept-Encoding");
     EXPECT_EQ(gunzip(compressed.body()), json);
 
-    auto plain = tp::http::prepared_json_response(request{tp::http::verb::get, "/", 11}, tag, json, gz);
+    auto plain = tp::http::prepared_json_response(request{tp::http::verb::get, "/", 11}, answer);
     EXPECT_EQ(plain.count("Content-Encoding"), 0u);
     EXPECT_EQ(plain.body(), json);
 }

@@ -1,9 +1,10 @@
 #include "onsale/fixture.hpp"
 
+#include "onsale/blocking_pg.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <libpq-fe.h>
 #include <sodium.h>
 
 #include <memory>
@@ -13,32 +14,6 @@ namespace tp::onsale {
 namespace {
 
 constexpr std::string_view fan_password = "onsale-fan-password";
-
-using connection_ptr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
-using result_ptr = std::unique_ptr<PGresult, decltype(&PQclear)>;
-
-connection_ptr connect(const std::string& url) {
-    connection_ptr conn(PQconnectdb(url.c_str()), &PQfinish);
-    if (PQstatus(conn.get()) != CONNECTION_OK) {
-        throw std::runtime_error(std::string("PostgreSQL: ") + PQerrorMessage(conn.get()));
-    }
-    return conn;
-}
-
-result_ptr run(PGconn* conn, const char* sql, const std::vector<std::string>& params) {
-    std::vector<const char*> values;
-    for (const auto& p : params) {
-        values.push_back(p.c_str());
-    }
-    result_ptr r(
-        PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0), &PQclear
-    );
-    const auto status = PQresultStatus(r.get());
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        throw std::runtime_error(std::string("PostgreSQL: ") + PQresultErrorMessage(r.get()));
-    }
-    return r;
-}
 
 std::string cheap_hash(std::string_view password) {
     if (sodium_init() < 0) {

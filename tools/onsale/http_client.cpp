@@ -10,11 +10,13 @@
 #include <stdexcept>
 
 namespace tp::onsale {
+
 namespace {
 
 using asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 constexpr auto exchange_timeout = std::chrono::seconds(60);
+constexpr std::size_t read_buffer_size = 64 * 1024;
 
 } // namespace
 
@@ -121,7 +123,10 @@ awaitable<answer> http_client::send(std::size_t instance, const exchange& reques
         release(p, nullptr);
         co_return out;
     }
+    // Room for large reads: Beast reads at most the buffer's free capacity per call, and a
+    // seat list of hundreds of KB in 512-byte reads costs the generator more than the server.
     boost::beast::flat_buffer buffer;
+    buffer.reserve(read_buffer_size);
     beast_http::response<beast_http::string_body> res;
     auto [read_ec, read] = co_await beast_http::async_read(*stream, buffer, res, asio::as_tuple(use_awaitable));
     out.latency = clock_type::now() - started;

@@ -20,6 +20,9 @@ const std::string stream_endpoint = "GET /queue/queue/stream (time in line)";
 const std::string take_endpoint = "PATCH /reservation/take_performance_seat";
 const std::string pay_endpoint = "POST /payment/payment_performance_seat";
 
+// Seats a fan keeps in mind from the map, tried in turn while others take them.
+constexpr std::size_t seats_in_mind = 16;
+
 awaitable<void> sleep_for(clock_type::duration d) {
     asio::steady_timer timer(co_await asio::this_coro::executor, d);
     co_await timer.async_wait(asio::as_tuple(use_awaitable));
@@ -44,10 +47,13 @@ std::chrono::seconds retry_after(const answer& a) {
 
 } // namespace
 
-std::vector<std::string> available_seats(const std::string& seat_list_json) {
+std::vector<std::string>
+available_seats(const std::string& seat_list_json, std::size_t at_most, std::mt19937_64& rng) {
     // Seats are flat objects: read them one by one instead of building a JSON tree, since
-    // every fan reads a list of thousands of seats on the same cores as the servers.
+    // every fan reads a list of thousands of seats on the same cores as the servers. The
+    // choice is a reservoir sample: each available seat is kept with the same chance.
     std::vector<std::string> out;
+    std::size_t seen = 0;
     std::size_t at = 0;
     while ((at = seat_list_json.find('{', at)) != std::string::npos) {
         const auto end = seat_list_json.find('}', at);
@@ -59,7 +65,13 @@ std::vector<std::string> available_seats(const std::string& seat_list_json) {
         if (id != std::string_view::npos &&
             seat.find(R"("reservation_status":"AVAILABLE")") != std::string_view::npos) {
             const auto from = id + 6;
-            out.emplace_back(seat.substr(from, seat.find('"', from) - from));
+            const auto seat_id = seat.substr(from, seat.find('"', from) - from);
+            if (out.size() < at_most) {
+                out.emplace_back(seat_id);
+            } else if (const auto slot = std::uniform_int_distribution<std::size_t>(0, seen)(rng); slot < at_most) {
+                out[slot] = std::string(seat_id);
+            }
+            ++seen;
         }
         at = end + 1;
     }
@@ -198,7 +210,7 @@ awaitable<bool> journey::pay(const std::string& seat_id) {
         co_return false;
     }
     if (++sale_.sold == sale_.seats) {
-        sale_.sold_out_s = sale_.seen.seconds_since_start();
+        sale_.sold_out_s = std::chrono::duration<double>(clock_type::now() - sale_.doors_open).count();
     }
     co_return true;
 }
@@ -215,6 +227,10 @@ awaitable<void> journey::replay(const std::string& email, const std::string& pas
     if (!co_await sign_in(email, password)) {
         co_return co_await finish("failed: sign in");
     }
+    co_await shop();
+}
+
+awaitable<void> journey::shop() {
     exchange list_performances{verb::get, "/reservation/performances", {}, {}};
     const auto listed = co_await through_gate("GET /reservation/performances", std::move(list_performances));
     if (!listed.served || listed.served->status != 200) {
@@ -227,8 +243,8 @@ awaitable<void> journey::replay(const std::string& email, const std::string& pas
         const bool sold_out = seats.served && error_code_of(*seats.served) == "SOLD_OUT";
         co_return co_await finish(sold_out || !seats.served ? "sold out before listing" : "failed: seat list");
     }
-    // Only the ids: thousands of fans hold their choices while they wait at the next gate.
-    auto choices = available_seats(seats.served->body);
+    // A few ids: thousands of fans hold their choices while they wait at the next gate.
+    auto choices = available_seats(seats.served->body, seats_in_mind, sale_.rng);
     seats.served->body.clear();
     seats.served->body.shrink_to_fit();
     while (!choices.empty()) {

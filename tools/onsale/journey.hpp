@@ -28,7 +28,8 @@ struct sale {
     std::string schedule_id;
     int seats = 0;
     int sold = 0;
-    double sold_out_s = -1; // when the last seat was paid for, from the start
+    std::chrono::steady_clock::time_point doors_open; // the first fan may arrive from then on
+    double sold_out_s = -1; // when the last seat was paid for, from doors_open
     std::map<std::string, int> outcomes;
     std::mt19937_64 rng{20261124};
 };
@@ -53,7 +54,9 @@ public:
     awaitable<std::optional<answer>> take(const std::string& seat_id);
     awaitable<bool> pay(const std::string& seat_id);
 
-    // The whole on-sale, as a fan lives it; adds the outcome to sale.outcomes.
+    // The on-sale, as a signed-in fan lives it; adds the outcome to sale.outcomes.
+    awaitable<void> shop();
+    // The same, signing in first (fans who arrive at the on-sale signed out).
     awaitable<void> replay(const std::string& email, const std::string& password);
 
     // Polls the queue this often instead of when Retry-After says (preparing fans for a
@@ -79,7 +82,9 @@ private:
     std::optional<std::chrono::milliseconds> poll_every_;
 };
 
-// The seats of a seat list answer that are AVAILABLE.
-std::vector<std::string> available_seats(const std::string& seat_list_json);
+// Up to `at_most` of the AVAILABLE seats of a seat list answer, picked at random (a fan looks
+// at the map and keeps a few seats in mind, not thousands).
+std::vector<std::string>
+available_seats(const std::string& seat_list_json, std::size_t at_most, std::mt19937_64& rng);
 
 } // namespace tp::onsale

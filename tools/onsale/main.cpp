@@ -3,16 +3,21 @@
 //   onsale replay --url http://127.0.0.1:8080 [--url ...] --database-url URL --redis-url URL
 //          [--fans 20000] [--seats 5000] [--arrival-seconds 5] [--stream-share 0.5]
 //          [--gate-capacity 5000] [--gate-rate 1000] [--connections 32] [--observations FILE]
-//          [--deadline-seconds 900]
+//          [--deadline-seconds 900] [--sign-in before|arrival]
 //   onsale rush   (same connection options) [--fans 20000] [--connections 50]
+//   onsale churn  --database-url URL --redis-url URL --schedule ID [--rate 500] [--seconds 10]
 //
 // replay: N fans arrive at random moments within the arrival window for one schedule of M
-//   seats, and each signs in, queues through the three gates (polling as Retry-After says,
-//   or on the event stream), lists the seats, takes a random available one (another on
-//   409 SEAT_TAKEN), and pays. Reports each endpoint's rate and p50/p99, the time to sell
+//   seats, and each queues through the three gates (polling as Retry-After says, or on the
+//   event stream), lists the seats, takes a random available one (another of the few it
+//   keeps in mind on 409 SEAT_TAKEN), and pays. Fans sign in before the doors open, as
+//   ticketing sites ask them to (timed on its own: "sign_in" in the report), or with
+//   --sign-in arrival when they arrive. The time to sell out counts from the doors opening. Reports each endpoint's rate and p50/p99, the time to sell
 //   out and what became of the fans; writes what it saw of the queue (active counts sampled
 //   from Redis, every admission's arrival number and time) to --observations for the I4
 //   checks (tools/invariants.py), which also check I1-I3 in PostgreSQL.
+// churn: changes seats of a schedule at a steady rate, as takes and releases would, while the
+//   seat list of that schedule is measured (onsale/churn.hpp).
 // rush: the hold and payment rates at saturation, to compare with their raw SQL. Every fan
 //   is first walked (untimed) to an active token for the take step, each with a seat of its
 //   own; then --connections workers take the seats as fast as they are answered (timed),
@@ -21,6 +26,7 @@
 // Prints the report as JSON on stdout and a summary on stderr; exits 1 if any exchange failed
 // on the wire, was answered 5xx, or a fan met an unexpected answer.
 
+#include "onsale/churn.hpp"
 #include "onsale/fixture.hpp"
 #include "onsale/journey.hpp"
 
@@ -55,6 +61,10 @@ struct options {
     int gate_rate = 1000;
     int connections = 0;        // per instance (replay) or in all (rush); 0: the mode's default
     int deadline_seconds = 900; // a run that takes longer is stopped and fails
+    std::string schedule;   // churn: the schedule whose seats change
+    int rate = 500;         // churn: changes per second
+    double seconds = 10;    // churn: for how long
+    std::string sign_in = "before"; // replay: fans sign in "before" the doors open, or on "arrival"
     std::int64_t price = 50000;
 };
 
@@ -92,6 +102,10 @@ std::map<std::string, std::function<void(const std::string&)>> option_table(opti
         {"--gate-rate", whole(o.gate_rate)},
         {"--connections", whole(o.connections)},
         {"--deadline-seconds", whole(o.deadline_seconds)},
+        {"--sign-in", text(o.sign_in)},
+        {"--schedule", text(o.schedule)},
+        {"--rate", whole(o.rate)},
+        {"--seconds", real(o.seconds)},
     };
 }
 
@@ -100,7 +114,8 @@ int usage(const std::string& why) {
               << "usage: onsale replay|rush --url http://host:port [--url ...] --database-url URL --redis-url URL\n"
                  "       [--fans N] [--seats M] [--arrival-seconds S] [--stream-share F] [--gate-capacity N]\n"
                  "       [--gate-rate N] [--connections N] [--admin-key KEY] [--observations FILE]\n"
-                 "       [--deadline-seconds S]\n";
+                 "       [--deadline-seconds S] [--sign-in before|arrival]\n"
+                 "       onsale churn --database-url URL --redis-url URL --schedule ID [--rate N] [--seconds S]\n";
     return 64;
 }
 
@@ -159,15 +174,35 @@ replay(const options& o, sale& s, const std::vector<fan_account>& fans, boost::j
 
     std::uniform_real_distribution<double> arrival(0, o.arrival_seconds);
     std::bernoulli_distribution streams(o.stream_share);
-    const auto doors_open = clock_type::now();
-    s.seen = tally(doors_open);
+    std::vector<std::unique_ptr<journey>> journeys;
+    for (int i = 0; i < o.fans; ++i) {
+        journeys.push_back(std::make_unique<journey>(
+            s, static_cast<std::size_t>(i), streams(s.rng) ? wait_style::stream : wait_style::poll
+        ));
+    }
+    const bool signed_in_before = o.sign_in == "before";
+    if (signed_in_before) { // as many at once as the load generator has connections
+        const int workers = o.connections * static_cast<int>(s.client.instances());
+        int signed_in = 0;
+        const double took = co_await for_each_fan(o.fans, workers, [&](int i) -> tp::awaitable<void> {
+            const auto& account = fans[static_cast<std::size_t>(i)];
+            signed_in += co_await journeys[static_cast<std::size_t>(i)]->sign_in(account.email, account.password);
+        });
+        report["sign_in"] = {{"count", signed_in}, {"seconds", took}, {"rate", signed_in / took}};
+    }
+    s.doors_open = clock_type::now();
     const double elapsed = co_await for_each_fan(o.fans, o.fans, [&](int i) -> tp::awaitable<void> {
-        const auto at = doors_open +
+        const auto at = s.doors_open +
                         std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(arrival(s.rng)));
-        journey fan(s, static_cast<std::size_t>(i), streams(s.rng) ? wait_style::stream : wait_style::poll);
         co_await sleep_until(at);
+        auto& fan = *journeys[static_cast<std::size_t>(i)];
         const auto& account = fans[static_cast<std::size_t>(i)];
-        co_await fan.replay(account.email, account.password);
+        if (signed_in_before) { // (not a ?: around co_await: GCC 12 miscompiles that)
+            co_await fan.shop();
+        } else {
+            co_await fan.replay(account.email, account.password);
+        }
+        journeys[static_cast<std::size_t>(i)].reset();
     });
     s.observer.stop();
     report["schedule_id"] = s.schedule_id;
@@ -258,11 +293,25 @@ int main(int argc, char** argv) {
     } catch (const std::exception&) {
         return usage("a number was expected");
     }
+    if (o.mode == "churn") {
+        try {
+            const int made = churn({o.database_url, o.redis_url, o.schedule, o.rate, o.seconds});
+            std::cout << boost::json::serialize(boost::json::object{{"changes", made}, {"rate", made / o.seconds}})
+                      << std::endl;
+            return 0;
+        } catch (const std::exception& e) {
+            std::cerr << "onsale churn: " << e.what() << "\n";
+            return 1;
+        }
+    }
     if ((o.mode != "replay" && o.mode != "rush") || o.urls.empty() || o.database_url.empty() || o.redis_url.empty()) {
         return usage("give a mode, --url, --database-url and --redis-url");
     }
     if (o.fans < 1 || o.seats < 1 || o.arrival_seconds < 0 || o.stream_share < 0 || o.stream_share > 1) {
         return usage("--fans and --seats must be positive, --stream-share from 0 to 1");
+    }
+    if (o.sign_in != "before" && o.sign_in != "arrival") {
+        return usage("--sign-in is before or arrival");
     }
     if (o.connections <= 0) {
         o.connections = o.mode == "replay" ? 32 : 50;
