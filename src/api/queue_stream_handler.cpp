@@ -11,6 +11,8 @@
 #include "api/queue_json.hpp"
 #include "http/error_reply.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/url/parse.hpp>
 
 #include <limits>
@@ -24,6 +26,11 @@ using domain::token_status;
 
 constexpr auto heartbeat_interval = std::chrono::seconds(15);
 constexpr auto check_stopping_every = std::chrono::milliseconds(1000);
+// After a rank event a stream rests this long before it looks again, so it sends at most one
+// rank event (with the newest rank) per period: while a gate admits, ranks move on every
+// tick, and ten thousand streams woken and told of each move cost the server and every
+// client far more than the news is worth. An admission is seen at most this late.
+constexpr auto rank_event_spacing = std::chrono::milliseconds(250);
 
 std::string frame(std::string_view event, const domain::queue_token& t, double configured_rate) {
     return "event: " + std::string(event) + "\ndata: " + json::serialize(token_info_json(t, configured_rate)) + "\n\n";
@@ -66,6 +73,7 @@ awaitable<void> queue_events(http::event_stream& out, services& svc, domain::que
     auto sent_rank = token.rank;
     std::int64_t serving = -1;
     auto quiet_since = std::chrono::steady_clock::now();
+    asio::steady_timer rest(co_await asio::this_coro::executor);
     while (!out.stopping()) {
         std::optional<redis::queue_outcome> fresh;
         try {
@@ -98,14 +106,17 @@ awaitable<void> queue_events(http::event_stream& out, services& svc, domain::que
                 co_return;
             }
         }
+        const auto now = std::chrono::steady_clock::now();
         if (token.rank != sent_rank) {
             sent_rank = token.rank;
-            quiet_since = std::chrono::steady_clock::now();
+            quiet_since = now;
             if (!co_await out.write(frame("rank", token, rate))) {
                 co_return;
             }
-        } else if (std::chrono::steady_clock::now() - quiet_since >= heartbeat_interval) {
-            quiet_since = std::chrono::steady_clock::now();
+            rest.expires_after(rank_event_spacing);
+            co_await rest.async_wait(asio::as_tuple(use_awaitable));
+        } else if (now - quiet_since >= heartbeat_interval) {
+            quiet_since = now;
             if (!co_await out.write(": heartbeat\n\n")) {
                 co_return;
             }
