@@ -29,6 +29,7 @@ STREAM_SHARE="${STREAM_SHARE:-0.5}"    # share of fans waiting on the event stre
 GATE_CAPACITY="${GATE_CAPACITY:-5000}" # each gate of the replay (admitted fans at once)
 GATE_RATE="${GATE_RATE:-1000}"         # admissions per second at each gate
 SIGN_IN="${SIGN_IN:-before}"           # replay fans sign in before the doors open, or on "arrival"
+REPLAY_DEADLINE="${REPLAY_DEADLINE:-1800}" # seconds: a replay still running then has failed
 BIG_SEATS="${BIG_SEATS:-5000}"         # the big hall's seat list figure: seats ...
 CHURN_RATE="${CHURN_RATE:-500}"        # ... changing this many times a second ...
 BIG_THREADS="${BIG_THREADS:-$(nproc)}" # ... served by one instance with this many threads
@@ -201,7 +202,7 @@ peak_rss > "$WORK/rss" & RSS_PID=$!
 "$TOOLS/onsale" replay "${URL_ARGS[@]}" --database-url "$DATABASE_URL" --redis-url "$REDIS_URL" \
   --fans "$FANS" --seats "$SEATS" --arrival-seconds "$ARRIVAL_SECONDS" --stream-share "$STREAM_SHARE" \
   --gate-capacity "$GATE_CAPACITY" --gate-rate "$GATE_RATE" --observations "$WORK/observations.json" \
-  --sign-in "$SIGN_IN" \
+  --sign-in "$SIGN_IN" --deadline-seconds "$REPLAY_DEADLINE" \
   > "$WORK/replay.json" || REPLAY_STATUS=$?
 touch "$WORK/replay.done"; wait "$RSS_PID"
 jq -r '.endpoints | to_entries[] | "  \(.key)\t\(.value.requests) requests\t\(.value.rate | floor)/s\tp50 \(.value.p50_ms * 100 | floor / 100) ms\tp99 \(.value.p99_ms * 100 | floor / 100) ms\t(queued p99 \(.value.queued_p99_ms | floor) ms)\t\(.value.statuses)"' \

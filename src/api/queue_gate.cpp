@@ -44,10 +44,13 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
     // list's version travels in the same batch. Everything else is decided by the script.
     if (!presented.empty() && step != domain::flow_step::take_performance_seat) {
         const bool seat_list = step == domain::flow_step::performance_seats;
-        auto also = seat_list ? redis::seat_map_versions::read_commands(schedule) : std::vector<std::vector<std::string>>{};
+        auto also =
+            seat_list ? redis::seat_map_versions::read_commands(schedule) : std::vector<std::vector<std::string>>{};
         std::optional<redis::queue_store::active_check> checked;
         try {
-            checked = co_await ctx.svc.queue.check_active(ctx.user_id, presented, domain::gate_name(step, schedule), std::move(also));
+            checked = co_await ctx.svc.queue.check_active(
+                ctx.user_id, presented, domain::gate_name(step, schedule), std::move(also)
+            );
         } catch (const redis::error& e) {
             spdlog::warn("msg=\"queue unavailable\" request_id={} error=\"{}\"", ctx.request_id, e.what());
             co_return http::error_response(make_error(errc::queue_unavailable));

@@ -65,7 +65,13 @@ reply list_seats(request_context& ctx) {
     }
     const auto& answer = **list;
     co_return http::prepared_json_response(
-        ctx.req, {answer.etag, answer.json_size(), answer.gzip, [&answer]() -> const std::string& { return answer.json(); }}
+        ctx.req,
+        {answer.etag,
+         answer.json_size(),
+         answer.gzip,
+         [&answer]() -> const std::string& {
+             return answer.json();
+         }}
     );
 }
 

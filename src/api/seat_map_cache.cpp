@@ -111,7 +111,9 @@ awaitable<void> seat_map_cache::refresh(const std::string& schedule, entry& e, d
         if (e.map->apply(changed.changes)) {
             e.watermark = changed.watermark;
             e.answer = e.map->answer_at(now_ms);
-            stats_.seat_map_blocks_encoded.fetch_add(e.map->blocks_encoded() - encoded_before, std::memory_order_relaxed);
+            stats_.seat_map_blocks_encoded.fetch_add(
+                e.map->blocks_encoded() - encoded_before, std::memory_order_relaxed
+            );
             co_return;
         }
     }

@@ -41,9 +41,7 @@ struct seat_map_cache_options {
 
 class seat_map_cache {
 public:
-    seat_map_cache(
-        asio::any_io_executor executor, pg::pool& db, metrics& stats, seat_map_cache_options options = {}
-    );
+    seat_map_cache(asio::any_io_executor executor, pg::pool& db, metrics& stats, seat_map_cache_options options = {});
     seat_map_cache(const seat_map_cache&) = delete;
 
     // The list of `schedule`, given the version this request read before calling.

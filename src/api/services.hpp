@@ -47,9 +47,9 @@ struct services {
     redis::serving_watch& watch;
     redis::seat_map_versions& seat_versions;
     seat_map_cache& seat_maps;
-    const security::jwt_codec& jwt;  // signs access tokens
+    const security::jwt_codec& jwt;   // signs access tokens
     security::token_verifier& tokens; // verifies them, remembering this thread's recent ones
-    asio::any_io_executor hashing; // a thread pool for Argon2id, away from the I/O threads
+    asio::any_io_executor hashing;    // a thread pool for Argon2id, away from the I/O threads
     metrics& stats;
     clock_fn now_ms;
 };

@@ -137,7 +137,9 @@ domain::result<config> load_config(const std::map<std::string, std::string>& env
     std::string fault;
     in.text("FAULT_INJECTION", fault);
     if (!fault.empty() && (fault != "stale_seat_lists" || !c.dev_mode)) {
-        in.fail("FAULT_INJECTION must be empty or, with TICKETD_ENV=dev, \"stale_seat_lists\" (got \"" + fault + "\").");
+        in.fail(
+            "FAULT_INJECTION must be empty or, with TICKETD_ENV=dev, \"stale_seat_lists\" (got \"" + fault + "\")."
+        );
     }
     c.fault_stale_seat_lists = fault == "stale_seat_lists";
 

@@ -2,12 +2,11 @@
 
 #include <boost/beast/http/field.hpp>
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <optional>
 #include <stdexcept>
+#include <zlib.h>
 
 namespace tp::http {
 namespace {

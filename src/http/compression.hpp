@@ -22,7 +22,7 @@ inline constexpr std::size_t min_compressed_size = 1024;
 bool accepts_gzip(const request& req);
 
 struct deflated_piece {
-    std::string bytes;      // raw DEFLATE, non-final blocks, ending with a sync flush
+    std::string bytes;       // raw DEFLATE, non-final blocks, ending with a sync flush
     std::uint32_t crc32 = 0; // of the uncompressed piece
     std::uint64_t size = 0;  // uncompressed length
 };

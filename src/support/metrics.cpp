@@ -107,7 +107,9 @@ std::string metrics::render() const {
     counter("ticketd_seat_list_refreshes_total", "Seat list refreshes from PostgreSQL.", seat_map_refreshes);
     counter("ticketd_seat_list_full_reads_total", "Refreshes that read a whole seat list.", seat_map_full_reads);
     counter(
-        "ticketd_seat_list_blocks_encoded_total", "Blocks of seats encoded (JSON, gzip, digest).", seat_map_blocks_encoded
+        "ticketd_seat_list_blocks_encoded_total",
+        "Blocks of seats encoded (JSON, gzip, digest).",
+        seat_map_blocks_encoded
     );
     counter(
         "ticketd_seat_list_version_bump_failures_total",

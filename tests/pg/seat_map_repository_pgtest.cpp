@@ -2,12 +2,11 @@
 // finds every change even when transactions commit out of order. Every statement of the
 // code that changes a seat is shown to move the seat's changed_xid.
 
-#include "test_database.hpp"
-
 #include "storage/pg/catalog_repository.hpp"
 #include "storage/pg/seat_map_repository.hpp"
 #include "storage/pg/seat_repository.hpp"
 #include "storage/pg/wallet_repository.hpp"
+#include "test_database.hpp"
 
 #include <algorithm>
 #include <set>
@@ -48,7 +47,8 @@ protected:
     }
 
     std::size_t position_of(const std::string& seat) {
-        return static_cast<std::size_t>(inspect().number("SELECT position FROM performance_seats WHERE id = $1", {seat}));
+        return static_cast<std::size_t>(inspect().number("SELECT position FROM performance_seats WHERE id = $1", {seat})
+        );
     }
 };
 
@@ -68,9 +68,11 @@ TEST_F(seat_map_repository_test, read_all_keeps_the_operators_order_and_stored_s
     const auto created = run_coro(ctx, catalog.create(p));
     const auto fan = insert_user(inspect(), "fan@example.com");
     // An expired hold is stored as it is: whoever answers judges expiry at that moment.
-    inspect().sql("UPDATE performance_seats SET reservation_status = 'TEMPORARY_RESERVED', holder_id = $2, "
-                  "hold_expires_at = now() - interval '1 second' WHERE id = $1",
-                  {created.schedules[0].seat_ids[1], fan});
+    inspect().sql(
+        "UPDATE performance_seats SET reservation_status = 'TEMPORARY_RESERVED', holder_id = $2, "
+        "hold_expires_at = now() - interval '1 second' WHERE id = $1",
+        {created.schedules[0].seat_ids[1], fan}
+    );
 
     const auto all = read_all(created.schedules[0].id);
     ASSERT_EQ(all.seats.size(), 3u);
@@ -130,7 +132,7 @@ TEST_F(seat_map_repository_test, a_change_committed_after_a_newer_one_is_still_f
 
     blocking_connection slow(url());
     slow.sql("BEGIN");
-    slow.sql(hold, {a, fan}); // the older transaction id, still open
+    slow.sql(hold, {a, fan});      // the older transaction id, still open
     inspect().sql(hold, {b, fan}); // a newer one, committed at once
 
     const auto first = read_changes(schedule.schedule_id, before.watermark);
@@ -145,9 +147,12 @@ TEST_F(seat_map_repository_test, a_change_committed_after_a_newer_one_is_still_f
     }
     // Why a watermark and not "after the newest change seen": that would have missed A.
     const auto newest_seen = inspect().scalar("SELECT changed_xid::text FROM performance_seats WHERE id = $1", {b});
-    EXPECT_EQ(inspect().number("SELECT count(*) FROM performance_seats WHERE id = $1 AND changed_xid > $2::xid8",
-                               {a, newest_seen}),
-              0);
+    EXPECT_EQ(
+        inspect().number(
+            "SELECT count(*) FROM performance_seats WHERE id = $1 AND changed_xid > $2::xid8", {a, newest_seen}
+        ),
+        0
+    );
 }
 
 TEST_F(seat_map_repository_test, takes_payments_and_releases_are_all_seen_as_changes) {
@@ -168,8 +173,8 @@ TEST_F(seat_map_repository_test, takes_payments_and_releases_are_all_seen_as_cha
     ASSERT_TRUE(run_coro(ctx, seats.take(fan, {seat}, domain::hold_policy{300, 4}, "")));
     expect_changed("a take");
     const auto paid = run_coro(ctx, wallet.pay(fan, seat, std::nullopt, [](const pg::payment&) {
-                                   return pg::stored_answer{201, "{}"};
-                               }));
+        return pg::stored_answer{201, "{}"};
+    }));
     ASSERT_TRUE(paid);
     expect_changed("a payment");
 

@@ -108,7 +108,10 @@ TEST_F(seat_list_redis, the_read_only_check_serves_exactly_the_admitted_token) {
 TEST_F(seat_list_redis, the_check_returns_the_replies_of_what_it_carried) {
     bump();
     const auto r = run_coro(
-        ctx_, store().check_active("ann", redis::new_token_id(), performances, redis::seat_map_versions::read_commands(schedule))
+        ctx_,
+        store().check_active(
+            "ann", redis::new_token_id(), performances, redis::seat_map_versions::read_commands(schedule)
+        )
     );
     EXPECT_FALSE(r.token);
     redis::seat_map_versions versions(*conn_);

@@ -1,14 +1,13 @@
 // gzip answers: what Accept-Encoding allows, pieces that inflate to the whole, conditional
 // answers (ETag, If-None-Match, 304).
 
-#include <gtest/gtest.h>
+#include "http/compression.hpp"
 
-#include <zlib.h>
+#include <gtest/gtest.h>
 
 #include <stdexcept>
 #include <string>
-
-#include "http/compression.hpp"
+#include <zlib.h>
 
 namespace {
 
@@ -125,7 +124,9 @@ TEST(prepared_json_response, answers_304_gzip_or_identity) {
     const std::string gz = tp::http::gzip(json);
     const std::string tag = "W/\"feed\"";
 
-    const auto identity = [&json]() -> const std::string& { return json; };
+    const auto identity = [&json]() -> const std::string& {
+        return json;
+    };
     const tp::http::prepared_json answer{tag, json.size(), gz, identity};
     auto not_modified = tp::http::prepared_json_response(with("If-None-Match", tag), answer);
     EXPECT_EQ(not_modified.result(), status::not_modified);

@@ -192,3 +192,12 @@ TEST(config, reports_the_first_problem) {
     e["TICKETD_ENV"] = "nope";
     expect_refused(e, "TICKETD_ENV");
 }
+
+TEST(config, a_fault_can_be_injected_in_dev_mode_only) {
+    const auto dev = load_config(env{{"TICKETD_ENV", "dev"}, {"FAULT_INJECTION", "stale_seat_lists"}});
+    ASSERT_TRUE(dev);
+    EXPECT_TRUE(dev->fault_stale_seat_lists);
+    EXPECT_FALSE(load_config(env{{"TICKETD_ENV", "dev"}})->fault_stale_seat_lists);
+    expect_refused(with(production(), "FAULT_INJECTION", "stale_seat_lists"), "FAULT_INJECTION");
+    expect_refused(env{{"TICKETD_ENV", "dev"}, {"FAULT_INJECTION", "everything"}}, "FAULT_INJECTION");
+}

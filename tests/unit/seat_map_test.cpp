@@ -1,15 +1,14 @@
 // One schedule's seat list kept ready to send: the operator's order, expiry judged at the
 // answer's time, a change encoding only its own block, tags that follow the content.
 
-#include <gtest/gtest.h>
+#include "api/seat_map.hpp"
 
 #include <boost/json.hpp>
 
-#include <zlib.h>
+#include <gtest/gtest.h>
 
 #include <stdexcept>
-
-#include "api/seat_map.hpp"
+#include <zlib.h>
 
 namespace {
 

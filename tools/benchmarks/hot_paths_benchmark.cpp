@@ -1,9 +1,10 @@
 // Micro-benchmarks of the work every request of an on-sale repeats: routing, verifying the
-// access token, reading a JSON body, and writing the seat list (the largest answer).
+// access token, reading a JSON body, and keeping the seat list (the largest answer) ready.
 // Run: build/release/tools/hot_paths_benchmark (a release build; figures in docs/).
 
 #include "api/json_io.hpp"
 #include "api/routes.hpp"
+#include "api/seat_map.hpp"
 #include "domain/seats.hpp"
 #include "security/jwt.hpp"
 #include "security/token_verifier.hpp"
@@ -63,25 +64,46 @@ void take_body_parse(benchmark::State& state) {
 }
 BENCHMARK(take_body_parse);
 
-// The seat list of one schedule, as GET /reservation/performance_seats writes it.
-void seat_list_encode(benchmark::State& state) {
-    const auto seats = state.range(0);
-    for (auto _ : state) {
-        boost::json::array out;
-        out.reserve(static_cast<std::size_t>(seats));
-        for (std::int64_t i = 0; i < seats; ++i) {
-            out.push_back(boost::json::object{
-                {"id", "123e4567-e89b-12d3-a456-426614174000"},
-                {"seat_number", std::to_string(i + 1)},
-                {"price", 70000},
-                {"reservation_status", domain::to_string(domain::seat_status::available)}});
-        }
-        auto text = boost::json::serialize(out);
-        benchmark::DoNotOptimize(text);
+std::vector<pg::listed_seat> hall(std::int64_t seats) {
+    std::vector<pg::listed_seat> out;
+    for (std::int64_t i = 0; i < seats; ++i) {
+        out.push_back(pg::listed_seat{
+            "123e4567-e89b-42d3-a456-" + std::to_string(426614174000 + i), std::to_string(i + 1), 70000, {}});
     }
-    state.SetItemsProcessed(state.iterations() * seats);
+    return out;
 }
-BENCHMARK(seat_list_encode)->Arg(50)->Arg(5000);
+
+// A seat list read whole: every block encoded (JSON, gzip piece, digest), the answer assembled.
+void seat_map_first_answer(benchmark::State& state) {
+    const auto seats = hall(state.range(0));
+    for (auto _ : state) {
+        api::seat_map map(seats);
+        auto answer = map.answer_at(0);
+        benchmark::DoNotOptimize(answer);
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(seat_map_first_answer)->Arg(50)->Arg(5000);
+
+// What one change costs a cached list: its block encoded again, the answer assembled.
+void seat_map_one_change(benchmark::State& state) {
+    api::seat_map map(hall(state.range(0)));
+    map.answer_at(0);
+    std::size_t position = 0;
+    bool held = false;
+    for (auto _ : state) {
+        held = !held;
+        const pg::seat_change change{
+            position,
+            {held ? domain::seat_status::temporary_reserved : domain::seat_status::available,
+             held ? std::optional<domain::epoch_ms>(1'000'000) : std::nullopt}};
+        map.apply(std::span(&change, 1));
+        auto answer = map.answer_at(0);
+        benchmark::DoNotOptimize(answer);
+        position = (position + 997) % map.size();
+    }
+}
+BENCHMARK(seat_map_one_change)->Arg(5000)->Arg(15000);
 
 void seat_list_decode(benchmark::State& state) {
     boost::json::array list;

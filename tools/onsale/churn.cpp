@@ -34,7 +34,8 @@ int churn(const churn_options& o) {
     ));
     const std::string holder = PQgetvalue(
         run(db.get(),
-            "INSERT INTO users (email_address, password_hash) VALUES ('churn-' || gen_random_uuid() || '@onsale.example', "
+            "INSERT INTO users (email_address, password_hash) VALUES ('churn-' || gen_random_uuid() || "
+            "'@onsale.example', "
             "'not-a-hash') RETURNING id",
             {})
             .get(),
@@ -54,9 +55,9 @@ int churn(const churn_options& o) {
         std::uniform_int_distribution<int> position(0, seats - 1);
         const auto every = std::chrono::nanoseconds(1'000'000'000 / std::max(1, o.rate));
         const auto start = std::chrono::steady_clock::now();
-        const auto end = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                     std::chrono::duration<double>(o.seconds)
-                                 );
+        const auto end =
+            start +
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o.seconds));
         asio::steady_timer pace(context);
         for (auto next = start; next < end; next += every) {
             pace.expires_at(next);

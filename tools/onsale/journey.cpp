@@ -47,8 +47,7 @@ std::chrono::seconds retry_after(const answer& a) {
 
 } // namespace
 
-std::vector<std::string>
-available_seats(const std::string& seat_list_json, std::size_t at_most, std::mt19937_64& rng) {
+std::vector<std::string> available_seats(const std::string& seat_list_json, std::size_t at_most, std::mt19937_64& rng) {
     // Seats are flat objects: read them one by one instead of building a JSON tree, since
     // every fan reads a list of thousands of seats on the same cores as the servers. The
     // choice is a reservoir sample: each available seat is kept with the same chance.

@@ -29,7 +29,7 @@ struct sale {
     int seats = 0;
     int sold = 0;
     std::chrono::steady_clock::time_point doors_open; // the first fan may arrive from then on
-    double sold_out_s = -1; // when the last seat was paid for, from doors_open
+    double sold_out_s = -1;                           // when the last seat was paid for, from doors_open
     std::map<std::string, int> outcomes;
     std::mt19937_64 rng{20261124};
 };
@@ -84,7 +84,6 @@ private:
 
 // Up to `at_most` of the AVAILABLE seats of a seat list answer, picked at random (a fan looks
 // at the map and keeps a few seats in mind, not thousands).
-std::vector<std::string>
-available_seats(const std::string& seat_list_json, std::size_t at_most, std::mt19937_64& rng);
+std::vector<std::string> available_seats(const std::string& seat_list_json, std::size_t at_most, std::mt19937_64& rng);
 
 } // namespace tp::onsale

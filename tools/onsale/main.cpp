@@ -12,10 +12,10 @@
 //   event stream), lists the seats, takes a random available one (another of the few it
 //   keeps in mind on 409 SEAT_TAKEN), and pays. Fans sign in before the doors open, as
 //   ticketing sites ask them to (timed on its own: "sign_in" in the report), or with
-//   --sign-in arrival when they arrive. The time to sell out counts from the doors opening. Reports each endpoint's rate and p50/p99, the time to sell
-//   out and what became of the fans; writes what it saw of the queue (active counts sampled
-//   from Redis, every admission's arrival number and time) to --observations for the I4
-//   checks (tools/invariants.py), which also check I1-I3 in PostgreSQL.
+//   --sign-in arrival when they arrive. The time to sell out counts from the doors opening. Reports each endpoint's
+//   rate and p50/p99, the time to sell out and what became of the fans; writes what it saw of the queue (active counts
+//   sampled from Redis, every admission's arrival number and time) to --observations for the I4 checks
+//   (tools/invariants.py), which also check I1-I3 in PostgreSQL.
 // churn: changes seats of a schedule at a steady rate, as takes and releases would, while the
 //   seat list of that schedule is measured (onsale/churn.hpp).
 // rush: the hold and payment rates at saturation, to compare with their raw SQL. Every fan
@@ -59,11 +59,11 @@ struct options {
     double stream_share = 0.5;
     int gate_capacity = 5000;
     int gate_rate = 1000;
-    int connections = 0;        // per instance (replay) or in all (rush); 0: the mode's default
-    int deadline_seconds = 900; // a run that takes longer is stopped and fails
-    std::string schedule;   // churn: the schedule whose seats change
-    int rate = 500;         // churn: changes per second
-    double seconds = 10;    // churn: for how long
+    int connections = 0;            // per instance (replay) or in all (rush); 0: the mode's default
+    int deadline_seconds = 900;     // a run that takes longer is stopped and fails
+    std::string schedule;           // churn: the schedule whose seats change
+    int rate = 500;                 // churn: changes per second
+    double seconds = 10;            // churn: for how long
     std::string sign_in = "before"; // replay: fans sign in "before" the doors open, or on "arrival"
     std::int64_t price = 50000;
 };

@@ -179,7 +179,10 @@ awaitable<queue_store::active_check> queue_store::check_active(
         throw error("unexpected answer checking a queue token");
     }
     active_check out;
-    out.also.assign(std::make_move_iterator(answers.begin() + static_cast<std::ptrdiff_t>(own)), std::make_move_iterator(answers.end()));
+    out.also.assign(
+        std::make_move_iterator(answers.begin() + static_cast<std::ptrdiff_t>(own)),
+        std::make_move_iterator(answers.end())
+    );
     const auto now = number(clock[0].text).value_or(0) * 1000 + number(clock[1].text).value_or(0) / 1000;
     const auto expire = number(f[3].text);
     const bool sold_out = !schedule.empty() && answers[2].integer == 1;

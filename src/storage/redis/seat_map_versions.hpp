@@ -13,8 +13,8 @@
 namespace tp::redis {
 
 struct seat_map_version {
-    std::string value;       // "" when no change was ever recorded (or its key expired)
-    std::int64_t now_ms = 0; // Redis's clock, read with the version
+    std::string value;         // "" when no change was ever recorded (or its key expired)
+    std::int64_t now_ms = 0;   // Redis's clock, read with the version
     std::uint64_t session = 0; // connection::session() of the read
 };
 
