@@ -6,6 +6,7 @@
 #include <cctype>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 #include <zlib.h>
 
 namespace tp::http {
@@ -44,6 +45,23 @@ bool allowed_by(std::string_view parameters) {
     return true;
 }
 
+// The elements of a comma-separated header, over every instance of the field, trimmed.
+std::vector<std::string_view> list_elements(const request& req, beast_http::field name) {
+    std::vector<std::string_view> out;
+    const auto [first, last] = req.equal_range(name);
+    for (auto field = first; field != last; ++field) {
+        std::string_view list = field->value();
+        while (!list.empty()) {
+            const auto comma = list.find(',');
+            if (const auto element = trim(list.substr(0, comma)); !element.empty()) {
+                out.push_back(element);
+            }
+            list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+        }
+    }
+    return out;
+}
+
 void append_le32(std::string& out, std::uint32_t v) {
     for (int i = 0; i < 4; ++i) {
         out += static_cast<char>((v >> (8 * i)) & 0xFFU);
@@ -55,21 +73,14 @@ void append_le32(std::string& out, std::uint32_t v) {
 bool accepts_gzip(const request& req) {
     std::optional<bool> gzip;
     std::optional<bool> any;
-    const auto [first, last] = req.equal_range(beast_http::field::accept_encoding);
-    for (auto field = first; field != last; ++field) {
-        std::string_view list = field->value();
-        while (!list.empty()) {
-            const auto comma = list.find(',');
-            const auto element = trim(list.substr(0, comma));
-            list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-            const auto semicolon = element.find(';');
-            const auto coding = trim(element.substr(0, semicolon));
-            const bool allowed = semicolon == std::string_view::npos || allowed_by(element.substr(semicolon + 1));
-            if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) {
-                gzip = allowed;
-            } else if (coding == "*") {
-                any = allowed;
-            }
+    for (const auto element : list_elements(req, beast_http::field::accept_encoding)) {
+        const auto semicolon = element.find(';');
+        const auto coding = trim(element.substr(0, semicolon));
+        const bool allowed = semicolon == std::string_view::npos || allowed_by(element.substr(semicolon + 1));
+        if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) {
+            gzip = allowed;
+        } else if (coding == "*") {
+            any = allowed;
         }
     }
     return gzip.value_or(any.value_or(false));
@@ -135,19 +146,10 @@ bool none_match_names(const request& req, std::string_view etag) {
     const auto opaque = [](std::string_view tag) {
         return tag.starts_with("W/") ? tag.substr(2) : tag;
     };
-    const auto [first, last] = req.equal_range(beast_http::field::if_none_match);
-    for (auto field = first; field != last; ++field) {
-        std::string_view list = field->value();
-        while (!list.empty()) {
-            const auto comma = list.find(',');
-            const auto tag = trim(list.substr(0, comma));
-            list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-            if (tag == "*" || opaque(tag) == opaque(etag)) {
-                return true;
-            }
-        }
-    }
-    return false;
+    const auto tags = list_elements(req, beast_http::field::if_none_match);
+    return std::any_of(tags.begin(), tags.end(), [&](std::string_view tag) {
+        return tag == "*" || opaque(tag) == opaque(etag);
+    });
 }
 
 response prepared_json_response(const request& req, const prepared_json& answer) {

@@ -40,19 +40,18 @@ def stale_sightings(instances, quick_user, make_performance):
     fan = quick_user(base=first, balance=10_000)
     missed = []
 
+    def look(after, expected):
+        for other, watcher in zip(others, watchers):
+            seen = listed(watcher, perf.schedule_id)[seat]
+            if seen != expected:
+                missed.append((other.name, after, seen))
+
     r = fan.take(seat)
     assert r.status_code == 200, r.text
-    for other, watcher in zip(others, watchers):
-        seen = listed(watcher, perf.schedule_id)[seat]
-        if seen != "TEMPORARY_RESERVED":
-            missed.append((other.name, "after the take", seen))
-
+    look("after the take", "TEMPORARY_RESERVED")
     r = fan.pay(seat)
     assert r.status_code == 201, r.text
-    for other, watcher in zip(others, watchers):
-        seen = listed(watcher, perf.schedule_id)[seat]
-        if seen != "RESERVED":
-            missed.append((other.name, "after the payment", seen))
+    look("after the payment", "RESERVED")
     return missed
 
 

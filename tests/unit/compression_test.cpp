@@ -1,38 +1,18 @@
 // gzip answers: what Accept-Encoding allows, pieces that inflate to the whole, conditional
 // answers (ETag, If-None-Match, 304).
 
+#include "gunzip.hpp"
 #include "http/compression.hpp"
 
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 #include <string>
-#include <zlib.h>
-
 namespace {
 
+using tp::test::gunzip;
 using tp::http::request;
 using tp::http::status;
-
-std::string gunzip(const std::string& data) {
-    z_stream z{};
-    if (inflateInit2(&z, 16 + 15) != Z_OK) { // 16: expect a gzip header and check its trailer
-        throw std::runtime_error("inflateInit2");
-    }
-    std::string out(1 << 20, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    const int rc = inflate(&z, Z_FINISH);
-    out.resize(out.size() - z.avail_out);
-    const bool consumed_all = z.avail_in == 0;
-    inflateEnd(&z);
-    if (rc != Z_STREAM_END || !consumed_all) { // Z_STREAM_END only once the CRC and size matched
-        throw std::runtime_error("not a valid gzip stream");
-    }
-    return out;
-}
 
 request with(std::string_view field, std::string_view value) {
     request req{tp::http::verb::get, "/", 11};

@@ -2,17 +2,18 @@
 // answer's time, a change encoding only its own block, tags that follow the content.
 
 #include "api/seat_map.hpp"
+#include "gunzip.hpp"
 
 #include <boost/json.hpp>
 
 #include <gtest/gtest.h>
 
 #include <stdexcept>
-#include <zlib.h>
 
 namespace {
 
 using tp::api::seat_map;
+using tp::test::gunzip;
 using tp::domain::seat_status;
 
 constexpr tp::domain::epoch_ms now = 1'800'000'000'000;
@@ -25,23 +26,6 @@ std::vector<tp::pg::listed_seat> seats(std::size_t n) {
             "R" + std::to_string(n - i), // not sorted: the list keeps the given order
             1000 + static_cast<tp::domain::krw>(i),
             {}});
-    }
-    return out;
-}
-
-std::string gunzip(const std::string& data) {
-    z_stream z{};
-    inflateInit2(&z, 16 + 15);
-    std::string out(8 << 20, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    const int rc = inflate(&z, Z_FINISH);
-    out.resize(out.size() - z.avail_out);
-    inflateEnd(&z);
-    if (rc != Z_STREAM_END) {
-        throw std::runtime_error("not a valid gzip stream");
     }
     return out;
 }
