@@ -38,6 +38,12 @@ awaitable<void> periodic_task::run() {
                 spdlog::warn("msg=\"background round failed; will retry\" task={} error=\"{}\"", name_, e.what());
             }
         }
+        // stop() may have run during the round: its cancel() found no wait to cancel then, and
+        // a wait begun now would last a whole interval (an hour for some sweeps), keeping the
+        // event loop alive past the shutdown's grace period.
+        if (stopping_) {
+            break;
+        }
         co_await timer_.async_wait(asio::as_tuple(use_awaitable));
     }
 }
