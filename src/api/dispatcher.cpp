@@ -43,17 +43,19 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
 
     http::response res;
     http::stream_body body;
+    http::shared_body shared;
     std::optional<std::size_t> metrics_id;
     if (!found) {
         res = http::error_response(found.error());
     } else {
         const auto& r = found->found->route;
         metrics_id = r.metrics_id;
-        request_context ctx{req, std::move(found->params), svc_, request_id, {}, std::nullopt, std::nullopt, {}};
+        request_context ctx{req, std::move(found->params), svc_, request_id, {}, std::nullopt, std::nullopt, {}, {}};
         res = co_await run(ctx, r);
         body = std::move(ctx.stream);
+        shared = std::move(ctx.shared_body);
     }
-    if (!body) {
+    if (!body && !shared) { // a shared body comes in the form the request asked for
         http::compress_if_accepted(req, res);
     }
 
@@ -73,7 +75,7 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
         status,
         seconds * 1000
     );
-    co_return http::reply{std::move(res), std::move(body)};
+    co_return http::reply{std::move(res), std::move(body), std::move(shared)};
 }
 
 awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) {

@@ -113,7 +113,9 @@ reply pay_seat(request_context& ctx) {
         co_return http::error_response(answer.error());
     }
     if (made) {
-        co_await announce_seat_change(ctx, made->schedule_id);
+        const domain::seat_state_change paid{
+            .position = made->position, .state = {domain::seat_status::reserved, std::nullopt, made->change_count}};
+        co_await announce_seat_change(ctx, made->schedule_id, std::span(&paid, 1));
         ctx.svc.stats.seats_sold.fetch_add(1, std::memory_order_relaxed);
         // Paying ends the booking: any queue token the fan still holds expires, and the last
         // seat of a schedule tells its waiting line at once (SPEC §4, sold-out awareness).

@@ -44,8 +44,9 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
     // list's version travels in the same batch. Everything else is decided by the script.
     if (!presented.empty() && step != domain::flow_step::take_performance_seat) {
         const bool seat_list = step == domain::flow_step::performance_seats;
-        auto also =
-            seat_list ? redis::seat_map_versions::read_commands(schedule) : std::vector<std::vector<std::string>>{};
+        const auto since = seat_list ? ctx.svc.seat_maps.version_of(schedule) : std::string{};
+        auto also = seat_list ? redis::seat_map_versions::read_commands(schedule, since)
+                              : std::vector<std::vector<std::string>>{};
         std::optional<redis::queue_store::active_check> checked;
         try {
             checked = co_await ctx.svc.queue.check_active(
@@ -58,7 +59,7 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
         if (checked->token) {
             ctx.admission = std::move(checked->token);
             if (seat_list) {
-                ctx.seat_list_version = ctx.svc.seat_versions.read_from(checked->also);
+                ctx.seat_list_version = ctx.svc.seat_versions.read_from(checked->also, since);
             }
             co_return std::nullopt;
         }
@@ -118,9 +119,11 @@ awaitable<void> announce_sold_out(request_context& ctx, const std::string& sched
     }
 }
 
-awaitable<void> announce_seat_change(request_context& ctx, const std::string& schedule_id) {
+awaitable<void> announce_seat_change(
+    request_context& ctx, const std::string& schedule_id, std::span<const domain::seat_state_change> changes
+) {
     try {
-        co_await ctx.svc.seat_versions.bump(schedule_id);
+        co_await ctx.svc.seat_versions.bump(schedule_id, changes);
     } catch (const redis::error& e) {
         ctx.svc.stats.seat_map_bump_failures.fetch_add(1, std::memory_order_relaxed);
         spdlog::warn(

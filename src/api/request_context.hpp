@@ -23,8 +23,10 @@ struct request_context {
     std::optional<domain::queue_token> admission;
     // For the seat list (step 2): its version, when the gate read it in its own batch.
     std::optional<redis::seat_map_version> seat_list_version;
-    // Set by handlers that stream their body (Server-Sent Events).
+    // Set by handlers that stream their body (Server-Sent Events) ...
     http::stream_body stream;
+    // ... or that answer with a body kept elsewhere (the response's own body stays empty).
+    http::shared_body shared_body;
 };
 
 } // namespace tp::api

@@ -57,22 +57,26 @@ reply list_seats(request_context& ctx) {
         );
     }
     if (!ctx.seat_list_version) {
-        ctx.seat_list_version = co_await ctx.svc.seat_versions.read(*schedule_id);
+        ctx.seat_list_version =
+            co_await ctx.svc.seat_versions.read(*schedule_id, ctx.svc.seat_maps.version_of(*schedule_id));
     }
     const auto list = co_await ctx.svc.seat_maps.answer(*schedule_id, *ctx.seat_list_version);
     if (!list) {
         co_return http::error_response(list.error());
     }
-    const auto& answer = **list;
-    co_return http::prepared_json_response(
+    // The bodies are the cached answer's own (shared pointers into it): sent without a copy.
+    const auto& answer = *list;
+    auto prepared = http::prepared_json_response(
         ctx.req,
-        {answer.etag,
-         answer.json_size(),
-         answer.gzip,
-         [&answer]() -> const std::string& {
-             return answer.json();
+        {answer->etag,
+         answer->json_size(),
+         http::shared_body(answer, &answer->gzip),
+         [&answer] {
+             return http::shared_body(answer, &answer->json());
          }}
     );
+    ctx.shared_body = std::move(prepared.body);
+    co_return std::move(prepared.head);
 }
 
 // Body: {"performance_seat_id": id} (the seed's form, answered with one seat) or
@@ -104,7 +108,14 @@ reply take_seat(request_context& ctx) {
     if (!held) {
         co_return http::error_response(held.error());
     }
-    co_await announce_seat_change(ctx, held->front().schedule_id);
+    std::vector<domain::seat_state_change> changes;
+    for (const auto& s : *held) {
+        changes.push_back(
+            {.position = s.position,
+             .state = {domain::seat_status::temporary_reserved, s.hold_expire_timestamp, s.change_count}}
+        );
+    }
+    co_await announce_seat_change(ctx, held->front().schedule_id, changes);
     if (ctx.admission) {
         co_await give_up_queue_token(ctx, ctx.admission->id); // step 3 is done: free the place
     }

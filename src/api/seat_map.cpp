@@ -57,7 +57,10 @@ bool seat_map::apply(std::span<const pg::seat_change> changes) {
         }
     }
     for (const auto& c : changes) {
-        seats_[c.position].stored = c.state;
+        auto& stored = seats_[c.position].stored;
+        if (c.state.change_count >= stored.change_count) { // an older state arriving late changes nothing
+            stored = c.state;
+        }
     }
     return true;
 }

@@ -38,8 +38,9 @@ public:
 
     explicit seat_map(std::vector<pg::listed_seat> seats);
 
-    // Stores the seats' new states; false when a change names a seat this map does not have
-    // (the caller then reads the whole list again).
+    // Stores the seats' new states, unless the map has a newer one (a higher change count);
+    // false when a change names a seat this map does not have (the caller then reads the
+    // whole list again).
     bool apply(std::span<const pg::seat_change> changes);
 
     // The list as fans see it at `now_ms` (a hold shows AVAILABLE from its expiry on). Blocks

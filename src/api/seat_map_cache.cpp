@@ -20,6 +20,33 @@ bool seat_map_cache::is_current(const entry& e, const redis::seat_map_version& s
     return options_.skip_version_check || (e.version == seen.value && e.session == seen.session);
 }
 
+std::string seat_map_cache::version_of(const std::string& schedule) const {
+    const auto it = entries_.find(schedule);
+    if (it == entries_.end() || !it->second->map || it->second->round_of_answer == 0) {
+        return {};
+    }
+    return it->second->version; // "" (no change recorded when read) reads no log: see below
+}
+
+// The entries read chain from `since` to `seen.value`; if `since` is what the map is current
+// for (in the same Redis session), applying them makes it current for `seen.value`. A round
+// under way meanwhile is harmless: states only move to higher change counts, and the round
+// then claims the version it read, which its own read covers. A map read when no version
+// existed never takes this path: the log's first entry names "0" as its predecessor, and
+// so would the first entry after a lost version, which must not chain to an older map.
+bool seat_map_cache::apply_logged_changes(entry& e, const redis::seat_map_version& seen) {
+    if (options_.skip_version_check || !seen.changes || !e.map || e.missing || e.round_of_answer == 0 ||
+        seen.since != e.version || seen.session != e.session || !e.map->apply(*seen.changes)) {
+        return false;
+    }
+    e.version = seen.value;
+    const auto before = e.map->blocks_encoded();
+    e.answer = e.map->answer_at(seen.now_ms);
+    stats_.seat_map_blocks_encoded.fetch_add(e.map->blocks_encoded() - before, std::memory_order_relaxed);
+    stats_.seat_map_logged_updates.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
 awaitable<domain::result<std::shared_ptr<const seat_list_answer>>>
 seat_map_cache::answer(const std::string& schedule, const redis::seat_map_version& seen) {
     auto& slot = entries_[schedule];
@@ -30,8 +57,9 @@ seat_map_cache::answer(const std::string& schedule, const redis::seat_map_versio
     }
     auto& e = *slot;
     e.last_used = ++uses_;
-    if (is_current(e, seen)) {
-        stats_.seat_map_hits.fetch_add(1, std::memory_order_relaxed);
+    const bool logged = !is_current(e, seen) && apply_logged_changes(e, seen);
+    if (logged || is_current(e, seen)) {
+        stats_.seat_map_hits.fetch_add(logged ? 0 : 1, std::memory_order_relaxed);
         if (!options_.skip_version_check && std::chrono::steady_clock::now() - e.read_at >= options_.max_age) {
             want_round(e, e.rounds_started + 1, seen, schedule); // in the background
         }

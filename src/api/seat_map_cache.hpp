@@ -8,6 +8,10 @@
 // change was answered in between. Otherwise the caller waits for a refresh that starts after
 // its own read of the version, and all callers waiting meanwhile share that one refresh.
 //
+// The version is read together with the change log's entries after the cache's own version
+// (version_of): when they chain from it to the version read, they are applied and the list
+// is current with no PostgreSQL read.
+//
 // Cost: a refresh reads only the seats changed since the last one (pg::seat_map_repository's
 // watermark) and encodes again only the blocks they are in (api::seat_map).
 
@@ -49,6 +53,10 @@ public:
     awaitable<domain::result<std::shared_ptr<const seat_list_answer>>>
     answer(const std::string& schedule, const redis::seat_map_version& seen);
 
+    // The version this thread's list of `schedule` is current for ("" if none): the reader
+    // asks the change log for the entries after it.
+    std::string version_of(const std::string& schedule) const;
+
 private:
     struct entry {
         explicit entry(const asio::any_io_executor& ex) : round_done(ex) {}
@@ -76,6 +84,7 @@ private:
     };
 
     bool is_current(const entry& e, const redis::seat_map_version& seen) const;
+    bool apply_logged_changes(entry& e, const redis::seat_map_version& seen);
     void want_round(entry& e, std::uint64_t round, const redis::seat_map_version& seen, const std::string& schedule);
     awaitable<void> run_rounds(std::string schedule, entry& e);
     awaitable<void> refresh(const std::string& schedule, entry& e, domain::epoch_ms now_ms);

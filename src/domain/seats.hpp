@@ -6,8 +6,10 @@
 // pure functions here turn that picture into the precise error the user sees.
 
 #include "domain/errc.hpp"
+#include "domain/timestamp.hpp"
 #include "domain/wallet.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +22,20 @@ enum class seat_status { available, temporary_reserved, reserved };
 
 std::string_view to_string(seat_status status);
 std::optional<seat_status> parse_seat_status(std::string_view text);
+
+// A seat's state as stored; an expired hold is still TEMPORARY_RESERVED here (readers judge
+// expiry when they answer). change_count orders two states of one seat: higher is newer.
+struct stored_seat_state {
+    seat_status status = seat_status::available;
+    std::optional<epoch_ms> hold_expires;
+    std::int64_t change_count = 0;
+};
+
+// A seat's new state, named by its place in its schedule's seat list.
+struct seat_state_change {
+    std::size_t position = 0;
+    stored_seat_state state;
+};
 
 struct hold_policy {
     int hold_ttl_seconds = 300;

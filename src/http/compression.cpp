@@ -152,22 +152,23 @@ bool none_match_names(const request& req, std::string_view etag) {
     });
 }
 
-response prepared_json_response(const request& req, const prepared_json& answer) {
-    response res{none_match_names(req, answer.etag) ? status::not_modified : status::ok, req.version()};
+shared_response prepared_json_response(const request& req, const prepared_json& answer) {
+    shared_response out{{none_match_names(req, answer.etag) ? status::not_modified : status::ok, req.version()}, {}};
+    auto& res = out.head;
     res.set(beast_http::field::etag, answer.etag);
     res.set(beast_http::field::cache_control, "private, no-cache");
     res.set(beast_http::field::vary, "Accept-Encoding");
     if (res.result() == status::not_modified) {
-        return res;
+        return out;
     }
     res.set(beast_http::field::content_type, "application/json");
     if (answer.size >= min_compressed_size && accepts_gzip(req)) {
         res.set(beast_http::field::content_encoding, "gzip");
-        res.body() = answer.gzip;
+        out.body = answer.gzip;
     } else {
-        res.body() = answer.identity();
+        out.body = answer.identity();
     }
-    return res;
+    return out;
 }
 
 void compress_if_accepted(const request& req, response& res) {

@@ -41,14 +41,14 @@ bool none_match_names(const request& req, std::string_view etag);
 struct prepared_json {
     std::string_view etag;
     std::size_t size = 0; // of the identity form
-    const std::string& gzip;
-    std::function<const std::string&()> identity;
+    shared_body gzip;
+    std::function<shared_body()> identity;
 };
 
 // 304 when If-None-Match names the etag, else the gzip form when the client takes it and
-// the answer is large enough, else the identity form. Caches may keep the answer but must
-// ask again (no-cache); it is never shared between users.
-response prepared_json_response(const request& req, const prepared_json& answer);
+// the answer is large enough, else the identity form; the body is the prepared one itself.
+// Caches may keep the answer but must ask again (no-cache); it is never shared between users.
+shared_response prepared_json_response(const request& req, const prepared_json& answer);
 
 // Compresses a JSON answer in place when it is large enough and the client takes gzip; marks
 // every answer whose form depends on Accept-Encoding with Vary.

@@ -34,10 +34,11 @@ private:
 using stream_body = std::function<awaitable<void>(event_stream&)>;
 
 // What a request handler gives back to the server: a response, and for a streamed
-// response, the function that writes its body.
+// response, the function that writes its body, or for a shared one, that body.
 struct reply {
     response head;
     stream_body body;
+    shared_body shared;
 };
 
 } // namespace tp::http

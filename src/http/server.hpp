@@ -17,6 +17,7 @@
 #include <chrono>
 #include <functional>
 #include <list>
+#include <tuple>
 
 namespace tp::http {
 
@@ -54,6 +55,8 @@ private:
     awaitable<void> accept_loop();
     awaitable<void> serve(asio::ip::tcp::socket socket);
     awaitable<void> stream_response(boost::beast::tcp_stream& stream, response head, const stream_body& body);
+    static awaitable<std::tuple<boost::system::error_code, std::size_t>>
+    write_shared(boost::beast::tcp_stream& stream, response head, const std::string& body);
 
     asio::io_context& context_;
     server_options options_;

@@ -105,6 +105,11 @@ std::string metrics::render() const {
     counter("ticketd_queue_admissions_total", "Queue tokens admitted by this instance's ticks.", queue_admissions);
     counter("ticketd_seat_list_cache_hits_total", "Seat lists answered from the cache as they were.", seat_map_hits);
     counter("ticketd_seat_list_refreshes_total", "Seat list refreshes from PostgreSQL.", seat_map_refreshes);
+    counter(
+        "ticketd_seat_list_logged_updates_total",
+        "Seat lists brought up to date from the change log read with their version (no PostgreSQL read).",
+        seat_map_logged_updates
+    );
     counter("ticketd_seat_list_full_reads_total", "Refreshes that read a whole seat list.", seat_map_full_reads);
     counter(
         "ticketd_seat_list_blocks_encoded_total",

@@ -44,6 +44,7 @@ public:
     std::atomic<std::uint64_t> queue_admissions{0}; // by this instance's ticks
     std::atomic<std::uint64_t> seat_map_hits{0};
     std::atomic<std::uint64_t> seat_map_refreshes{0};
+    std::atomic<std::uint64_t> seat_map_logged_updates{0};
     std::atomic<std::uint64_t> seat_map_full_reads{0};
     std::atomic<std::uint64_t> seat_map_blocks_encoded{0};
     std::atomic<std::uint64_t> seat_map_bump_failures{0};

@@ -2,6 +2,7 @@
 in the operator's order, with an ETag (304 on If-None-Match) and gzip when asked."""
 
 import gzip
+import re
 import time
 
 import pytest
@@ -57,6 +58,29 @@ def stale_sightings(instances, quick_user, make_performance):
 
 def test_a_take_and_a_payment_show_at_once_on_every_instance(servers, quick_user, make_performance):
     assert stale_sightings(servers, quick_user, make_performance) == []
+
+
+def counter(instance, name):
+    text = requests.get(instance.url + "/metrics", timeout=10).text
+    match = re.search(rf"^{name} (\d+)", text, re.M)
+    assert match, f"{name} missing from /metrics"
+    return int(match.group(1))
+
+
+def test_a_change_reaches_other_instances_through_the_log_not_postgresql(servers, quick_user, make_performance):
+    """The version read carries the changes logged since the cache's own version: a list on B
+    after a take on A applies them (a logged update) instead of reading PostgreSQL."""
+    a, b = servers[0], servers[1]
+    perf = make_performance(seats=300)
+    assert quick_user(base=a).take(perf.seat_ids[0]).status_code == 200  # the list has a version now
+    warm(b, quick_user, perf.schedule_id)
+    watcher = quick_user(base=b)
+    listed(watcher, perf.schedule_id)  # this connection's thread is current now
+    logged = counter(b, "ticketd_seat_list_logged_updates_total")
+    seat = perf.seat_ids[123]
+    assert quick_user(base=a).take(seat).status_code == 200
+    assert listed(watcher, perf.schedule_id)[seat] == "TEMPORARY_RESERVED"
+    assert counter(b, "ticketd_seat_list_logged_updates_total") > logged
 
 
 def test_negative_control_a_cache_that_skips_its_check_is_caught(db, logdir, quick_user, make_performance):

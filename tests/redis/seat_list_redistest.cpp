@@ -1,6 +1,7 @@
 // What the seat list relies on in Redis: a version per schedule that only rises (even when
-// its key is gone), read with Redis's clock; and the read-only check of an admitted token,
-// which must agree with the gate script on every case it decides.
+// its key is gone), read with Redis's clock; the log of changes that comes with it, used
+// only when it chains without a gap; and the read-only check of an admitted token, which
+// must agree with the gate script on every case it decides.
 
 #include "queue_harness.hpp"
 #include "storage/redis/seat_map_versions.hpp"
@@ -20,13 +21,16 @@ protected:
 
     const std::string schedule = redis::new_token_id();
 
-    redis::seat_map_version read() {
+    redis::seat_map_version read(const std::string& since = {}) {
         redis::seat_map_versions versions(*conn_);
-        return run_coro(ctx_, versions.read(schedule));
+        return run_coro(ctx_, versions.read(schedule, since));
     }
-    void bump() {
+    void bump(std::vector<domain::seat_state_change> changes = {}) {
         redis::seat_map_versions versions(*conn_);
-        run_coro(ctx_, versions.bump(schedule));
+        run_coro(ctx_, versions.bump(schedule, changes));
+    }
+    static domain::seat_state_change held(std::size_t position, std::int64_t count) {
+        return {.position = position, .state = {domain::seat_status::temporary_reserved, 1'800'000'000'000, count}};
     }
     static std::int64_t number(const std::string& text) {
         std::int64_t v = 0;
@@ -60,6 +64,71 @@ TEST_F(seat_list_redis, a_version_rises_with_every_bump_even_past_a_lost_key) {
     inspect().text({"SET", redis::seat_map_version_key(schedule), "99999999999999999"});
     bump();
     EXPECT_EQ(read().value, "100000000000000000");
+}
+
+TEST_F(seat_list_redis, a_reader_gets_the_logged_changes_after_its_version_when_they_chain) {
+    bump({held(3, 1)});
+    const auto v1 = read();
+    EXPECT_FALSE(v1.changes) << "nothing asked";
+    bump({held(7, 1), held(8, 1)});
+    bump({{.position = 3, .state = {domain::seat_status::reserved, std::nullopt, 2}}});
+
+    const auto after_v1 = read(v1.value);
+    EXPECT_EQ(after_v1.since, v1.value);
+    ASSERT_TRUE(after_v1.changes);
+    ASSERT_EQ(after_v1.changes->size(), 3u); // in the order of the bumps
+    EXPECT_EQ((*after_v1.changes)[0].position, 7u);
+    EXPECT_EQ((*after_v1.changes)[0].state.hold_expires, 1'800'000'000'000);
+    EXPECT_EQ((*after_v1.changes)[1].position, 8u);
+    EXPECT_EQ((*after_v1.changes)[2].position, 3u);
+    EXPECT_EQ((*after_v1.changes)[2].state.status, domain::seat_status::reserved);
+    EXPECT_FALSE((*after_v1.changes)[2].state.hold_expires);
+    EXPECT_EQ((*after_v1.changes)[2].state.change_count, 2);
+
+    const auto current = read(after_v1.value);
+    ASSERT_TRUE(current.changes);
+    EXPECT_TRUE(current.changes->empty()) << "already current";
+    EXPECT_GT(inspect().integer({"TTL", redis::seat_map_changes_key(schedule)}), 0);
+}
+
+TEST_F(seat_list_redis, a_gap_in_the_log_sends_the_reader_to_postgresql) {
+    bump({held(1, 1)});
+    const auto v1 = read();
+    bump(); // a change that did not say what changed
+    bump({held(2, 1)});
+    EXPECT_FALSE(read(v1.value).changes);
+
+    const auto v3 = read();
+    bump({held(4, 1)});
+    inspect().integer({"DEL", redis::seat_map_changes_key(schedule)}); // the log lost (a restart)
+    bump({held(4, 2)});
+    EXPECT_FALSE(read(v3.value).changes);
+    const auto v5 = read();
+    bump({held(4, 3)}); // the log goes on from the version it was lost at
+    EXPECT_TRUE(read(v5.value).changes);
+
+    const auto v4 = read();
+    inspect().integer({"DEL", redis::seat_map_version_key(schedule)}); // the version lost, the log kept
+    bump({held(5, 1)});
+    EXPECT_FALSE(read(v4.value).changes);
+
+    EXPECT_FALSE(read("12345").changes) << "a version the log never had";
+}
+
+TEST_F(seat_list_redis, the_seat_change_text_reads_back_and_refuses_garbage) {
+    const std::vector<domain::seat_state_change> changes{
+        held(0, 5), {.position = 4999, .state = {domain::seat_status::available, std::nullopt, 6}}};
+    const auto text = redis::encode_seat_changes(changes);
+    const auto back = redis::decode_seat_changes(text);
+    ASSERT_TRUE(back);
+    ASSERT_EQ(back->size(), 2u);
+    EXPECT_EQ((*back)[0].position, 0u);
+    EXPECT_EQ((*back)[0].state.change_count, 5);
+    EXPECT_EQ((*back)[1].position, 4999u);
+    EXPECT_EQ((*back)[1].state.status, domain::seat_status::available);
+    for (const auto* bad : {"1 X - 1", "1 A - ", "1 A 5", "a A - 1", "1 A - 1 9", "1 A - 1;;"}) {
+        EXPECT_FALSE(redis::decode_seat_changes(bad)) << bad;
+    }
 }
 
 TEST_F(seat_list_redis, a_read_names_its_connection_session_which_a_reset_moves) {

@@ -112,3 +112,22 @@ TEST(seat_map, a_change_of_an_unknown_seat_is_refused_whole) {
 }
 
 } // namespace
+
+namespace {
+
+// Changes of one seat reach a cache in any order (a sweeper's release logged after the take
+// that followed it): the state with the higher change count wins either way.
+TEST(seat_map, an_older_state_arriving_late_changes_nothing) {
+    seat_map map(seats(10));
+    const tp::pg::seat_change taken{4, {seat_status::temporary_reserved, now + 60'000, 7}};
+    const tp::pg::seat_change released{4, {seat_status::available, std::nullopt, 6}};
+    ASSERT_TRUE(map.apply(std::span(&taken, 1)));
+    ASSERT_TRUE(map.apply(std::span(&released, 1)));
+    EXPECT_EQ(status_of(*map.answer_at(now), 4), "TEMPORARY_RESERVED");
+
+    const tp::pg::seat_change sold{4, {seat_status::reserved, std::nullopt, 8}};
+    ASSERT_TRUE(map.apply(std::span(&sold, 1)));
+    EXPECT_EQ(status_of(*map.answer_at(now), 4), "RESERVED");
+}
+
+} // namespace

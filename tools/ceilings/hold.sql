@@ -10,7 +10,7 @@ UPDATE performance_seats s
 SET reservation_status = 'TEMPORARY_RESERVED',
     holder_id = ('00000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid,
     hold_expires_at = now() + make_interval(secs => 300),
-    changed_xid = pg_current_xact_id()
+    changed_xid = pg_current_xact_id(), change_count = change_count + 1
 FROM performance_staging_dates d
 JOIN performances p ON p.id = d.performance_id
 WHERE s.id IN (SELECT id FROM performance_seats

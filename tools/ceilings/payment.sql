@@ -9,7 +9,7 @@ SELECT balance FROM users WHERE id = ('00000000-0000-4000-8000-' || lpad(:n::tex
 WITH seat AS (
     UPDATE performance_seats
     SET reservation_status = 'RESERVED', hold_expires_at = NULL, reserved_at = now(),
-        changed_xid = pg_current_xact_id()
+        changed_xid = pg_current_xact_id(), change_count = change_count + 1
     WHERE id = ('00000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid
       AND holder_id = ('00000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))::uuid
       AND reservation_status = 'TEMPORARY_RESERVED' AND (hold_expires_at > now()) IS TRUE

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
             tp::http::response res{tp::http::status::ok, 11};
             res.set(boost::beast::http::field::content_type, "application/json");
             res.body() = R"({"status":"ok"})";
-            co_return tp::http::reply{std::move(res), {}};
+            co_return tp::http::reply{std::move(res), {}, {}};
         }();
     };
     std::list<tp::asio::io_context> contexts;

@@ -14,15 +14,17 @@ namespace tp::onsale {
 namespace {
 
 // Flips one unsold seat between AVAILABLE and held by the churn's own fan, as a take and a
-// release do (changed_xid included).
+// release do (changed_xid and change_count included), and logs its new state with the
+// version bump as they do.
 constexpr const char* flip = R"sql(
     UPDATE performance_seats
     SET reservation_status = CASE WHEN reservation_status = 'AVAILABLE'
                                   THEN 'TEMPORARY_RESERVED'::seat_status ELSE 'AVAILABLE' END,
         holder_id = CASE WHEN reservation_status = 'AVAILABLE' THEN $3::uuid END,
         hold_expires_at = CASE WHEN reservation_status = 'AVAILABLE' THEN now() + interval '5 minutes' END,
-        changed_xid = pg_current_xact_id()
+        changed_xid = pg_current_xact_id(), change_count = change_count + 1
     WHERE staging_date_id = $1 AND position = $2::int AND reservation_status <> 'RESERVED'
+    RETURNING reservation_status::text, (extract(epoch FROM hold_expires_at) * 1000)::bigint, change_count
 )sql";
 
 } // namespace
@@ -62,8 +64,24 @@ int churn(const churn_options& o) {
         for (auto next = start; next < end; next += every) {
             pace.expires_at(next);
             co_await pace.async_wait(asio::as_tuple(use_awaitable));
-            run(db.get(), flip, {o.schedule_id, std::to_string(position(rng)), holder});
-            co_await versions.bump(o.schedule_id);
+            const auto at = position(rng);
+            const auto flipped = run(db.get(), flip, {o.schedule_id, std::to_string(at), holder});
+            std::vector<domain::seat_state_change> changes;
+            if (PQntuples(flipped.get()) == 1) {
+                const auto* r = flipped.get();
+                changes.push_back(
+                    {.position = static_cast<std::size_t>(at),
+                     .state = {
+                         .status = domain::parse_seat_status(PQgetvalue(r, 0, 0)).value_or(domain::seat_status::reserved),
+                         .hold_expires = PQgetisnull(r, 0, 1) != 0 ? std::nullopt
+                                                                   : std::optional(std::stoll(PQgetvalue(r, 0, 1))),
+                         .change_count = std::stoll(PQgetvalue(r, 0, 2))}}
+                );
+            }
+            if (changes.empty()) {
+                continue; // a sold seat: nothing changed
+            }
+            co_await versions.bump(o.schedule_id, changes);
             ++made;
         }
         conn.close();

@@ -9,7 +9,7 @@ namespace {
 // uncorrelated subquery, evaluated once; pg_current_snapshot() is the statement's snapshot.
 constexpr query select_all{"seat_map_all", R"sql(
     SELECT s.id, s.seat_number, s.price, s.reservation_status::text,
-           (extract(epoch FROM s.hold_expires_at) * 1000)::bigint, s.position,
+           (extract(epoch FROM s.hold_expires_at) * 1000)::bigint, s.change_count, s.position,
            (SELECT pg_snapshot_xmin(pg_current_snapshot()))::text
     FROM performance_seats s
     WHERE s.staging_date_id = $1
@@ -18,9 +18,10 @@ constexpr query select_all{"seat_map_all", R"sql(
 
 // The first row (position -1) carries the watermark, so it comes back when nothing changed.
 constexpr query select_changes{"seat_map_changes", R"sql(
-    SELECT -1, NULL, NULL, pg_snapshot_xmin(pg_current_snapshot())::text
+    SELECT -1, NULL, NULL, NULL, pg_snapshot_xmin(pg_current_snapshot())::text
     UNION ALL
-    SELECT s.position, s.reservation_status::text, (extract(epoch FROM s.hold_expires_at) * 1000)::bigint, NULL
+    SELECT s.position, s.reservation_status::text, (extract(epoch FROM s.hold_expires_at) * 1000)::bigint,
+           s.change_count, NULL
     FROM performance_seats s
     WHERE s.staging_date_id = $1 AND s.changed_xid >= $2::xid8
 )sql"};
@@ -31,8 +32,9 @@ constexpr query schedule_exists{"seat_map_schedule_exists", R"sql(
 
 seat_state state_of(const result& r, int row, int status_column) {
     return seat_state{
-        domain::parse_seat_status(r.text(row, status_column)).value_or(domain::seat_status::reserved),
-        r.optional_int64(row, status_column + 1)};
+        .status = domain::parse_seat_status(r.text(row, status_column)).value_or(domain::seat_status::reserved),
+        .hold_expires = r.optional_int64(row, status_column + 1),
+        .change_count = r.int64(row, status_column + 2)};
 }
 
 } // namespace
@@ -49,12 +51,12 @@ awaitable<domain::result<seat_list_read>> seat_map_repository::read_all(const st
     }
     out.seats.reserve(static_cast<std::size_t>(r.rows()));
     for (int row = 0; row < r.rows(); ++row) {
-        if (r.int64(row, 5) != row) {
+        if (r.int64(row, 6) != row) {
             throw error(error::kind::query, "seat positions of schedule " + schedule_id + " are not 0..n-1");
         }
         out.seats.push_back(listed_seat{r.string(row, 0), r.string(row, 1), r.int64(row, 2), state_of(r, row, 3)});
     }
-    out.watermark = r.string(0, 6);
+    out.watermark = r.string(0, 7);
     co_return out;
 }
 
@@ -66,7 +68,7 @@ seat_map_repository::read_changes(const std::string& schedule_id, const std::str
     for (int row = 0; row < r.rows(); ++row) {
         const auto position = r.int64(row, 0);
         if (position < 0) {
-            out.watermark = r.string(row, 3);
+            out.watermark = r.string(row, 4);
         } else {
             out.changes.push_back(seat_change{static_cast<std::size_t>(position), state_of(r, row, 1)});
         }

@@ -13,22 +13,13 @@
 
 namespace tp::pg {
 
-// A seat's state as stored; an expired hold is still TEMPORARY_RESERVED here (readers judge
-// expiry when they answer).
-struct seat_state {
-    domain::seat_status status = domain::seat_status::available;
-    std::optional<domain::epoch_ms> hold_expires;
-};
+using seat_state = domain::stored_seat_state;
+using seat_change = domain::seat_state_change;
 
 struct listed_seat {
     std::string id;
     std::string seat_number;
     domain::krw price = 0;
-    seat_state state;
-};
-
-struct seat_change {
-    std::size_t position = 0; // the seat's place in the list
     seat_state state;
 };
 

@@ -19,7 +19,7 @@ constexpr query take_seats{"seats_take", R"sql(
     SET reservation_status = 'TEMPORARY_RESERVED',
         holder_id = $1,
         hold_expires_at = now() + make_interval(secs => $3::int),
-        changed_xid = pg_current_xact_id()
+        changed_xid = pg_current_xact_id(), change_count = s.change_count + 1
     FROM performance_staging_dates d
     JOIN performances p ON p.id = d.performance_id
     WHERE s.id IN (SELECT id FROM performance_seats
@@ -36,7 +36,7 @@ constexpr query take_seats{"seats_take", R"sql(
               AND (m.reservation_status = 'RESERVED' OR m.hold_expires_at > now()))
           + cardinality($2::uuid[]) <= $4::int
     RETURNING s.id, s.seat_number, s.price, (extract(epoch FROM s.hold_expires_at) * 1000)::bigint,
-              s.staging_date_id
+              s.staging_date_id, s.position, s.change_count
 )sql"};
 
 // What each requested seat looks like now, for explaining a refusal. The last column is 1 if
@@ -89,7 +89,7 @@ constexpr query release_expired{"seats_release_expired", R"sql(
     )
     UPDATE performance_seats s
     SET reservation_status = 'AVAILABLE', holder_id = NULL, hold_expires_at = NULL,
-        changed_xid = pg_current_xact_id()
+        changed_xid = pg_current_xact_id(), change_count = s.change_count + 1
     FROM batch
     WHERE s.id = batch.id
       AND s.reservation_status = 'TEMPORARY_RESERVED' AND s.hold_expires_at <= now()
@@ -124,7 +124,9 @@ awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
                             .seat_number = r.string(row, 1),
                             .price = r.int64(row, 2),
                             .hold_expire_timestamp = r.int64(row, 3),
-                            .schedule_id = r.string(row, 4)});
+                            .schedule_id = r.string(row, 4),
+                            .position = static_cast<std::size_t>(r.int64(row, 5)),
+                            .change_count = r.int64(row, 6)});
                     }
                 }
             }

@@ -17,6 +17,8 @@ struct held_seat {
     domain::krw price = 0;
     domain::epoch_ms hold_expire_timestamp = 0;
     std::string schedule_id;
+    std::size_t position = 0;      // in the schedule's seat list
+    std::int64_t change_count = 0; // the seat's, after this take
 };
 
 struct my_seat {

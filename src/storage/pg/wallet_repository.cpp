@@ -47,10 +47,10 @@ constexpr query debit_for_seat{"wallet_pay_seat", R"sql(
     WITH seat AS (
         UPDATE performance_seats
         SET reservation_status = 'RESERVED', hold_expires_at = NULL, reserved_at = now(),
-            changed_xid = pg_current_xact_id()
+            changed_xid = pg_current_xact_id(), change_count = change_count + 1
         WHERE id = $2 AND holder_id = $1
           AND reservation_status = 'TEMPORARY_RESERVED' AND (hold_expires_at > now()) IS TRUE
-        RETURNING id, price, staging_date_id
+        RETURNING id, price, staging_date_id, position, change_count
     ), debited AS (
         UPDATE users SET balance = users.balance - seat.price
         FROM seat WHERE users.id = $1
@@ -62,7 +62,8 @@ constexpr query debit_for_seat{"wallet_pay_seat", R"sql(
     SELECT seat.id, seat.price, debited.balance, seat.staging_date_id,
            NOT EXISTS (SELECT 1 FROM performance_seats o
                         WHERE o.staging_date_id = seat.staging_date_id AND o.id <> seat.id
-                          AND o.reservation_status <> 'RESERVED')
+                          AND o.reservation_status <> 'RESERVED'),
+           seat.position, seat.change_count
     FROM seat, debited
 )sql"};
 
@@ -182,7 +183,14 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
             const auto r = co_await tx.execute(debit_for_seat, user_id, seat_id);
             if (!r.empty()) {
                 auto answer =
-                    render(payment{r.string(0, 0), r.int64(0, 1), r.int64(0, 2), r.string(0, 3), r.boolean(0, 4)});
+                    render(payment{
+                    .performance_seat_id = r.string(0, 0),
+                    .price = r.int64(0, 1),
+                    .balance = r.int64(0, 2),
+                    .schedule_id = r.string(0, 3),
+                    .sold_out = r.boolean(0, 4),
+                    .position = static_cast<std::size_t>(r.int64(0, 5)),
+                    .change_count = r.int64(0, 6)});
                 if (claim) {
                     co_await remember(tx, user_id, *claim, answer);
                 }
