@@ -13,11 +13,26 @@ seat_map_cache::seat_map_cache(
 )
     : executor_(std::move(executor)), repository_(db), stats_(stats), options_(options) {}
 
+bool seat_map_cache::holds(const entry& e, const std::string& version, std::uint64_t session) {
+    return e.round_of_answer != 0 && e.session == session &&
+           std::find(e.current_for.rbegin(), e.current_for.rend(), version) != e.current_for.rend();
+}
+
+void seat_map_cache::now_current_for(entry& e, const std::string& version) {
+    constexpr std::size_t remembered = 16; // enough for the requests in flight on one thread
+    if (e.current_for.empty() || e.current_for.back() != version) {
+        e.current_for.push_back(version);
+    }
+    if (e.current_for.size() > remembered) {
+        e.current_for.pop_front();
+    }
+}
+
 bool seat_map_cache::is_current(const entry& e, const redis::seat_map_version& seen) const {
     if (e.round_of_answer == 0) {
         return false;
     }
-    return options_.skip_version_check || (e.version == seen.value && e.session == seen.session);
+    return options_.skip_version_check || holds(e, seen.value, seen.session);
 }
 
 std::string seat_map_cache::version_of(const std::string& schedule) const {
@@ -25,21 +40,23 @@ std::string seat_map_cache::version_of(const std::string& schedule) const {
     if (it == entries_.end() || !it->second->map || it->second->round_of_answer == 0) {
         return {};
     }
-    return it->second->version; // "" (no change recorded when read) reads no log: see below
+    return it->second->current_for.back(); // "" (no change recorded when read) reads no log: see below
 }
 
-// The entries read chain from `since` to `seen.value`; if `since` is what the map is current
-// for (in the same Redis session), applying them makes it current for `seen.value`. A round
-// under way meanwhile is harmless: states only move to higher change counts, and the round
-// then claims the version it read, which its own read covers. A map read when no version
-// existed never takes this path: the log's first entry names "0" as its predecessor, and
-// so would the first entry after a lost version, which must not chain to an older map.
+// The entries read chain from `since` to `seen.value`; if the map holds `since` (in the same
+// Redis session), applying them makes it hold `seen.value` too. Requests in flight together
+// asked from the same `since`: the first applies the entries, the others apply them again
+// (no change: same counts). A round under way meanwhile is harmless: states only move to
+// higher change counts, and the round then claims the version it read, which its own read
+// covers. A map read when no version existed never takes this path: the log's first entry
+// names "0" as its predecessor, and so would the first entry after a lost version, which
+// must not chain to an older map.
 bool seat_map_cache::apply_logged_changes(entry& e, const redis::seat_map_version& seen) {
-    if (options_.skip_version_check || !seen.changes || !e.map || e.missing || e.round_of_answer == 0 ||
-        seen.since != e.version || seen.session != e.session || !e.map->apply(*seen.changes)) {
+    if (options_.skip_version_check || !seen.changes || !e.map || e.missing || seen.since.empty() ||
+        !holds(e, seen.since, seen.session) || !e.map->apply(*seen.changes)) {
         return false;
     }
-    e.version = seen.value;
+    now_current_for(e, seen.value);
     const auto before = e.map->blocks_encoded();
     e.answer = e.map->answer_at(seen.now_ms);
     stats_.seat_map_blocks_encoded.fetch_add(e.map->blocks_encoded() - before, std::memory_order_relaxed);
@@ -116,8 +133,11 @@ awaitable<void> seat_map_cache::run_rounds(std::string schedule, entry& e) {
         const auto seen = e.newest_seen; // read before this round reads PostgreSQL
         e.last_round_start = std::chrono::steady_clock::now();
         try {
-            co_await refresh(schedule, e, seen.now_ms);
-            e.version = seen.value;
+            const bool whole = co_await refresh(schedule, e, seen.now_ms);
+            if (whole || e.session != seen.session) {
+                e.current_for.clear();
+            }
+            now_current_for(e, seen.value);
             e.session = seen.session;
             e.read_at = e.last_round_start;
             e.round_of_answer = round;
@@ -131,7 +151,7 @@ awaitable<void> seat_map_cache::run_rounds(std::string schedule, entry& e) {
     forget_least_used();
 }
 
-awaitable<void> seat_map_cache::refresh(const std::string& schedule, entry& e, domain::epoch_ms now_ms) {
+awaitable<bool> seat_map_cache::refresh(const std::string& schedule, entry& e, domain::epoch_ms now_ms) {
     stats_.seat_map_refreshes.fetch_add(1, std::memory_order_relaxed);
     const auto encoded_before = e.map ? e.map->blocks_encoded() : 0;
     if (e.map && !e.watermark.empty()) {
@@ -142,7 +162,7 @@ awaitable<void> seat_map_cache::refresh(const std::string& schedule, entry& e, d
             stats_.seat_map_blocks_encoded.fetch_add(
                 e.map->blocks_encoded() - encoded_before, std::memory_order_relaxed
             );
-            co_return;
+            co_return false;
         }
     }
     stats_.seat_map_full_reads.fetch_add(1, std::memory_order_relaxed);
@@ -151,13 +171,14 @@ awaitable<void> seat_map_cache::refresh(const std::string& schedule, entry& e, d
         e.missing = true;
         e.map.reset();
         e.answer.reset();
-        co_return;
+        co_return true;
     }
     e.missing = false;
     e.map = std::make_unique<seat_map>(std::move(all->seats));
     e.watermark = std::move(all->watermark);
     e.answer = e.map->answer_at(now_ms);
     stats_.seat_map_blocks_encoded.fetch_add(e.map->blocks_encoded(), std::memory_order_relaxed);
+    co_return true;
 }
 
 void seat_map_cache::forget_least_used() {

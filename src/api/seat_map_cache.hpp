@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <string>
@@ -65,8 +66,10 @@ private:
         std::string watermark;
         bool missing = false;
         std::shared_ptr<const seat_list_answer> answer;
-        // The answer holds every change whose bump preceded the read of `version` in `session`.
-        std::string version;
+        // For each of these versions (the newest last), the answer holds every change whose
+        // bump preceded a read of it in `session`. Versions stay valid as states only move to
+        // higher change counts; a whole read, or another session, starts the list again.
+        std::deque<std::string> current_for;
         std::uint64_t session = 0;
         std::chrono::steady_clock::time_point read_at{};
 
@@ -83,11 +86,14 @@ private:
         asio::steady_timer round_done; // cancelled at the end of every round: wakes the waiters
     };
 
+    static bool holds(const entry& e, const std::string& version, std::uint64_t session);
+    static void now_current_for(entry& e, const std::string& version);
     bool is_current(const entry& e, const redis::seat_map_version& seen) const;
     bool apply_logged_changes(entry& e, const redis::seat_map_version& seen);
     void want_round(entry& e, std::uint64_t round, const redis::seat_map_version& seen, const std::string& schedule);
     awaitable<void> run_rounds(std::string schedule, entry& e);
-    awaitable<void> refresh(const std::string& schedule, entry& e, domain::epoch_ms now_ms);
+    // True when it read the whole list (a new map: earlier versions no longer hold).
+    awaitable<bool> refresh(const std::string& schedule, entry& e, domain::epoch_ms now_ms);
     domain::result<std::shared_ptr<const seat_list_answer>> current_answer(entry& e, domain::epoch_ms now_ms);
     void forget_least_used();
 
