@@ -89,6 +89,7 @@ fixture "$READ_FANS" "$WORK/fans.txt" --queue-step 2 --schedule "$SCHEDULE" --ba
 fixture "$READ_FANS" "$WORK/waiting.txt" --queue-step 2 --schedule "$PAUSED" --waiting
 
 FIGURES="$WORK/figures.tsv" # name, rate, p50 ms, p99 ms, ceiling name
+: > "$FIGURES"
 figure() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >> "$FIGURES"; }
 
 measure() { # name, ceiling, loadgen arguments...
