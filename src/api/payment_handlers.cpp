@@ -114,7 +114,12 @@ reply pay_seat(request_context& ctx) {
     }
     if (made) {
         const domain::seat_state_change paid{
-            .position = made->position, .state = {domain::seat_status::reserved, std::nullopt, made->change_count}};
+            .position = made->position,
+            .state = {
+                domain::seat_status::reserved,
+                std::nullopt,
+                made->change_count,
+                domain::parse_uuid(ctx.user_id).value_or(ctx.user_id)}};
         co_await announce_seat_change(ctx, made->schedule_id, std::span(&paid, 1));
         ctx.svc.stats.seats_sold.fetch_add(1, std::memory_order_relaxed);
         // Paying ends the booking: any queue token the fan still holds expires, and the last

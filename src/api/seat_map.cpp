@@ -42,10 +42,15 @@ const std::string& seat_list_answer::json() const {
     return json_;
 }
 
-seat_map::seat_map(std::vector<pg::listed_seat> seats) {
+seat_map::seat_map(std::vector<pg::listed_seat> seats, domain::epoch_ms ticketing_starts)
+    : ticketing_starts_(ticketing_starts) {
     seats_.reserve(seats.size());
     for (auto& s : seats) {
         seats_.push_back(seat{std::move(s.id), std::move(s.seat_number), s.price, s.state, s.state.status});
+    }
+    position_of_.reserve(seats_.size());
+    for (std::size_t i = 0; i < seats_.size(); ++i) {
+        position_of_.emplace(seats_[i].id, i);
     }
     blocks_.resize(std::max<std::size_t>(1, (seats_.size() + seats_per_block - 1) / seats_per_block));
 }
@@ -108,6 +113,94 @@ std::shared_ptr<const seat_list_answer> seat_map::answer_at(domain::epoch_ms now
     answer->etag += '"';
     answer_ = std::move(answer);
     return answer_;
+}
+
+namespace {
+
+// How far from a hold's expiry a state is trusted to still hold: covers the skew between
+// Redis's clock (now_ms) and PostgreSQL's (which stamps and judges expiry).
+constexpr domain::epoch_ms expiry_margin_ms = 2000;
+
+enum class certainly { free, taken, unknown };
+
+certainly judge(const pg::seat_state& s, domain::epoch_ms now_ms) {
+    if (s.status == seat_status::reserved) {
+        return certainly::taken;
+    }
+    if (s.status == seat_status::available) {
+        return certainly::free;
+    }
+    if (!s.hold_expires) {
+        return certainly::unknown;
+    }
+    if (*s.hold_expires > now_ms + expiry_margin_ms) {
+        return certainly::taken;
+    }
+    return *s.hold_expires <= now_ms - expiry_margin_ms ? certainly::free : certainly::unknown;
+}
+
+} // namespace
+
+std::optional<domain::error> seat_map::refusal_of_take(
+    const std::string& user,
+    std::span<const std::string> seat_ids,
+    int max_seats_per_user,
+    const std::string& schedule_id,
+    domain::epoch_ms now_ms
+) const {
+    if (now_ms < ticketing_starts_ + expiry_margin_ms) {
+        return std::nullopt; // too early, or too close to the start to tell
+    }
+    std::vector<domain::seat_view> views;
+    bool refused = false;
+    for (const auto& id : seat_ids) {
+        const auto found = position_of_.find(id);
+        if (found == position_of_.end()) {
+            return std::nullopt; // another schedule's seat, or none: the database explains
+        }
+        const auto& s = seats_[found->second];
+        const auto verdict = judge(s.stored, now_ms);
+        if (verdict == certainly::unknown) {
+            return std::nullopt;
+        }
+        refused = refused || verdict == certainly::taken;
+        views.push_back(domain::seat_view{
+            .id = id,
+            .schedule_id = schedule_id,
+            .status = verdict == certainly::taken ? s.stored.status : seat_status::available,
+            .held_by_me = verdict == certainly::taken && s.stored.holder == user,
+            .hold_expired = false,
+            .ticketing_started = true,
+            .price = s.price});
+    }
+    int mine = 0;
+    int available = 0;
+    bool unknown = false;
+    for (const auto& s : seats_) {
+        const auto verdict = judge(s.stored, now_ms);
+        if (verdict == certainly::unknown) {
+            if (s.stored.holder == user) {
+                return std::nullopt; // the fan's own count is in doubt
+            }
+            unknown = true;
+        }
+        mine += verdict == certainly::taken && s.stored.holder == user ? 1 : 0;
+        available += verdict == certainly::free ? 1 : 0;
+    }
+    if (available == 0 && unknown) {
+        return std::nullopt; // sold out or not, a hold's expiry decides
+    }
+    refused = refused || mine + static_cast<int>(seat_ids.size()) > max_seats_per_user;
+    if (!refused) {
+        return std::nullopt;
+    }
+    return domain::explain_refused_take(domain::take_context{
+        .requested_ids = seat_ids,
+        .seats = views,
+        .my_live_seats_in_schedule = mine,
+        .available_in_schedule = available,
+        .max_seats_per_user = max_seats_per_user,
+        .required_schedule_id = schedule_id});
 }
 
 // Block b holds seats [b * seats_per_block, ...); its text carries the separators and the

@@ -4,11 +4,15 @@
 // its digest. A change of seats encodes again only the blocks it touched, and the answer is
 // assembled from the blocks: a change costs per change, not per seat.
 
+#include "domain/seats.hpp"
 #include "domain/timestamp.hpp"
 #include "http/compression.hpp"
 #include "storage/pg/seat_map_repository.hpp"
 
 #include <array>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
 #include <memory>
 #include <span>
 #include <string>
@@ -36,7 +40,10 @@ class seat_map {
 public:
     static constexpr std::size_t seats_per_block = 128;
 
-    explicit seat_map(std::vector<pg::listed_seat> seats);
+    // `ticketing_starts`: when the schedule's performance opens for takes.
+    explicit seat_map(std::vector<pg::listed_seat> seats, domain::epoch_ms ticketing_starts = 0);
+    seat_map(const seat_map&) = delete; // position_of_ views its own strings
+    seat_map& operator=(const seat_map&) = delete;
 
     // Stores the seats' new states, unless the map has a newer one (a higher change count);
     // false when a change names a seat this map does not have (the caller then reads the
@@ -47,6 +54,20 @@ public:
     // whose shown states changed since the last answer are encoded again; while nothing shown
     // changed, the same answer object comes back.
     std::shared_ptr<const seat_list_answer> answer_at(domain::epoch_ms now_ms);
+
+    // Why a take of `seat_ids` (validated: canonical, sorted) by `user` would be refused at
+    // `now_ms`, when these states prove that it would be, with the error the database would
+    // give (domain::explain_refused_take, the same order of checks); nullopt when the take
+    // may succeed or a state is too close to a hold's expiry to tell. Only for a map that is
+    // current (every take answered before was applied): then a seat it shows sold, or held
+    // well past now, is still so, and the fan has at least the seats it shows them holding.
+    std::optional<domain::error> refusal_of_take(
+        const std::string& user,
+        std::span<const std::string> seat_ids,
+        int max_seats_per_user,
+        const std::string& schedule_id,
+        domain::epoch_ms now_ms
+    ) const;
 
     // When the last answer changes by itself: the first hold expiry after its time.
     domain::epoch_ms next_expiry() const { return next_expiry_; }
@@ -72,6 +93,8 @@ private:
     void encode(std::size_t index);
 
     std::vector<seat> seats_;
+    std::unordered_map<std::string_view, std::size_t> position_of_; // views of seats_[i].id
+    domain::epoch_ms ticketing_starts_ = 0;
     std::vector<block> blocks_;
     std::shared_ptr<const seat_list_answer> answer_;
     domain::epoch_ms next_expiry_ = 0;

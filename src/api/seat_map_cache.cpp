@@ -64,6 +64,31 @@ bool seat_map_cache::apply_logged_changes(entry& e, const redis::seat_map_versio
     return true;
 }
 
+std::optional<domain::error> seat_map_cache::take_refusal(
+    const std::string& schedule,
+    const redis::seat_map_version& seen,
+    const std::string& user,
+    std::span<const std::string> seat_ids,
+    int max_seats_per_user
+) {
+    const auto it = entries_.find(schedule);
+    if (it == entries_.end() || options_.skip_version_check) {
+        return std::nullopt;
+    }
+    auto& e = *it->second;
+    if (!is_current(e, seen) && !apply_logged_changes(e, seen)) {
+        return std::nullopt;
+    }
+    if (!e.map) {
+        return std::nullopt;
+    }
+    auto refused = e.map->refusal_of_take(user, seat_ids, max_seats_per_user, schedule, seen.now_ms);
+    if (refused) {
+        stats_.takes_refused_from_seat_map.fetch_add(1, std::memory_order_relaxed);
+    }
+    return refused;
+}
+
 awaitable<domain::result<std::shared_ptr<const seat_list_answer>>>
 seat_map_cache::answer(const std::string& schedule, const redis::seat_map_version& seen) {
     auto& slot = entries_[schedule];
@@ -174,7 +199,7 @@ awaitable<bool> seat_map_cache::refresh(const std::string& schedule, entry& e, d
         co_return true;
     }
     e.missing = false;
-    e.map = std::make_unique<seat_map>(std::move(all->seats));
+    e.map = std::make_unique<seat_map>(std::move(all->seats), all->ticketing_starts);
     e.watermark = std::move(all->watermark);
     e.answer = e.map->answer_at(now_ms);
     stats_.seat_map_blocks_encoded.fetch_add(e.map->blocks_encoded(), std::memory_order_relaxed);

@@ -54,6 +54,17 @@ public:
     awaitable<domain::result<std::shared_ptr<const seat_list_answer>>>
     answer(const std::string& schedule, const redis::seat_map_version& seen);
 
+    // A take's refusal decided from this thread's map of `schedule`, when the map is current
+    // for `seen` (read by the take after it passed its gate) and proves the refusal
+    // (seat_map::refusal_of_take); nullopt otherwise: the database decides. Never waits.
+    std::optional<domain::error> take_refusal(
+        const std::string& schedule,
+        const redis::seat_map_version& seen,
+        const std::string& user,
+        std::span<const std::string> seat_ids,
+        int max_seats_per_user
+    );
+
     // The version this thread's list of `schedule` is current for ("" if none): the reader
     // asks the change log for the entries after it.
     std::string version_of(const std::string& schedule) const;

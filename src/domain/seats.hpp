@@ -29,6 +29,7 @@ struct stored_seat_state {
     seat_status status = seat_status::available;
     std::optional<epoch_ms> hold_expires;
     std::int64_t change_count = 0;
+    std::string holder; // the user id of the hold or purchase; "" for none
 };
 
 // A seat's new state, named by its place in its schedule's seat list.

@@ -110,6 +110,11 @@ std::string metrics::render() const {
         "Seat lists brought up to date from the change log read with their version (no PostgreSQL read).",
         seat_map_logged_updates
     );
+    counter(
+        "ticketd_takes_refused_from_seat_map_total",
+        "Takes refused from the thread's current seat map, without a database transaction.",
+        takes_refused_from_seat_map
+    );
     counter("ticketd_seat_list_full_reads_total", "Refreshes that read a whole seat list.", seat_map_full_reads);
     counter(
         "ticketd_seat_list_blocks_encoded_total",

@@ -45,6 +45,7 @@ public:
     std::atomic<std::uint64_t> seat_map_hits{0};
     std::atomic<std::uint64_t> seat_map_refreshes{0};
     std::atomic<std::uint64_t> seat_map_logged_updates{0};
+    std::atomic<std::uint64_t> takes_refused_from_seat_map{0};
     std::atomic<std::uint64_t> seat_map_full_reads{0};
     std::atomic<std::uint64_t> seat_map_blocks_encoded{0};
     std::atomic<std::uint64_t> seat_map_bump_failures{0};

@@ -83,6 +83,26 @@ def test_a_change_reaches_other_instances_through_the_log_not_postgresql(servers
     assert counter(b, "ticketd_seat_list_logged_updates_total") > logged
 
 
+def test_a_take_of_a_seat_gone_elsewhere_is_refused_from_the_seat_map(servers, quick_user, make_performance, db):
+    """A fan on B whose thread's seat map is current takes a seat that a fan on A took: the
+    refusal comes from the map (no transaction), with the database's own answer, and a free
+    seat is still taken normally."""
+    a, b = servers[0], servers[1]
+    perf = make_performance(seats=300)
+    assert quick_user(base=a).take(perf.seat_ids[0]).status_code == 200  # the list has a version now
+    late = quick_user(base=b)
+    listed(late, perf.schedule_id)  # this connection's thread has the map
+    refused_before = counter(b, "ticketd_takes_refused_from_seat_map_total")
+    seat = perf.seat_ids[42]
+    assert quick_user(base=a).take(seat).status_code == 200
+    r = late.take(seat)
+    assert r.status_code == 409 and r.json()["code"] == "SEAT_TAKEN", r.text
+    assert counter(b, "ticketd_takes_refused_from_seat_map_total") > refused_before
+    assert late.take(perf.seat_ids[43]).status_code == 200
+    assert db.value("SELECT count(*) FROM performance_seats WHERE id = %s AND holder_id = %s",
+                    (seat, late.user_id)) == 0
+
+
 def test_negative_control_a_cache_that_skips_its_check_is_caught(db, logdir, quick_user, make_performance):
     with server_group(db.url, logdir, "stale", 3, FAULT_INJECTION="stale_seat_lists") as stale:
         missed = stale_sightings(stale, quick_user, make_performance)

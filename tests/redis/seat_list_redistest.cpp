@@ -30,7 +30,7 @@ protected:
         run_coro(ctx_, versions.bump(schedule, changes));
     }
     static domain::seat_state_change held(std::size_t position, std::int64_t count) {
-        return {.position = position, .state = {domain::seat_status::temporary_reserved, 1'800'000'000'000, count}};
+        return {.position = position, .state = {domain::seat_status::temporary_reserved, 1'800'000'000'000, count, ""}};
     }
     static std::int64_t number(const std::string& text) {
         std::int64_t v = 0;
@@ -71,7 +71,7 @@ TEST_F(seat_list_redis, a_reader_gets_the_logged_changes_after_its_version_when_
     const auto v1 = read();
     EXPECT_FALSE(v1.changes) << "nothing asked";
     bump({held(7, 1), held(8, 1)});
-    bump({{.position = 3, .state = {domain::seat_status::reserved, std::nullopt, 2}}});
+    bump({{.position = 3, .state = {domain::seat_status::reserved, std::nullopt, 2, ""}}});
 
     const auto after_v1 = read(v1.value);
     EXPECT_EQ(after_v1.since, v1.value);
@@ -116,17 +116,21 @@ TEST_F(seat_list_redis, a_gap_in_the_log_sends_the_reader_to_postgresql) {
 }
 
 TEST_F(seat_list_redis, the_seat_change_text_reads_back_and_refuses_garbage) {
+    auto mine = held(0, 5);
+    mine.state.holder = "5f0c2a44-08b1-4c52-9d59-6d2b1f4b5c11";
     const std::vector<domain::seat_state_change> changes{
-        held(0, 5), {.position = 4999, .state = {domain::seat_status::available, std::nullopt, 6}}};
+        mine, {.position = 4999, .state = {domain::seat_status::available, std::nullopt, 6, ""}}};
     const auto text = redis::encode_seat_changes(changes);
     const auto back = redis::decode_seat_changes(text);
     ASSERT_TRUE(back);
     ASSERT_EQ(back->size(), 2u);
     EXPECT_EQ((*back)[0].position, 0u);
     EXPECT_EQ((*back)[0].state.change_count, 5);
+    EXPECT_EQ((*back)[0].state.holder, mine.state.holder);
+    EXPECT_EQ((*back)[1].state.holder, "");
     EXPECT_EQ((*back)[1].position, 4999u);
     EXPECT_EQ((*back)[1].state.status, domain::seat_status::available);
-    for (const auto* bad : {"1 X - 1", "1 A - ", "1 A 5", "a A - 1", "1 A - 1 9", "1 A - 1;;"}) {
+    for (const auto* bad : {"1 X - 1 -", "1 A - -", "1 A 5 1", "a A - 1 -", "1 A - 1 - 9", "1 A - 1 -;;", "1 A - 1 ", "1 A - 1"}) {
         EXPECT_FALSE(redis::decode_seat_changes(bad)) << bad;
     }
 }

@@ -35,7 +35,11 @@ std::string status_of(const tp::api::seat_list_answer& a, std::size_t i) {
 }
 
 tp::pg::seat_change held_until(std::size_t position, tp::domain::epoch_ms expires) {
-    return tp::pg::seat_change{position, {seat_status::temporary_reserved, expires}};
+    tp::pg::seat_change change;
+    change.position = position;
+    change.state.status = seat_status::temporary_reserved;
+    change.state.hold_expires = expires;
+    return change;
 }
 
 TEST(seat_map, lists_every_seat_in_the_given_order_as_json_and_gzip) {
@@ -62,7 +66,7 @@ TEST(seat_map, a_change_encodes_its_own_block_only_and_moves_the_tag) {
     const auto encoded = map.blocks_encoded();
     EXPECT_EQ(encoded, 8u);
 
-    const tp::pg::seat_change sold{300, {seat_status::reserved, std::nullopt}};
+    const tp::pg::seat_change sold{300, {seat_status::reserved, std::nullopt, 1, "a"}};
     ASSERT_TRUE(map.apply(std::span(&sold, 1)));
     const auto second = map.answer_at(now);
     EXPECT_EQ(map.blocks_encoded(), encoded + 1);
@@ -119,15 +123,91 @@ namespace {
 // that followed it): the state with the higher change count wins either way.
 TEST(seat_map, an_older_state_arriving_late_changes_nothing) {
     seat_map map(seats(10));
-    const tp::pg::seat_change taken{4, {seat_status::temporary_reserved, now + 60'000, 7}};
-    const tp::pg::seat_change released{4, {seat_status::available, std::nullopt, 6}};
+    const tp::pg::seat_change taken{4, {seat_status::temporary_reserved, now + 60'000, 7, "a"}};
+    const tp::pg::seat_change released{4, {seat_status::available, std::nullopt, 6, ""}};
     ASSERT_TRUE(map.apply(std::span(&taken, 1)));
     ASSERT_TRUE(map.apply(std::span(&released, 1)));
     EXPECT_EQ(status_of(*map.answer_at(now), 4), "TEMPORARY_RESERVED");
 
-    const tp::pg::seat_change sold{4, {seat_status::reserved, std::nullopt, 8}};
+    const tp::pg::seat_change sold{4, {seat_status::reserved, std::nullopt, 8, "a"}};
     ASSERT_TRUE(map.apply(std::span(&sold, 1)));
     EXPECT_EQ(status_of(*map.answer_at(now), 4), "RESERVED");
+}
+
+} // namespace
+
+namespace {
+
+// A take refused from a current map gets the answer the database would give, and only when
+// the states prove it; anything close to a hold's expiry is left to the database.
+class take_refusal : public ::testing::Test {
+protected:
+    static constexpr int limit = 2;
+    const std::string me = "aaaaaaaa-0000-4000-8000-000000000001";
+    const std::string other = "bbbbbbbb-0000-4000-8000-000000000002";
+    const std::string schedule = "cccccccc-0000-4000-8000-000000000003";
+    std::vector<tp::pg::listed_seat> listed = seats(6);
+    seat_map map{seats(6), now - 60'000};
+
+    std::string id(std::size_t i) const { return listed[i].id; }
+    void set(std::size_t position, seat_status status, std::optional<tp::domain::epoch_ms> expires, const std::string& who) {
+        const tp::pg::seat_change change{position, {status, expires, ++count_, who}};
+        ASSERT_TRUE(map.apply(std::span(&change, 1)));
+    }
+    std::optional<tp::domain::error> refusal(std::vector<std::string> ids, tp::domain::epoch_ms at = now) const {
+        return map.refusal_of_take(me, ids, limit, schedule, at);
+    }
+
+private:
+    std::int64_t count_ = 0;
+};
+
+TEST_F(take_refusal, a_seat_sold_or_held_by_another_is_taken) {
+    set(1, seat_status::reserved, std::nullopt, other);
+    set(2, seat_status::temporary_reserved, now + 60'000, other);
+    for (std::size_t i : {1u, 2u}) {
+        const auto refused = refusal({id(i)});
+        ASSERT_TRUE(refused) << i;
+        EXPECT_EQ(refused->code, tp::domain::errc::seat_taken);
+        EXPECT_EQ(refused->message, "The seat is already taken.");
+    }
+    EXPECT_FALSE(refusal({id(0)})) << "a free seat is for the database to give";
+}
+
+TEST_F(take_refusal, the_fans_own_seat_and_limit_come_as_the_database_says) {
+    set(1, seat_status::temporary_reserved, now + 60'000, me);
+    const auto mine = refusal({id(1)});
+    ASSERT_TRUE(mine);
+    EXPECT_EQ(mine->code, tp::domain::errc::seat_taken);
+    EXPECT_EQ(mine->message, "You already hold or bought this seat.");
+    EXPECT_FALSE(refusal({id(2)})) << "one held, one more allowed";
+
+    set(3, seat_status::reserved, std::nullopt, me);
+    const auto over = refusal({id(2)});
+    ASSERT_TRUE(over);
+    EXPECT_EQ(over->code, tp::domain::errc::seat_limit_reached);
+}
+
+TEST_F(take_refusal, nothing_left_is_sold_out) {
+    for (std::size_t i = 0; i < 6; ++i) {
+        set(i, seat_status::reserved, std::nullopt, other);
+    }
+    const auto refused = refusal({id(4)});
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->code, tp::domain::errc::sold_out);
+}
+
+TEST_F(take_refusal, near_an_expiry_before_the_start_or_for_an_unknown_seat_the_database_decides) {
+    set(1, seat_status::temporary_reserved, now + 1'000, other);
+    EXPECT_FALSE(refusal({id(1)})) << "a hold about to run out";
+    set(2, seat_status::temporary_reserved, now - 1'000, other);
+    EXPECT_FALSE(refusal({id(2)})) << "a hold just run out";
+    set(3, seat_status::temporary_reserved, now - 60'000, other);
+    EXPECT_FALSE(refusal({id(3)})) << "a hold long run out is free";
+    set(4, seat_status::temporary_reserved, now + 60'000, other);
+    EXPECT_FALSE(refusal({"dddddddd-0000-4000-8000-000000000004"})) << "not a seat of this map";
+    EXPECT_FALSE(refusal({id(4)}, now - 60'000)) << "ticketing has not started";
+    EXPECT_TRUE(refusal({id(4)}));
 }
 
 } // namespace

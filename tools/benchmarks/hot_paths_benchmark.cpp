@@ -108,10 +108,10 @@ void seat_map_one_change(benchmark::State& state) {
     bool held = false;
     for (auto _ : state) {
         held = !held;
-        const pg::seat_change change{
-            position,
-            {held ? domain::seat_status::temporary_reserved : domain::seat_status::available,
-             held ? std::optional<domain::epoch_ms>(1'000'000) : std::nullopt}};
+        pg::seat_change change;
+        change.position = position;
+        change.state.status = held ? domain::seat_status::temporary_reserved : domain::seat_status::available;
+        change.state.hold_expires = held ? std::optional<domain::epoch_ms>(1'000'000) : std::nullopt;
         map.apply(std::span(&change, 1));
         auto answer = map.answer_at(0);
         benchmark::DoNotOptimize(answer);

@@ -24,7 +24,8 @@ constexpr const char* flip = R"sql(
         hold_expires_at = CASE WHEN reservation_status = 'AVAILABLE' THEN now() + interval '5 minutes' END,
         changed_xid = pg_current_xact_id(), change_count = change_count + 1
     WHERE staging_date_id = $1 AND position = $2::int AND reservation_status <> 'RESERVED'
-    RETURNING reservation_status::text, (extract(epoch FROM hold_expires_at) * 1000)::bigint, change_count
+    RETURNING reservation_status::text, (extract(epoch FROM hold_expires_at) * 1000)::bigint, change_count,
+              holder_id::text
 )sql";
 
 } // namespace
@@ -75,7 +76,8 @@ int churn(const churn_options& o) {
                          .status = domain::parse_seat_status(PQgetvalue(r, 0, 0)).value_or(domain::seat_status::reserved),
                          .hold_expires = PQgetisnull(r, 0, 1) != 0 ? std::nullopt
                                                                    : std::optional(std::stoll(PQgetvalue(r, 0, 1))),
-                         .change_count = std::stoll(PQgetvalue(r, 0, 2))}}
+                         .change_count = std::stoll(PQgetvalue(r, 0, 2)),
+                         .holder = PQgetisnull(r, 0, 3) != 0 ? std::string{} : std::string(PQgetvalue(r, 0, 3))}}
                 );
             }
             if (changes.empty()) {

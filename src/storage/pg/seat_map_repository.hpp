@@ -26,6 +26,7 @@ struct listed_seat {
 struct seat_list_read {
     std::vector<listed_seat> seats; // in the operator's order (position 0, 1, ...)
     std::string watermark;          // xid8 as text; "" when the schedule has no seats
+    domain::epoch_ms ticketing_starts = 0;
 };
 
 struct seat_changes_read {

@@ -154,6 +154,8 @@ std::string encode_seat_changes(std::span<const domain::seat_state_change> chang
         out += c.state.hold_expires ? std::to_string(*c.state.hold_expires) : "-";
         out += ' ';
         out += std::to_string(c.state.change_count);
+        out += ' ';
+        out += c.state.holder.empty() ? std::string_view("-") : std::string_view(c.state.holder);
     }
     return out;
 }
@@ -162,7 +164,7 @@ std::optional<std::vector<domain::seat_state_change>> decode_seat_changes(std::s
     std::vector<domain::seat_state_change> out;
     while (!text.empty()) {
         const auto end = std::min(text.find(';'), text.size());
-        std::array<std::string_view, 4> parts;
+        std::array<std::string_view, 5> parts;
         if (!split(text.substr(0, end), ' ', parts)) {
             return std::nullopt;
         }
@@ -172,6 +174,12 @@ std::optional<std::vector<domain::seat_state_change>> decode_seat_changes(std::s
             return std::nullopt;
         }
         c.state.status = *status;
+        if (parts[4] != "-") {
+            if (parts[4].empty() || parts[4].find_first_of(" ;") != std::string_view::npos) {
+                return std::nullopt;
+            }
+            c.state.holder = std::string(parts[4]);
+        }
         if (parts[2] != "-") {
             domain::epoch_ms expires = 0;
             if (!parse_number(parts[2], expires)) {

@@ -58,8 +58,8 @@ private:
 std::string seat_map_version_key(const std::string& schedule_id);
 std::string seat_map_changes_key(const std::string& schedule_id);
 
-// A log entry's text: "position status expiry count" per seat, seats separated by ';'
-// (status A, T or R; expiry in epoch ms, "-" for none).
+// A log entry's text: "position status expiry count holder" per seat, seats separated by
+// ';' (status A, T or R; expiry in epoch ms, "-" for none; holder a user id, "-" for none).
 std::string encode_seat_changes(std::span<const domain::seat_state_change> changes);
 std::optional<std::vector<domain::seat_state_change>> decode_seat_changes(std::string_view text);
 
