@@ -216,6 +216,15 @@ jq -r '"  fans signed in before the doors opened: \(.sign_in // "none (on arriva
        "  fans: \(.outcomes)", "  server errors: \(.server_errors), failures on the wire: \(.wire_failures), unexpected answers: \(.unexpected_outcomes)"' \
   "$WORK/replay.json" >&2
 printf '  %-40s %s KiB (largest of the %s instances during the replay)\n' "peak resident memory" "$(cat "$WORK/rss")" "$INSTANCES" >&2
+# How the instances answered, summed over them (counters since they started: earlier parts count too).
+for name in ticketd_seat_list_cache_hits_total ticketd_seat_list_logged_updates_total \
+            ticketd_seat_list_refreshes_total ticketd_takes_refused_from_seat_map_total; do
+  total=0
+  for url in "${URLS[@]}"; do
+    n=$(curl -fsS "$url/metrics" | awk -v m="$name" '$1 == m {print $2}'); total=$((total + ${n:-0}))
+  done
+  printf '  %-40s %s\n' "$name" "$total" >&2
+done
 
 log "Invariants (I1-I3 read back from PostgreSQL, I4 from what was sampled from Redis)"
 /usr/bin/python3 "$ROOT/tools/invariants.py" "$DATABASE_URL" --observations "$WORK/observations.json" >&2 || INVARIANTS_STATUS=$?
