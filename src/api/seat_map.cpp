@@ -72,9 +72,11 @@ bool seat_map::apply(std::span<const pg::seat_change> changes) {
 
 std::shared_ptr<const seat_list_answer> seat_map::answer_at(domain::epoch_ms now_ms) {
     next_expiry_ = std::numeric_limits<domain::epoch_ms>::max();
+    available_ = 0;
     for (std::size_t i = 0; i < seats_.size(); ++i) {
         auto& s = seats_[i];
         const auto shown = shown_at(s.stored, now_ms);
+        available_ += shown == seat_status::available ? 1 : 0;
         if (shown != s.shown) {
             s.shown = shown;
             blocks_[i / seats_per_block].stale = true;

@@ -72,6 +72,8 @@ public:
     // When the last answer changes by itself: the first hold expiry after its time.
     domain::epoch_ms next_expiry() const { return next_expiry_; }
     std::size_t size() const { return seats_.size(); }
+    // Seats shown AVAILABLE in the last answer.
+    std::size_t available() const { return available_; }
     // Blocks encoded since the map was made (the cost of its changes).
     std::uint64_t blocks_encoded() const { return blocks_encoded_; }
 
@@ -98,6 +100,7 @@ private:
     std::vector<block> blocks_;
     std::shared_ptr<const seat_list_answer> answer_;
     domain::epoch_ms next_expiry_ = 0;
+    std::size_t available_ = 0;
     std::uint64_t blocks_encoded_ = 0;
 };
 

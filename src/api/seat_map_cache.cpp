@@ -64,6 +64,30 @@ bool seat_map_cache::apply_logged_changes(entry& e, const redis::seat_map_versio
     return true;
 }
 
+std::optional<std::size_t>
+seat_map_cache::available_seats(const std::string& schedule, const redis::seat_map_version& seen) {
+    const auto it = entries_.find(schedule);
+    if (it == entries_.end() || options_.skip_version_check) {
+        return std::nullopt;
+    }
+    auto& e = *it->second;
+    if ((!is_current(e, seen) && !apply_logged_changes(e, seen)) || !e.map) {
+        return std::nullopt;
+    }
+    current_answer(e, seen.now_ms); // holds that ran out since the last answer show AVAILABLE
+    return e.map->available();
+}
+
+std::vector<std::string> seat_map_cache::cached_schedules() const {
+    std::vector<std::string> out;
+    for (const auto& [schedule, e] : entries_) {
+        if (e->map && e->round_of_answer != 0) {
+            out.push_back(schedule);
+        }
+    }
+    return out;
+}
+
 std::optional<domain::error> seat_map_cache::take_refusal(
     const std::string& schedule,
     const redis::seat_map_version& seen,

@@ -65,6 +65,12 @@ public:
         int max_seats_per_user
     );
 
+    // How many seats of `schedule` are available at `seen.now_ms`, when this thread's map is
+    // current for `seen` (the same rule as a list's); nullopt otherwise. Never waits.
+    std::optional<std::size_t> available_seats(const std::string& schedule, const redis::seat_map_version& seen);
+    // The schedules this thread has a map of.
+    std::vector<std::string> cached_schedules() const;
+
     // The version this thread's list of `schedule` is current for ("" if none): the reader
     // asks the change log for the entries after it.
     std::string version_of(const std::string& schedule) const;

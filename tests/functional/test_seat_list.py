@@ -103,6 +103,27 @@ def test_a_take_of_a_seat_gone_elsewhere_is_refused_from_the_seat_map(servers, q
                     (seat, late.user_id)) == 0
 
 
+def test_the_performances_count_comes_from_a_current_seat_map_and_is_never_stale(servers, quick_user,
+                                                                                make_performance):
+    """The performances list counts a schedule's seats from the thread's seat map when it is
+    current (the same check as a list): a take on A shows in the count on B at once."""
+    a, b = servers[0], servers[1]
+    perf = make_performance(seats=300)
+    assert quick_user(base=a).take(perf.seat_ids[0]).status_code == 200  # the list has a version now
+    fan = quick_user(base=b)
+    listed(fan, perf.schedule_id)  # this connection's thread has the map
+
+    def count():
+        r = fan.gated("GET", "/reservation/performances")
+        assert r.status_code == 200, r.text
+        mine = next(p for p in r.json() if p["id"] == perf.id)
+        return mine["performance_staging_date"][0]["reserveable_seats_count"]
+
+    assert count() == 299
+    assert quick_user(base=a).take(perf.seat_ids[1]).status_code == 200
+    assert count() == 298
+
+
 def test_negative_control_a_cache_that_skips_its_check_is_caught(db, logdir, quick_user, make_performance):
     with server_group(db.url, logdir, "stale", 3, FAULT_INJECTION="stale_seat_lists") as stale:
         missed = stale_sightings(stale, quick_user, make_performance)

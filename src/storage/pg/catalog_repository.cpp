@@ -32,14 +32,17 @@ constexpr query insert_seats{"catalog_insert_seats", R"sql(
 )sql"};
 
 // Every fan's first call of an on-sale. The count visits only unsold seats (the partial index
-// performance_seats_unsold), so a sold schedule costs nothing however large its hall.
+// performance_seats_unsold), so a sold schedule costs nothing however large its hall; still,
+// during an on-sale that is thousands of seats per call, so the schedules whose counts the
+// caller knows already ($1) are not counted (NULL).
 constexpr query select_performances{"catalog_performances", R"sql(
     SELECT p.id, p.title, (extract(epoch FROM p.ticketing_start_date) * 1000)::bigint,
            st.name, st.location,
            d.id, (extract(epoch FROM d.staging_date) * 1000)::bigint,
+           CASE WHEN d.id = ANY($1::uuid[]) THEN NULL ELSE
            (SELECT count(*) FROM performance_seats s
              WHERE s.staging_date_id = d.id AND s.reservation_status <> 'RESERVED'
-               AND (s.reservation_status = 'AVAILABLE' OR s.hold_expires_at <= now()))
+               AND (s.reservation_status = 'AVAILABLE' OR s.hold_expires_at <= now())) END
     FROM performances p
     JOIN stages st ON st.id = p.stage_id
     JOIN performance_staging_dates d ON d.performance_id = p.id
@@ -77,15 +80,16 @@ awaitable<created_performance> catalog_repository::create(const domain::new_perf
     co_return out;
 }
 
-awaitable<std::vector<performance_summary>> catalog_repository::list_performances() {
-    const auto r = co_await pool_.execute(select_performances, {});
+awaitable<std::vector<performance_summary>>
+catalog_repository::list_performances(const std::vector<std::string>& counted_elsewhere) {
+    const auto r = co_await pool_.execute(select_performances, make_params(counted_elsewhere));
     std::vector<performance_summary> out;
     for (int row = 0; row < r.rows(); ++row) {
         if (out.empty() || out.back().id != r.text(row, 0)) {
             out.push_back(performance_summary{
                 r.string(row, 0), r.string(row, 1), r.int64(row, 2), r.string(row, 3), r.string(row, 4), {}});
         }
-        out.back().schedules.push_back(schedule_summary{r.string(row, 5), r.int64(row, 6), r.int64(row, 7)});
+        out.back().schedules.push_back(schedule_summary{r.string(row, 5), r.int64(row, 6), r.optional_int64(row, 7)});
     }
     co_return out;
 }

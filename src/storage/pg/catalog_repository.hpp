@@ -7,6 +7,7 @@
 #include "domain/seats.hpp"
 #include "storage/pg/pool.hpp"
 
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -27,7 +28,7 @@ struct created_performance {
 struct schedule_summary {
     std::string id;
     domain::epoch_ms staging_date = 0;
-    std::int64_t reserveable_seats_count = 0;
+    std::optional<std::int64_t> reserveable_seats_count; // nullopt: counted elsewhere
 };
 
 struct performance_summary {
@@ -44,7 +45,8 @@ public:
     explicit catalog_repository(pool& p) : pool_(p) {}
 
     awaitable<created_performance> create(const domain::new_performance& performance);
-    awaitable<std::vector<performance_summary>> list_performances();
+    // Seats are counted for every schedule but those of `counted_elsewhere` (canonical ids).
+    awaitable<std::vector<performance_summary>> list_performances(const std::vector<std::string>& counted_elsewhere = {});
     // Answered from memory once known: schedules are never deleted.
     awaitable<bool> schedule_exists(const std::string& schedule_id);
 

@@ -235,6 +235,31 @@ awaitable<seat_map_version> seat_map_versions::read(const std::string& schedule_
     co_return read_from(replies, since);
 }
 
+awaitable<std::vector<seat_map_version>>
+seat_map_versions::read_many(std::span<const std::string> schedule_ids, std::span<const std::string> since) {
+    std::vector<std::vector<std::string>> commands;
+    for (std::size_t i = 0; i < schedule_ids.size(); ++i) {
+        for (auto& c : read_commands(schedule_ids[i], since[i])) {
+            commands.push_back(std::move(c));
+        }
+    }
+    std::vector<seat_map_version> out;
+    if (commands.empty()) {
+        co_return out;
+    }
+    const auto replies = co_await conn_.execute_all(std::move(commands));
+    std::span<const reply> rest(replies);
+    for (std::size_t i = 0; i < schedule_ids.size(); ++i) {
+        const std::size_t n = since[i].empty() ? 2 : 3;
+        if (rest.size() < n) {
+            throw error("unexpected answer reading seat list versions");
+        }
+        out.push_back(read_from(rest.first(n), since[i]));
+        rest = rest.subspan(n);
+    }
+    co_return out;
+}
+
 awaitable<void>
 seat_map_versions::bump(const std::string& schedule_id, std::span<const domain::seat_state_change> changes) {
     const std::vector<std::string> keys{seat_map_version_key(schedule_id), seat_map_changes_key(schedule_id)};

@@ -40,6 +40,9 @@ public:
 
     // `since`: the version the reader's cache holds ("" for none: no log is read).
     awaitable<seat_map_version> read(const std::string& schedule_id, const std::string& since = {});
+    // Several schedules' reads in one round trip: `since[i]` for `schedule_ids[i]`.
+    awaitable<std::vector<seat_map_version>>
+    read_many(std::span<const std::string> schedule_ids, std::span<const std::string> since);
     // The same read as commands to send in another batch, and its reading from their replies.
     static std::vector<std::vector<std::string>>
     read_commands(const std::string& schedule_id, const std::string& since = {});
