@@ -9,6 +9,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <functional>
+
 namespace tp::onsale {
 namespace {
 
@@ -48,33 +51,33 @@ std::chrono::seconds retry_after(const answer& a) {
 } // namespace
 
 std::vector<std::string> available_seats(const std::string& seat_list_json, std::size_t at_most, std::mt19937_64& rng) {
-    // Seats are flat objects: read them one by one instead of building a JSON tree, since
-    // every fan reads a list of thousands of seats on the same cores as the servers. The
-    // choice is a reservoir sample: each available seat is kept with the same chance.
-    std::vector<std::string> out;
-    std::size_t seen = 0;
-    std::size_t at = 0;
-    while ((at = seat_list_json.find('{', at)) != std::string::npos) {
-        const auto end = seat_list_json.find('}', at);
-        if (end == std::string::npos) {
+    // Seats are flat objects: instead of building a JSON tree, find each available status
+    // (a skipping search: most of the text is seat ids) and the id of the object it is in,
+    // since every fan reads a list of thousands of seats on the same cores as the servers.
+    // The choice is a partial shuffle: every available seat has the same chance.
+    static const std::string_view status = R"("reservation_status":"AVAILABLE")";
+    static const std::boyer_moore_horspool_searcher find_status(status.begin(), status.end());
+    const std::string_view json(seat_list_json);
+    std::vector<std::string_view> ids;
+    for (auto at = json.begin();;) {
+        const auto found = std::search(at, json.end(), find_status);
+        if (found == json.end()) {
             break;
         }
-        const std::string_view seat(seat_list_json.data() + at, end - at);
-        const auto id = seat.find(R"("id":")");
-        if (id != std::string_view::npos &&
-            seat.find(R"("reservation_status":"AVAILABLE")") != std::string_view::npos) {
+        const auto position = static_cast<std::size_t>(found - json.begin());
+        const auto open = json.rfind('{', position);
+        const auto id = open == std::string_view::npos ? open : json.find(R"("id":")", open);
+        if (id != std::string_view::npos && id < position) {
             const auto from = id + 6;
-            const auto seat_id = seat.substr(from, seat.find('"', from) - from);
-            if (out.size() < at_most) {
-                out.emplace_back(seat_id);
-            } else if (const auto slot = std::uniform_int_distribution<std::size_t>(0, seen)(rng); slot < at_most) {
-                out[slot] = std::string(seat_id);
-            }
-            ++seen;
+            ids.push_back(json.substr(from, json.find('"', from) - from));
         }
-        at = end + 1;
+        at = found + static_cast<std::ptrdiff_t>(status.size());
     }
-    return out;
+    const auto chosen = std::min(at_most, ids.size());
+    for (std::size_t i = 0; i < chosen; ++i) {
+        std::swap(ids[i], ids[std::uniform_int_distribution<std::size_t>(i, ids.size() - 1)(rng)]);
+    }
+    return {ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(chosen)};
 }
 
 awaitable<std::optional<answer>> journey::call(const std::string& endpoint, exchange request) {
