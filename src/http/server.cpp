@@ -170,7 +170,9 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
         }
         const auto write_ec = std::get<0>(wrote);
         state.busy = false;
-        if (write_ec || !keep_alive) {
+        // stop() may have come while this session was busy (it only closes idle ones): the
+        // answer is out, and waiting for another request would outlive the grace period.
+        if (write_ec || !keep_alive || stopping_) {
             break;
         }
     }
