@@ -23,9 +23,10 @@ DEB_PACKAGES=(
   python3 python3-pytest python3-requests python3-psycopg2
 )
 
+# install_dependencies [PACKAGE...]: DEB_PACKAGES and any others a script needs.
 install_dependencies() {
   local missing=()
-  for p in "${DEB_PACKAGES[@]}"; do
+  for p in "${DEB_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ "${#missing[@]}" -gt 0 ]; then

@@ -81,8 +81,7 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
 awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) {
     try {
         switch (r.who) {
-        case access::anyone:
-            break;
+        case access::anyone: break;
         case access::user: {
             auto user = authenticate_user(ctx.req, svc_.tokens, svc_.now_ms() / 1000);
             if (!user) {

@@ -32,9 +32,9 @@ awaitable<void> give_up_queue_token(request_context& ctx, const std::string& tok
 awaitable<void> announce_sold_out(request_context& ctx, const std::string& schedule_id);
 
 // Moves the schedule's seat list version after a seat change committed, before it is
-// answered, and logs the seats' new states with it (docs/seat-map.md). If Redis cannot be reached the change stands and is answered;
-// lists elsewhere may then lag behind it for up to a second (the cache's max age), which the
-// metric ticketd_seat_list_version_bump_failures_total counts.
+// answered, and logs the seats' new states with it (docs/seat-map.md). If Redis cannot be reached the change stands and
+// is answered; lists elsewhere may then lag behind it for up to a second (the cache's max age), which the metric
+// ticketd_seat_list_version_bump_failures_total counts.
 awaitable<void> announce_seat_change(
     request_context& ctx, const std::string& schedule_id, std::span<const domain::seat_state_change> changes
 );

@@ -44,9 +44,7 @@ refusal_from_seat_map(request_context& ctx, const std::string& schedule, const s
     } catch (const redis::error&) {
         co_return std::nullopt;
     }
-    co_return ctx.svc.seat_maps.take_refusal(
-        schedule, *seen, *user, seat_ids, ctx.svc.config.holds.max_seats_per_user
-    );
+    co_return ctx.svc.seat_maps.take_refusal(schedule, *seen, *user, seat_ids, ctx.svc.config.holds.max_seats_per_user);
 }
 
 // The seats left of every schedule this thread has a current seat map of: every fan's first
@@ -91,8 +89,8 @@ reply list_performances(request_context& ctx) {
             schedules.push_back(json::object{
                 {"id", s.id},
                 {"staging_date", format_iso8601(s.staging_date)},
-                {"reserveable_seats_count",
-                 s.reserveable_seats_count ? *s.reserveable_seats_count : counted.at(s.id)}});
+                {"reserveable_seats_count", s.reserveable_seats_count ? *s.reserveable_seats_count : counted.at(s.id)}}
+            );
         }
         out.push_back(json::object{
             {"id", p.id},
@@ -173,11 +171,11 @@ reply take_seat(request_context& ctx) {
     for (const auto& s : *held) {
         changes.push_back(
             {.position = s.position,
-             .state = {
-                 domain::seat_status::temporary_reserved,
-                 s.hold_expire_timestamp,
-                 s.change_count,
-                 domain::parse_uuid(ctx.user_id).value_or(ctx.user_id)}}
+             .state =
+                 {domain::seat_status::temporary_reserved,
+                  s.hold_expire_timestamp,
+                  s.change_count,
+                  domain::parse_uuid(ctx.user_id).value_or(ctx.user_id)}}
         );
     }
     co_await announce_seat_change(ctx, held->front().schedule_id, changes);

@@ -10,12 +10,12 @@
 #include "storage/pg/seat_map_repository.hpp"
 
 #include <array>
-#include <optional>
-#include <string_view>
-#include <unordered_map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace tp::api {

@@ -16,14 +16,10 @@ constexpr std::string_view take_prefix = "take_performance_seat:";
 
 std::string gate_name(flow_step step, std::string_view schedule_id) {
     switch (step) {
-    case flow_step::performances:
-        return std::string(performances_gate);
-    case flow_step::performance_seats:
-        return std::string(seats_prefix) + std::string(schedule_id);
-    case flow_step::take_performance_seat:
-        return std::string(take_prefix) + std::string(schedule_id);
-    case flow_step::none:
-        break;
+    case flow_step::performances: return std::string(performances_gate);
+    case flow_step::performance_seats: return std::string(seats_prefix) + std::string(schedule_id);
+    case flow_step::take_performance_seat: return std::string(take_prefix) + std::string(schedule_id);
+    case flow_step::none: break;
     }
     return {};
 }
@@ -69,14 +65,10 @@ std::optional<requested_step> parse_request_endpoint(std::string_view endpoint) 
 
 std::string_view to_string(token_status status) {
     switch (status) {
-    case token_status::waiting:
-        return "WAITING";
-    case token_status::active:
-        return "ACTIVE";
-    case token_status::sold_out:
-        return "SOLD_OUT";
-    case token_status::expired:
-        return "EXPIRED";
+    case token_status::waiting: return "WAITING";
+    case token_status::active: return "ACTIVE";
+    case token_status::sold_out: return "SOLD_OUT";
+    case token_status::expired: return "EXPIRED";
     }
     return "WAITING";
 }

@@ -16,10 +16,8 @@ result<krw> validate_charge_amount(krw amount) {
 
 std::string_view to_string(ledger_cause cause) {
     switch (cause) {
-    case ledger_cause::charged_by_user:
-        return "CHARGED_BY_USER";
-    case ledger_cause::payment_performance_seat:
-        return "PAYMENT_PERFORMANCE_SEAT";
+    case ledger_cause::charged_by_user: return "CHARGED_BY_USER";
+    case ledger_cause::payment_performance_seat: return "PAYMENT_PERFORMANCE_SEAT";
     }
     return "UNKNOWN";
 }

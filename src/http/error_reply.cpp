@@ -11,28 +11,22 @@ status status_of(errc code) {
     case errc::bad_request:
     case errc::malformed_json:
     case errc::queue_flow_violated:
-    case errc::queue_token_missing:
-        return status::bad_request;
-    case errc::unsupported_media_type:
-        return status::unsupported_media_type;
+    case errc::queue_token_missing: return status::bad_request;
+    case errc::unsupported_media_type: return status::unsupported_media_type;
     case errc::token_missing:
     case errc::token_invalid:
     case errc::token_expired:
     case errc::wrong_credentials:
-    case errc::admin_key_invalid:
-        return status::unauthorized;
-    case errc::queue_token_expired:
-        return status::gone;
+    case errc::admin_key_invalid: return status::unauthorized;
+    case errc::queue_token_expired: return status::gone;
     case errc::queue_token_not_yours:
     case errc::ticketing_not_started:
-    case errc::seat_not_held:
-        return status::forbidden;
+    case errc::seat_not_held: return status::forbidden;
     case errc::queue_token_not_found:
     case errc::performance_not_found:
     case errc::schedule_not_found:
     case errc::seat_not_found:
-    case errc::route_not_found:
-        return status::not_found;
+    case errc::route_not_found: return status::not_found;
     case errc::queue_token_exists:
     case errc::seat_taken:
     case errc::sold_out:
@@ -41,101 +35,57 @@ status status_of(errc code) {
     case errc::seat_already_paid:
     case errc::insufficient_balance:
     case errc::balance_limit_reached:
-    case errc::email_taken:
-        return status::conflict;
-    case errc::idempotency_key_reused:
-        return status::unprocessable_entity;
-    case errc::request_timeout:
-        return status::request_timeout;
-    case errc::body_too_large:
-        return status::payload_too_large;
-    case errc::headers_too_large:
-        return status::request_header_fields_too_large;
-    case errc::method_not_allowed:
-        return status::method_not_allowed;
+    case errc::email_taken: return status::conflict;
+    case errc::idempotency_key_reused: return status::unprocessable_entity;
+    case errc::request_timeout: return status::request_timeout;
+    case errc::body_too_large: return status::payload_too_large;
+    case errc::headers_too_large: return status::request_header_fields_too_large;
+    case errc::method_not_allowed: return status::method_not_allowed;
     case errc::database_unavailable:
-    case errc::queue_unavailable:
-        return status::service_unavailable;
-    case errc::internal:
-        return status::internal_server_error;
+    case errc::queue_unavailable: return status::service_unavailable;
+    case errc::internal: return status::internal_server_error;
     }
     return status::internal_server_error;
 }
 
 std::string_view code_of(errc code) {
     switch (code) {
-    case errc::bad_request:
-        return "BAD_REQUEST";
-    case errc::malformed_json:
-        return "MALFORMED_JSON";
-    case errc::unsupported_media_type:
-        return "UNSUPPORTED_MEDIA_TYPE";
-    case errc::token_missing:
-        return "TOKEN_MISSING";
-    case errc::token_invalid:
-        return "TOKEN_INVALID";
-    case errc::token_expired:
-        return "TOKEN_EXPIRED";
-    case errc::wrong_credentials:
-        return "WRONG_CREDENTIALS";
-    case errc::admin_key_invalid:
-        return "ADMIN_KEY_INVALID";
-    case errc::queue_flow_violated:
-        return "QUEUE_FLOW_VIOLATED";
-    case errc::queue_token_missing:
-        return "QUEUE_TOKEN_MISSING";
-    case errc::queue_token_expired:
-        return "QUEUE_TOKEN_EXPIRED";
-    case errc::queue_token_not_yours:
-        return "QUEUE_TOKEN_NOT_YOURS";
-    case errc::queue_token_exists:
-        return "QUEUE_TOKEN_EXISTS";
-    case errc::queue_token_not_found:
-        return "QUEUE_TOKEN_NOT_FOUND";
-    case errc::ticketing_not_started:
-        return "TICKETING_NOT_STARTED";
-    case errc::performance_not_found:
-        return "PERFORMANCE_NOT_FOUND";
-    case errc::schedule_not_found:
-        return "SCHEDULE_NOT_FOUND";
-    case errc::seat_not_found:
-        return "SEAT_NOT_FOUND";
-    case errc::seat_taken:
-        return "SEAT_TAKEN";
-    case errc::sold_out:
-        return "SOLD_OUT";
-    case errc::seat_limit_reached:
-        return "SEAT_LIMIT_REACHED";
-    case errc::seat_not_held:
-        return "SEAT_NOT_HELD";
-    case errc::hold_expired:
-        return "HOLD_EXPIRED";
-    case errc::seat_already_paid:
-        return "SEAT_ALREADY_PAID";
-    case errc::insufficient_balance:
-        return "INSUFFICIENT_BALANCE";
-    case errc::balance_limit_reached:
-        return "BALANCE_LIMIT_REACHED";
-    case errc::email_taken:
-        return "EMAIL_TAKEN";
-    case errc::idempotency_key_reused:
-        return "IDEMPOTENCY_KEY_REUSED";
-    case errc::request_timeout:
-        return "REQUEST_TIMEOUT";
-    case errc::body_too_large:
-        return "BODY_TOO_LARGE";
-    case errc::headers_too_large:
-        return "HEADERS_TOO_LARGE";
-    case errc::route_not_found:
-        return "ROUTE_NOT_FOUND";
-    case errc::method_not_allowed:
-        return "METHOD_NOT_ALLOWED";
-    case errc::database_unavailable:
-        return "DATABASE_UNAVAILABLE";
-    case errc::queue_unavailable:
-        return "QUEUE_UNAVAILABLE";
-    case errc::internal:
-        return "INTERNAL_ERROR";
+    case errc::bad_request: return "BAD_REQUEST";
+    case errc::malformed_json: return "MALFORMED_JSON";
+    case errc::unsupported_media_type: return "UNSUPPORTED_MEDIA_TYPE";
+    case errc::token_missing: return "TOKEN_MISSING";
+    case errc::token_invalid: return "TOKEN_INVALID";
+    case errc::token_expired: return "TOKEN_EXPIRED";
+    case errc::wrong_credentials: return "WRONG_CREDENTIALS";
+    case errc::admin_key_invalid: return "ADMIN_KEY_INVALID";
+    case errc::queue_flow_violated: return "QUEUE_FLOW_VIOLATED";
+    case errc::queue_token_missing: return "QUEUE_TOKEN_MISSING";
+    case errc::queue_token_expired: return "QUEUE_TOKEN_EXPIRED";
+    case errc::queue_token_not_yours: return "QUEUE_TOKEN_NOT_YOURS";
+    case errc::queue_token_exists: return "QUEUE_TOKEN_EXISTS";
+    case errc::queue_token_not_found: return "QUEUE_TOKEN_NOT_FOUND";
+    case errc::ticketing_not_started: return "TICKETING_NOT_STARTED";
+    case errc::performance_not_found: return "PERFORMANCE_NOT_FOUND";
+    case errc::schedule_not_found: return "SCHEDULE_NOT_FOUND";
+    case errc::seat_not_found: return "SEAT_NOT_FOUND";
+    case errc::seat_taken: return "SEAT_TAKEN";
+    case errc::sold_out: return "SOLD_OUT";
+    case errc::seat_limit_reached: return "SEAT_LIMIT_REACHED";
+    case errc::seat_not_held: return "SEAT_NOT_HELD";
+    case errc::hold_expired: return "HOLD_EXPIRED";
+    case errc::seat_already_paid: return "SEAT_ALREADY_PAID";
+    case errc::insufficient_balance: return "INSUFFICIENT_BALANCE";
+    case errc::balance_limit_reached: return "BALANCE_LIMIT_REACHED";
+    case errc::email_taken: return "EMAIL_TAKEN";
+    case errc::idempotency_key_reused: return "IDEMPOTENCY_KEY_REUSED";
+    case errc::request_timeout: return "REQUEST_TIMEOUT";
+    case errc::body_too_large: return "BODY_TOO_LARGE";
+    case errc::headers_too_large: return "HEADERS_TOO_LARGE";
+    case errc::route_not_found: return "ROUTE_NOT_FOUND";
+    case errc::method_not_allowed: return "METHOD_NOT_ALLOWED";
+    case errc::database_unavailable: return "DATABASE_UNAVAILABLE";
+    case errc::queue_unavailable: return "QUEUE_UNAVAILABLE";
+    case errc::internal: return "INTERNAL_ERROR";
     }
     return "INTERNAL_ERROR";
 }

@@ -1,8 +1,7 @@
 // The catalog as operators create it and fans browse it.
 
-#include "test_database.hpp"
-
 #include "storage/pg/catalog_repository.hpp"
+#include "test_database.hpp"
 
 namespace tp::test {
 namespace {
@@ -38,9 +37,10 @@ TEST_F(catalog_repository_test, create_writes_stage_performance_schedules_and_se
     EXPECT_EQ(created.schedules[1].seat_ids.size(), 1u);
     EXPECT_EQ(inspect().number("SELECT count(*) FROM performance_seats"), 4);
     // Seat ids come back in input order.
-    EXPECT_EQ(inspect().scalar("SELECT seat_number FROM performance_seats WHERE id = $1",
-                               {created.schedules[0].seat_ids[0]}),
-              "A10");
+    EXPECT_EQ(
+        inspect().scalar("SELECT seat_number FROM performance_seats WHERE id = $1", {created.schedules[0].seat_ids[0]}),
+        "A10"
+    );
     EXPECT_EQ(inspect().scalar("SELECT title FROM performances WHERE id = $1", {created.id}), "Spring Concert");
     EXPECT_EQ(inspect().scalar("SELECT location FROM stages WHERE id = $1", {created.stage_id}), "Seoul");
 }
@@ -51,9 +51,11 @@ TEST_F(catalog_repository_test, list_performances_shows_schedules_and_reservable
     pg::catalog_repository catalog(pool);
     const auto created = run_coro(ctx, catalog.create(sample_performance()));
     const auto fan = insert_user(inspect(), "fan@example.com");
-    inspect().sql("UPDATE performance_seats SET reservation_status = 'TEMPORARY_RESERVED', holder_id = $2, "
-                  "hold_expires_at = now() + interval '5 minutes' WHERE id = $1",
-                  {created.schedules[0].seat_ids[0], fan});
+    inspect().sql(
+        "UPDATE performance_seats SET reservation_status = 'TEMPORARY_RESERVED', holder_id = $2, "
+        "hold_expires_at = now() + interval '5 minutes' WHERE id = $1",
+        {created.schedules[0].seat_ids[0], fan}
+    );
 
     const auto performances = run_coro(ctx, catalog.list_performances());
     ASSERT_EQ(performances.size(), 1u);

@@ -2,12 +2,11 @@
 // constraint, so unsafe SQL that skips the code is refused, and the adapter turns those
 // refusals into the same domain errors the code would have given.
 
-#include "test_database.hpp"
-
 #include "domain/wallet.hpp"
 #include "storage/pg/constraint_errors.hpp"
 #include "storage/pg/error.hpp"
 #include "storage/pg/pool.hpp"
+#include "test_database.hpp"
 
 namespace tp::test {
 namespace {
@@ -20,14 +19,16 @@ constexpr pg::query insert_payment{"constraints_insert_payment", R"sql(
     INSERT INTO ledger_entries (user_id, amount, cause, performance_seat_id)
     VALUES ($1, -$3::bigint, 'PAYMENT_PERFORMANCE_SEAT', $2)
 )sql"};
-constexpr pg::query insert_user_row{"constraints_insert_user",
-                                    "INSERT INTO users (email_address, password_hash) VALUES ($1, 'x')"};
-constexpr pg::query insert_seat{"constraints_insert_seat",
-                                "INSERT INTO performance_seats (staging_date_id, seat_number, price, position) "
-                                "SELECT $1, $2, 1000, count(*) FROM performance_seats WHERE staging_date_id = $1"};
-constexpr pg::query reserve_without_holder{"constraints_reserve_without_holder",
-                                           "UPDATE performance_seats SET reservation_status = 'RESERVED', "
-                                           "reserved_at = now() WHERE id = $1"};
+constexpr pg::query insert_user_row{
+    "constraints_insert_user", "INSERT INTO users (email_address, password_hash) VALUES ($1, 'x')"};
+constexpr pg::query insert_seat{
+    "constraints_insert_seat",
+    "INSERT INTO performance_seats (staging_date_id, seat_number, price, position) "
+    "SELECT $1, $2, 1000, count(*) FROM performance_seats WHERE staging_date_id = $1"};
+constexpr pg::query reserve_without_holder{
+    "constraints_reserve_without_holder",
+    "UPDATE performance_seats SET reservation_status = 'RESERVED', "
+    "reserved_at = now() WHERE id = $1"};
 constexpr pg::query select_uuid{"constraints_select_uuid", "SELECT $1::uuid"};
 
 class constraints_test : public pg_suite {
@@ -73,9 +74,11 @@ TEST_F(constraints_test, a_second_payment_row_for_one_seat_is_refused_by_the_uni
     const auto fan = insert_user(inspect(), "fan@example.com", 100'000);
     const auto schedule = insert_schedule(inspect(), 1, 1000);
     const auto seat = schedule.seat_ids[0];
-    inspect().sql("INSERT INTO ledger_entries (user_id, amount, cause, performance_seat_id) "
-                  "VALUES ($1, -1000, 'PAYMENT_PERFORMANCE_SEAT', $2)",
-                  {fan, seat});
+    inspect().sql(
+        "INSERT INTO ledger_entries (user_id, amount, cause, performance_seat_id) "
+        "VALUES ($1, -1000, 'PAYMENT_PERFORMANCE_SEAT', $2)",
+        {fan, seat}
+    );
 
     const auto e = refusal_of(insert_payment, pg::make_params(fan, seat, std::int64_t{1000}));
     EXPECT_EQ(e.sqlstate(), "23505");
@@ -105,21 +108,29 @@ TEST_F(constraints_test, an_incoherent_seat_state_is_refused_and_is_not_a_busine
     const auto e = refusal_of(reserve_without_holder, pg::make_params(schedule.seat_ids[0]));
     EXPECT_EQ(e.constraint(), "performance_seats_state_coherent");
     EXPECT_FALSE(pg::as_domain_error(e)) << "a broken state is a bug, answered 500";
-    EXPECT_EQ(inspect().scalar("SELECT reservation_status::text FROM performance_seats WHERE id = $1",
-                               {schedule.seat_ids[0]}),
-              "AVAILABLE");
+    EXPECT_EQ(
+        inspect().scalar(
+            "SELECT reservation_status::text FROM performance_seats WHERE id = $1", {schedule.seat_ids[0]}
+        ),
+        "AVAILABLE"
+    );
 }
 
 TEST_F(constraints_test, a_ledger_row_of_the_wrong_sign_is_refused) {
     const auto fan = insert_user(inspect(), "fan@example.com");
-    EXPECT_THROW(inspect().sql("INSERT INTO ledger_entries (user_id, amount, cause) VALUES ($1, -5, 'CHARGED_BY_USER')",
-                               {fan}),
-                 std::runtime_error);
+    EXPECT_THROW(
+        inspect().sql("INSERT INTO ledger_entries (user_id, amount, cause) VALUES ($1, -5, 'CHARGED_BY_USER')", {fan}),
+        std::runtime_error
+    );
     const auto schedule = insert_schedule(inspect(), 1);
-    EXPECT_THROW(inspect().sql("INSERT INTO ledger_entries (user_id, amount, cause, performance_seat_id) "
-                               "VALUES ($1, 5, 'PAYMENT_PERFORMANCE_SEAT', $2)",
-                               {fan, schedule.seat_ids[0]}),
-                 std::runtime_error);
+    EXPECT_THROW(
+        inspect().sql(
+            "INSERT INTO ledger_entries (user_id, amount, cause, performance_seat_id) "
+            "VALUES ($1, 5, 'PAYMENT_PERFORMANCE_SEAT', $2)",
+            {fan, schedule.seat_ids[0]}
+        ),
+        std::runtime_error
+    );
 }
 
 TEST_F(constraints_test, a_malformed_id_is_a_bad_request_not_a_crash) {

@@ -1,9 +1,8 @@
 // Migrations: versioned, each applied once, safe to run from several instances at once.
 
-#include "test_database.hpp"
-
 #include "storage/pg/connection.hpp"
 #include "storage/pg/migrations.hpp"
+#include "test_database.hpp"
 
 namespace tp::test {
 namespace {
@@ -54,9 +53,12 @@ TEST_F(migrations_test, an_empty_database_gets_every_migration_once) {
     const auto second = migrate_once(ctx);
     EXPECT_TRUE(second.applied.empty());
     EXPECT_EQ(second.already_present, first.applied);
-    EXPECT_EQ(inspect().number("SELECT count(*) FROM schema_migrations"),
-              static_cast<std::int64_t>(first.applied.size()));
-    EXPECT_EQ(inspect().number("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ledger_entries'"), 1);
+    EXPECT_EQ(
+        inspect().number("SELECT count(*) FROM schema_migrations"), static_cast<std::int64_t>(first.applied.size())
+    );
+    EXPECT_EQ(
+        inspect().number("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ledger_entries'"), 1
+    );
 }
 
 TEST_F(migrations_test, instances_migrating_at_once_apply_each_file_once) {

@@ -1,16 +1,14 @@
 // Holding seats: one guarded write decides, expired holds are free again at once, and under
 // concurrency no seat ever has two holders (I1). Every check reads the database back.
 
+#include "storage/pg/catalog_repository.hpp"
+#include "storage/pg/seat_repository.hpp"
 #include "test_database.hpp"
 
 #include <algorithm>
 #include <map>
-
 #include <set>
 #include <thread>
-
-#include "storage/pg/catalog_repository.hpp"
-#include "storage/pg/seat_repository.hpp"
 
 namespace tp::test {
 namespace {
@@ -23,9 +21,13 @@ const domain::hold_policy policy{300, 4};
 
 class seat_repository_test : public pg_suite {
 protected:
-    take_result take(const std::string& user, std::vector<std::string> seats,
-                     domain::hold_policy p = policy, std::size_t pool_size = 2,
-                     const std::string& required_schedule = {}) {
+    take_result take(
+        const std::string& user,
+        std::vector<std::string> seats,
+        domain::hold_policy p = policy,
+        std::size_t pool_size = 2,
+        const std::string& required_schedule = {}
+    ) {
         std::sort(seats.begin(), seats.end());
         asio::io_context ctx;
         pg::pool pool(ctx.get_executor(), pool_options_for(url(), pool_size, 5s));
@@ -42,15 +44,17 @@ protected:
     }
 
     void expire_hold(const std::string& seat) {
-        inspect().sql("UPDATE performance_seats SET hold_expires_at = now() - interval '1 second' WHERE id = $1",
-                      {seat});
+        inspect().sql(
+            "UPDATE performance_seats SET hold_expires_at = now() - interval '1 second' WHERE id = $1", {seat}
+        );
     }
 
     void mark_paid(const std::string& seat, const std::string& user) {
         inspect().sql(
             "UPDATE performance_seats SET reservation_status = 'RESERVED', holder_id = $2, "
             "hold_expires_at = NULL, reserved_at = now() WHERE id = $1",
-            {seat, user});
+            {seat, user}
+        );
     }
 
     static void expect_refused(const take_result& r, errc code) {
@@ -74,11 +78,13 @@ TEST_F(seat_repository_test, takes_an_available_seat_for_the_hold_time) {
     EXPECT_EQ(status_of(seat), "TEMPORARY_RESERVED");
     EXPECT_EQ(holder_of(seat), fan);
     const auto expires_in = inspect().number(
-        "SELECT extract(epoch FROM hold_expires_at - now())::bigint FROM performance_seats WHERE id = $1", {seat});
+        "SELECT extract(epoch FROM hold_expires_at - now())::bigint FROM performance_seats WHERE id = $1", {seat}
+    );
     EXPECT_GE(expires_in, 290);
     EXPECT_LE(expires_in, 300);
     const auto expires_ms = inspect().number(
-        "SELECT (extract(epoch FROM hold_expires_at) * 1000)::bigint FROM performance_seats WHERE id = $1", {seat});
+        "SELECT (extract(epoch FROM hold_expires_at) * 1000)::bigint FROM performance_seats WHERE id = $1", {seat}
+    );
     EXPECT_EQ(r->front().hold_expire_timestamp, expires_ms);
 }
 
@@ -88,7 +94,8 @@ TEST_F(seat_repository_test, the_hold_time_comes_from_the_policy) {
     ASSERT_TRUE(take(fan, {schedule.seat_ids[0]}, domain::hold_policy{60, 4}));
     const auto expires_in = inspect().number(
         "SELECT extract(epoch FROM hold_expires_at - now())::bigint FROM performance_seats WHERE id = $1",
-        {schedule.seat_ids[0]});
+        {schedule.seat_ids[0]}
+    );
     EXPECT_GE(expires_in, 50);
     EXPECT_LE(expires_in, 60);
 }
@@ -181,8 +188,9 @@ TEST_F(seat_repository_test, the_limit_counts_the_seats_of_this_take) {
     const auto fan = insert_user(inspect(), "fan@example.com");
     const auto schedule = insert_schedule(inspect(), 6);
     ASSERT_TRUE(take(fan, {schedule.seat_ids[0], schedule.seat_ids[1]}));
-    expect_refused(take(fan, {schedule.seat_ids[2], schedule.seat_ids[3], schedule.seat_ids[4]}),
-                   errc::seat_limit_reached);
+    expect_refused(
+        take(fan, {schedule.seat_ids[2], schedule.seat_ids[3], schedule.seat_ids[4]}), errc::seat_limit_reached
+    );
     EXPECT_TRUE(take(fan, {schedule.seat_ids[2], schedule.seat_ids[3]}));
 }
 
@@ -268,8 +276,10 @@ TEST_F(seat_repository_test, the_sweeper_releases_expired_holds_only) {
     for (const auto& seat : {schedule.seat_ids[0], schedule.seat_ids[1]}) {
         EXPECT_EQ(status_of(seat), "AVAILABLE");
         EXPECT_EQ(holder_of(seat), std::nullopt);
-        EXPECT_EQ(inspect().sql("SELECT hold_expires_at FROM performance_seats WHERE id = $1", {seat}).at(0).at(0),
-                  std::nullopt);
+        EXPECT_EQ(
+            inspect().sql("SELECT hold_expires_at FROM performance_seats WHERE id = $1", {seat}).at(0).at(0),
+            std::nullopt
+        );
     }
     EXPECT_EQ(holder_of(schedule.seat_ids[2]), fan);
     EXPECT_EQ(run_coro(ctx, repo.release_expired_holds(100)), 0);
@@ -374,7 +384,9 @@ TEST_F(seat_repository_test, concurrent_takes_of_one_seat_across_instances_have_
     std::vector<std::vector<std::string>> fans(instances);
     for (int i = 0; i < instances; ++i) {
         for (int f = 0; f < fans_per_instance; ++f) {
-            fans[i].push_back(insert_user(inspect(), "fan" + std::to_string(i) + "_" + std::to_string(f) + "@example.com"));
+            fans[i].push_back(
+                insert_user(inspect(), "fan" + std::to_string(i) + "_" + std::to_string(f) + "@example.com")
+            );
         }
     }
 
@@ -475,8 +487,10 @@ TEST_F(seat_repository_test, overlapping_multi_seat_takes_never_share_a_seat) {
     for (const auto& seat : reported) {
         EXPECT_EQ(reported.count(seat), 1u) << "seat " << seat << " was given to two fans";
     }
-    EXPECT_EQ(static_cast<std::int64_t>(reported.size()),
-              inspect().number("SELECT count(*) FROM performance_seats WHERE holder_id IS NOT NULL"));
+    EXPECT_EQ(
+        static_cast<std::int64_t>(reported.size()),
+        inspect().number("SELECT count(*) FROM performance_seats WHERE holder_id IS NOT NULL")
+    );
 }
 
 } // namespace

@@ -1,12 +1,12 @@
 #include "test_database.hpp"
 
+#include "storage/pg/connection.hpp"
+#include "storage/pg/migrations.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
-
-#include "storage/pg/connection.hpp"
-#include "storage/pg/migrations.hpp"
 
 namespace tp::test {
 namespace {
@@ -62,28 +62,34 @@ blocking_connection::blocking_connection(const std::string& url) : conn_(PQconne
         PQfinish(conn_);
         throw std::runtime_error("cannot connect to " + url + ": " + message);
     }
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr
+    );
 }
 
-blocking_connection::~blocking_connection() { PQfinish(conn_); }
+blocking_connection::~blocking_connection() {
+    PQfinish(conn_);
+}
 
-std::vector<row> blocking_connection::sql(const std::string& text, const std::vector<std::optional<std::string>>& params) {
+std::vector<row>
+blocking_connection::sql(const std::string& text, const std::vector<std::optional<std::string>>& params) {
     std::vector<const char*> raw;
     for (const auto& p : params) {
         raw.push_back(p ? p->c_str() : nullptr);
     }
     std::unique_ptr<PGresult, decltype(&PQclear)> r(
-        params.empty() ? PQexec(conn_, text.c_str())
-                       : PQexecParams(conn_, text.c_str(), static_cast<int>(raw.size()), nullptr, raw.data(),
-                                      nullptr, nullptr, 0),
+        params.empty()
+            ? PQexec(conn_, text.c_str())
+            : PQexecParams(conn_, text.c_str(), static_cast<int>(raw.size()), nullptr, raw.data(), nullptr, nullptr, 0),
         &PQclear
     );
     const auto status = PQresultStatus(r.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         const char* constraint = PQresultErrorField(r.get(), PG_DIAG_CONSTRAINT_NAME);
-        throw std::runtime_error(std::string("SQL failed: ") + PQresultErrorMessage(r.get()) +
-                                 (constraint != nullptr ? std::string(" [constraint ") + constraint + "]" : "") +
-                                 " in: " + text);
+        throw std::runtime_error(
+            std::string("SQL failed: ") + PQresultErrorMessage(r.get()) +
+            (constraint != nullptr ? std::string(" [constraint ") + constraint + "]" : "") + " in: " + text
+        );
     }
     std::vector<row> rows;
     for (int i = 0; i < PQntuples(r.get()); ++i) {
@@ -100,7 +106,8 @@ std::vector<row> blocking_connection::sql(const std::string& text, const std::ve
     return rows;
 }
 
-std::string blocking_connection::scalar(const std::string& text, const std::vector<std::optional<std::string>>& params) {
+std::string
+blocking_connection::scalar(const std::string& text, const std::vector<std::optional<std::string>>& params) {
     const auto rows = sql(text, params);
     if (rows.empty() || rows.front().empty() || !rows.front().front()) {
         throw std::runtime_error("expected one value from: " + text);
@@ -108,7 +115,8 @@ std::string blocking_connection::scalar(const std::string& text, const std::vect
     return *rows.front().front();
 }
 
-std::int64_t blocking_connection::number(const std::string& text, const std::vector<std::optional<std::string>>& params) {
+std::int64_t
+blocking_connection::number(const std::string& text, const std::vector<std::optional<std::string>>& params) {
     return std::stoll(scalar(text, params));
 }
 
@@ -152,13 +160,12 @@ test_database::~test_database() {
 }
 
 void test_database::truncate_all() {
-    inspect_->sql(
-        "TRUNCATE idempotency_keys, ledger_entries, performance_seats, performance_staging_dates, "
-        "performances, stages, users"
-    );
+    inspect_->sql("TRUNCATE idempotency_keys, ledger_entries, performance_seats, performance_staging_dates, "
+                  "performances, stages, users");
 }
 
-pg::pool_options pool_options_for(const std::string& url, std::size_t max_size, std::chrono::milliseconds acquire_timeout) {
+pg::pool_options
+pool_options_for(const std::string& url, std::size_t max_size, std::chrono::milliseconds acquire_timeout) {
     pg::pool_options options;
     options.connection.conninfo = url;
     options.connection.connect_timeout = std::chrono::seconds(10);
@@ -186,7 +193,9 @@ void pg_suite::SetUpTestSuite() {
     }
 }
 
-void pg_suite::TearDownTestSuite() { database_.reset(); }
+void pg_suite::TearDownTestSuite() {
+    database_.reset();
+}
 
 void pg_suite::SetUp() {
     if (!maintenance_url()) {
@@ -207,8 +216,10 @@ std::string insert_user(blocking_connection& db, const std::string& email, std::
     if (balance > 0) {
         // Through the ledger, so that I2 (balance == sum of ledger rows) holds from the start.
         db.sql("UPDATE users SET balance = balance + $2::bigint WHERE id = $1", {id, std::to_string(balance)});
-        db.sql("INSERT INTO ledger_entries (user_id, amount, cause) VALUES ($1, $2::bigint, 'CHARGED_BY_USER')",
-               {id, std::to_string(balance)});
+        db.sql(
+            "INSERT INTO ledger_entries (user_id, amount, cause) VALUES ($1, $2::bigint, 'CHARGED_BY_USER')",
+            {id, std::to_string(balance)}
+        );
     }
     return id;
 }
@@ -242,11 +253,11 @@ seeded_schedule insert_schedule(blocking_connection& db, int seats, std::int64_t
 
 std::vector<std::string> users_breaking_the_ledger(blocking_connection& db) {
     std::vector<std::string> out;
-    for (const auto& r : db.sql(
-             "SELECT u.id FROM users u "
-             "LEFT JOIN (SELECT user_id, sum(amount) AS total FROM ledger_entries GROUP BY user_id) l "
-             "  ON l.user_id = u.id "
-             "WHERE u.balance <> coalesce(l.total, 0) OR u.balance < 0 ORDER BY u.id")) {
+    for (const auto& r :
+         db.sql("SELECT u.id FROM users u "
+                "LEFT JOIN (SELECT user_id, sum(amount) AS total FROM ledger_entries GROUP BY user_id) l "
+                "  ON l.user_id = u.id "
+                "WHERE u.balance <> coalesce(l.total, 0) OR u.balance < 0 ORDER BY u.id")) {
         out.push_back(*r.front());
     }
     return out;
@@ -254,16 +265,16 @@ std::vector<std::string> users_breaking_the_ledger(blocking_connection& db) {
 
 std::vector<std::string> reserved_seats_without_one_payment(blocking_connection& db) {
     std::vector<std::string> out;
-    for (const auto& r : db.sql(
-             "SELECT s.id FROM performance_seats s "
-             "WHERE (s.reservation_status = 'RESERVED' AND ( "
-             "         (SELECT count(*) FROM ledger_entries l WHERE l.performance_seat_id = s.id "
-             "            AND l.cause = 'PAYMENT_PERFORMANCE_SEAT' AND l.amount = -s.price "
-             "            AND l.user_id = s.holder_id) <> 1 "
-             "      OR (SELECT count(*) FROM ledger_entries l WHERE l.performance_seat_id = s.id) <> 1)) "
-             "   OR (s.reservation_status <> 'RESERVED' AND EXISTS "
-             "         (SELECT 1 FROM ledger_entries l WHERE l.performance_seat_id = s.id)) "
-             "ORDER BY s.id")) {
+    for (const auto& r :
+         db.sql("SELECT s.id FROM performance_seats s "
+                "WHERE (s.reservation_status = 'RESERVED' AND ( "
+                "         (SELECT count(*) FROM ledger_entries l WHERE l.performance_seat_id = s.id "
+                "            AND l.cause = 'PAYMENT_PERFORMANCE_SEAT' AND l.amount = -s.price "
+                "            AND l.user_id = s.holder_id) <> 1 "
+                "      OR (SELECT count(*) FROM ledger_entries l WHERE l.performance_seat_id = s.id) <> 1)) "
+                "   OR (s.reservation_status <> 'RESERVED' AND EXISTS "
+                "         (SELECT 1 FROM ledger_entries l WHERE l.performance_seat_id = s.id)) "
+                "ORDER BY s.id")) {
         out.push_back(*r.front());
     }
     return out;

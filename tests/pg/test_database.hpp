@@ -12,12 +12,15 @@
 // - Blocking libpq helpers (`sql`, `scalar`) for setting up and inspecting state; they bypass
 //   the code under test on purpose, so tests check the database, not the answers.
 
-#include <gtest/gtest.h>
-
-#include <libpq-fe.h>
+#include "storage/pg/pool.hpp"
+#include "support/asio.hpp"
+#include "support/coroutines.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <chrono>
 #include <exception>
@@ -27,16 +30,12 @@
 #include <string>
 #include <vector>
 
-#include "storage/pg/pool.hpp"
-#include "support/coroutines.hpp"
-#include "support/asio.hpp"
-
 // ASSERT_* returns from the function, which a coroutine cannot do: this co_returns instead.
 // For coroutines returning awaitable<void> only.
-#define CO_ASSERT_TRUE(condition)                                                                  \
-    if (!(condition)) {                                                                            \
-        ADD_FAILURE() << "expected true: " #condition;                                            \
-        co_return;                                                                                 \
+#define CO_ASSERT_TRUE(condition)                                                                                      \
+    if (!(condition)) {                                                                                                \
+        ADD_FAILURE() << "expected true: " #condition;                                                                 \
+        co_return;                                                                                                     \
     }
 
 namespace tp::test {
@@ -135,12 +134,8 @@ struct seeded_schedule {
 
 // A stage, a performance whose ticketing started `started_seconds_ago` seconds ago (negative:
 // starts in the future), one schedule and `seats` seats of `price` each.
-seeded_schedule insert_schedule(
-    blocking_connection& db,
-    int seats,
-    std::int64_t price = 50'000,
-    int started_seconds_ago = 3600
-);
+seeded_schedule
+insert_schedule(blocking_connection& db, int seats, std::int64_t price = 50'000, int started_seconds_ago = 3600);
 
 // --- invariant checkers (SPEC §5), reading PostgreSQL only -----------------------------------
 

@@ -168,7 +168,7 @@ TEST_F(transaction_test, statements_sent_ahead_of_commit_are_committed) {
             co_await tx.commit();
         }
         auto empty = co_await pg::transaction::begin(pool); // the same, only connection
-        co_await empty.commit(); // nothing sent: nothing to do, and no error
+        co_await empty.commit();                            // nothing sent: nothing to do, and no error
     };
     run_coro(ctx, op());
     EXPECT_EQ(stages_named("ahead-of-commit"), 1);

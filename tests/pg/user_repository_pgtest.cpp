@@ -1,8 +1,7 @@
 // Accounts: the UNIQUE index decides whether an e-mail address is taken.
 
-#include "test_database.hpp"
-
 #include "storage/pg/user_repository.hpp"
+#include "test_database.hpp"
 
 namespace tp::test {
 namespace {
@@ -22,7 +21,8 @@ TEST_F(user_repository_test, create_stores_the_account_with_a_zero_balance) {
     const auto id = run_coro(ctx, users.create(form("fan@example.com"), "$argon2id$hash"));
     ASSERT_TRUE(id) << id.error().message;
     const auto row = inspect().sql(
-        "SELECT email_address, password_hash, name, phone_number, balance FROM users WHERE id = $1", {*id});
+        "SELECT email_address, password_hash, name, phone_number, balance FROM users WHERE id = $1", {*id}
+    );
     ASSERT_EQ(row.size(), 1u);
     EXPECT_EQ(row[0][0], "fan@example.com");
     EXPECT_EQ(row[0][1], "$argon2id$hash");

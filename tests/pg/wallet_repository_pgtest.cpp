@@ -2,11 +2,10 @@
 // a payment debits the seat's own price; retries with an Idempotency-Key replay the first
 // answer. Invariant I2 (balance == sum of ledger rows, never negative) is checked under load.
 
+#include "storage/pg/wallet_repository.hpp"
 #include "test_database.hpp"
 
 #include <thread>
-
-#include "storage/pg/wallet_repository.hpp"
 
 namespace tp::test {
 namespace {
@@ -20,23 +19,27 @@ pg::stored_answer render_charge(domain::krw balance) {
 }
 
 pg::stored_answer render_payment(const pg::payment& p) {
-    return pg::stored_answer{201, R"({"result":"success","performance_seat_id":")" + p.performance_seat_id +
-                                      R"(","price":)" + std::to_string(p.price) + R"(,"balance":)" +
-                                      std::to_string(p.balance) + "}"};
+    return pg::stored_answer{
+        201,
+        R"({"result":"success","performance_seat_id":")" + p.performance_seat_id + R"(","price":)" +
+            std::to_string(p.price) + R"(,"balance":)" + std::to_string(p.balance) + "}"};
 }
 
 class wallet_repository_test : public pg_suite {
 protected:
-    answer_result charge(const std::string& user, domain::krw amount,
-                         std::optional<pg::idempotency_claim> claim = std::nullopt) {
+    answer_result
+    charge(const std::string& user, domain::krw amount, std::optional<pg::idempotency_claim> claim = std::nullopt) {
         asio::io_context ctx;
         pg::pool pool(ctx.get_executor(), pool_options_for(url(), 2, 5s));
         pg::wallet_repository repo(pool);
         return run_coro(ctx, repo.charge(user, amount, claim, render_charge));
     }
 
-    answer_result pay(const std::string& user, const std::string& seat,
-                      std::optional<pg::idempotency_claim> claim = std::nullopt, std::size_t pool_size = 2) {
+    answer_result
+    pay(const std::string& user,
+        const std::string& seat,
+        std::optional<pg::idempotency_claim> claim = std::nullopt,
+        std::size_t pool_size = 2) {
         asio::io_context ctx;
         pg::pool pool(ctx.get_executor(), pool_options_for(url(), pool_size, 5s));
         pg::wallet_repository repo(pool);
@@ -55,7 +58,8 @@ protected:
         inspect().sql(
             "UPDATE performance_seats SET reservation_status = 'TEMPORARY_RESERVED', holder_id = $2, "
             "hold_expires_at = now() + $3::interval WHERE id = $1",
-            {seat, user, expires_in});
+            {seat, user, expires_in}
+        );
     }
 
     std::string status_of(const std::string& seat) {
@@ -82,8 +86,8 @@ TEST_F(wallet_repository_test, a_charge_raises_the_balance_and_writes_a_ledger_r
     EXPECT_EQ(r->status, 201);
     EXPECT_EQ(r->body, R"({"result":"success","balance":5000})");
     EXPECT_EQ(balance_of(fan), 5000);
-    const auto rows = inspect().sql(
-        "SELECT amount, cause::text, performance_seat_id FROM ledger_entries WHERE user_id = $1", {fan});
+    const auto rows =
+        inspect().sql("SELECT amount, cause::text, performance_seat_id FROM ledger_entries WHERE user_id = $1", {fan});
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0][0], "5000");
     EXPECT_EQ(rows[0][1], "CHARGED_BY_USER");
@@ -141,13 +145,14 @@ TEST_F(wallet_repository_test, paying_debits_the_seats_price_and_reserves_it) {
     EXPECT_EQ(balance_of(fan), 30'000);
     EXPECT_EQ(status_of(seat), "RESERVED");
     const auto state = inspect().sql(
-        "SELECT holder_id::text, hold_expires_at, reserved_at IS NOT NULL FROM performance_seats WHERE id = $1",
-        {seat});
+        "SELECT holder_id::text, hold_expires_at, reserved_at IS NOT NULL FROM performance_seats WHERE id = $1", {seat}
+    );
     EXPECT_EQ(state[0][0], fan);
     EXPECT_EQ(state[0][1], std::nullopt);
     EXPECT_EQ(state[0][2], "t");
     const auto payment = inspect().sql(
-        "SELECT amount, cause::text FROM ledger_entries WHERE user_id = $1 AND performance_seat_id = $2", {fan, seat});
+        "SELECT amount, cause::text FROM ledger_entries WHERE user_id = $1 AND performance_seat_id = $2", {fan, seat}
+    );
     ASSERT_EQ(payment.size(), 1u);
     EXPECT_EQ(payment[0][0], "-70000");
     EXPECT_EQ(payment[0][1], "PAYMENT_PERFORMANCE_SEAT");
@@ -313,7 +318,8 @@ TEST_F(wallet_repository_test, keys_belong_to_one_user_and_one_route) {
     ASSERT_TRUE(charge(other, 7000, claim("shared", "hash-a")));
     EXPECT_EQ(balance_of(other), 7000);
     hold(schedule.seat_ids[0], fan);
-    const auto paid = pay(fan, schedule.seat_ids[0], claim("shared", "hash-a", "POST /payment/payment_performance_seat"));
+    const auto paid =
+        pay(fan, schedule.seat_ids[0], claim("shared", "hash-a", "POST /payment/payment_performance_seat"));
     ASSERT_TRUE(paid) << paid.error().message;
     EXPECT_EQ(status_of(schedule.seat_ids[0]), "RESERVED");
 }

@@ -37,14 +37,10 @@ inline std::string take_gate(const std::string& schedule) {
 
 inline std::string endpoint_of(domain::flow_step step, const std::string& schedule) {
     switch (step) {
-    case domain::flow_step::performances:
-        return "/reservation/performances";
-    case domain::flow_step::performance_seats:
-        return "/reservation/performance_seats/" + schedule;
-    case domain::flow_step::take_performance_seat:
-        return "/reservation/take_performance_seat";
-    case domain::flow_step::none:
-        break;
+    case domain::flow_step::performances: return "/reservation/performances";
+    case domain::flow_step::performance_seats: return "/reservation/performance_seats/" + schedule;
+    case domain::flow_step::take_performance_seat: return "/reservation/take_performance_seat";
+    case domain::flow_step::none: break;
     }
     return "/";
 }

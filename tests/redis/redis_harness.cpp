@@ -36,9 +36,7 @@ redis::reply convert(const redisReply* r) {
             out.elements.push_back(convert(r->element[i]));
         }
         break;
-    default:
-        out.type = redis::reply::kind::nil;
-        break;
+    default: out.type = redis::reply::kind::nil; break;
     }
     return out;
 }

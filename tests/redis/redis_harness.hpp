@@ -12,8 +12,8 @@
 //   deadlock or a lost reply fails the test instead of hanging the run.
 
 #include "storage/redis/connection.hpp"
-#include "support/coroutines.hpp"
 #include "support/asio.hpp"
+#include "support/coroutines.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>

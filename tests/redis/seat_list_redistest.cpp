@@ -130,7 +130,8 @@ TEST_F(seat_list_redis, the_seat_change_text_reads_back_and_refuses_garbage) {
     EXPECT_EQ((*back)[1].state.holder, "");
     EXPECT_EQ((*back)[1].position, 4999u);
     EXPECT_EQ((*back)[1].state.status, domain::seat_status::available);
-    for (const auto* bad : {"1 X - 1 -", "1 A - -", "1 A 5 1", "a A - 1 -", "1 A - 1 - 9", "1 A - 1 -;;", "1 A - 1 ", "1 A - 1"}) {
+    for (const auto* bad :
+         {"1 X - 1 -", "1 A - -", "1 A 5 1", "a A - 1 -", "1 A - 1 - 9", "1 A - 1 -;;", "1 A - 1 ", "1 A - 1"}) {
         EXPECT_FALSE(redis::decode_seat_changes(bad)) << bad;
     }
 }

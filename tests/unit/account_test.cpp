@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
-#include "domain_printers.hpp"
 #include "domain/account.hpp"
+#include "domain_printers.hpp"
+
+#include <gtest/gtest.h>
 
 using tp::domain::errc;
 using tp::domain::normalise_email;
@@ -53,9 +53,18 @@ TEST(sign_up, keeps_the_password_exactly_as_typed) {
 }
 
 TEST(sign_up, refuses_implausible_email_addresses) {
-    for (const char* email : {"", "fan", "@example.com", "fan@", "fan@example", "fan@.com", "fan@example.",
-                              "fan@@example.com", "f@n@example.com", "fan name@example.com",
-                              "fan\x01@example.com"}) {
+    for (const char* email :
+         {"",
+          "fan",
+          "@example.com",
+          "fan@",
+          "fan@example",
+          "fan@.com",
+          "fan@example.",
+          "fan@@example.com",
+          "f@n@example.com",
+          "fan name@example.com",
+          "fan\x01@example.com"}) {
         auto form = valid_form();
         form.email_address = email;
         expect_refused(form, "email_address");

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "security/base64url.hpp"
+
+#include <gtest/gtest.h>
 
 using tp::security::base64url_decode;
 using tp::security::base64url_encode;

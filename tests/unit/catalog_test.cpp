@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
-#include "domain_printers.hpp"
 #include "domain/catalog.hpp"
+#include "domain_printers.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace tp::domain;
 

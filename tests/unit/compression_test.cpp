@@ -10,9 +10,9 @@
 #include <string>
 namespace {
 
-using tp::test::gunzip;
 using tp::http::request;
 using tp::http::status;
+using tp::test::gunzip;
 
 request with(std::string_view field, std::string_view value) {
     request req{tp::http::verb::get, "/", 11};
@@ -104,7 +104,9 @@ TEST(prepared_json_response, answers_304_gzip_or_identity) {
     const auto gz = std::make_shared<const std::string>(tp::http::gzip(*json));
     const std::string tag = "W/\"feed\"";
 
-    const tp::http::prepared_json answer{tag, json->size(), gz, [&json] { return json; }};
+    const tp::http::prepared_json answer{tag, json->size(), gz, [&json] {
+                                             return json;
+                                         }};
     auto not_modified = tp::http::prepared_json_response(with("If-None-Match", tag), answer);
     EXPECT_EQ(not_modified.head.result(), status::not_modified);
     EXPECT_TRUE(not_modified.head.body().empty());

@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
-#include "domain_printers.hpp"
 #include "app/config.hpp"
+#include "domain_printers.hpp"
+
+#include <gtest/gtest.h>
 
 using tp::app::config;
 using tp::app::load_config;
@@ -12,7 +12,9 @@ namespace {
 const std::string good_secret(32, 's');
 const std::string good_admin_key(16, 'k');
 
-env production() { return env{{"JWT_SECRET", good_secret}, {"ADMIN_API_KEY", good_admin_key}}; }
+env production() {
+    return env{{"JWT_SECRET", good_secret}, {"ADMIN_API_KEY", good_admin_key}};
+}
 
 env with(env base, const std::string& name, const std::string& value) {
     base[name] = value;
@@ -161,11 +163,16 @@ TEST(config, each_number_is_checked_against_its_bounds_and_named) {
         int max;
     };
     const bound bounds[] = {
-        {"HOLD_TTL_SECONDS", 1, 86400},        {"QUEUE_TOKEN_TTL_SECONDS", 1, 86400},
-        {"GATE_DEFAULT_CAPACITY", 0, 10'000'000}, {"GATE_DEFAULT_RATE", 0, 10'000'000},
-        {"QUEUE_TICK_MS", 10, 60'000},         {"JWT_TTL_SECONDS", 60, 30 * 86400},
-        {"MAX_SEATS_PER_USER", 1, 100},        {"THREADS", 0, 256},
-        {"DB_POOL_SIZE", 1, 1000},             {"DB_TIMEOUT_MS", 100, 600'000},
+        {"HOLD_TTL_SECONDS", 1, 86400},
+        {"QUEUE_TOKEN_TTL_SECONDS", 1, 86400},
+        {"GATE_DEFAULT_CAPACITY", 0, 10'000'000},
+        {"GATE_DEFAULT_RATE", 0, 10'000'000},
+        {"QUEUE_TICK_MS", 10, 60'000},
+        {"JWT_TTL_SECONDS", 60, 30 * 86400},
+        {"MAX_SEATS_PER_USER", 1, 100},
+        {"THREADS", 0, 256},
+        {"DB_POOL_SIZE", 1, 1000},
+        {"DB_TIMEOUT_MS", 100, 600'000},
         {"SWEEP_INTERVAL_MS", 50, 3'600'000},
     };
     for (const auto& b : bounds) {

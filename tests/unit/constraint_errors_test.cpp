@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "storage/pg/constraint_errors.hpp"
+
+#include <gtest/gtest.h>
 
 using tp::domain::errc;
 using tp::pg::as_domain_error;

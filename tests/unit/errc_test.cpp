@@ -1,9 +1,8 @@
-#include <gtest/gtest.h>
-
-#include "domain_printers.hpp"
 #include "domain/errc.hpp"
-
+#include "domain_printers.hpp"
 #include "errc_list.hpp"
+
+#include <gtest/gtest.h>
 
 using tp::domain::errc;
 

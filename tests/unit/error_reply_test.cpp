@@ -1,13 +1,12 @@
-#include <gtest/gtest.h>
+#include "errc_list.hpp"
+#include "http/error_reply.hpp"
 
 #include <boost/json.hpp>
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <set>
-
-#include "http/error_reply.hpp"
-
-#include "errc_list.hpp"
 
 using tp::domain::errc;
 using tp::http::code_of;

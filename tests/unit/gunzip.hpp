@@ -2,10 +2,9 @@
 // Inflates a whole gzip member for checking answers; throws unless zlib reached the end of
 // the stream (which it does only once the trailer's CRC-32 and size matched).
 
-#include <zlib.h>
-
 #include <stdexcept>
 #include <string>
+#include <zlib.h>
 
 namespace tp::test {
 

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "api/json_io.hpp"
+
+#include <gtest/gtest.h>
 
 using tp::api::body_reader;
 using tp::api::parse_json_object;
@@ -9,7 +9,9 @@ namespace json = boost::json;
 
 namespace {
 
-json::object object_of(std::string_view text) { return json::parse(text).as_object(); }
+json::object object_of(std::string_view text) {
+    return json::parse(text).as_object();
+}
 
 tp::http::request request_with(std::string body, std::string_view content_type = "application/json") {
     tp::http::request req{tp::http::verb::post, "/payment/cash", 11};
@@ -86,10 +88,16 @@ TEST(body_reader, an_integer_accepts_a_whole_number_written_as_a_float) {
 }
 
 TEST(body_reader, an_integer_refuses_fractions_strings_booleans_and_absurd_numbers) {
-    for (const char* body : {R"({"amount": 5000.5})", R"({"amount": "5000"})", R"({"amount": true})",
-                             R"({"amount": 1e300})", R"({"amount": -1e300})", R"({"amount": [5000]})",
-                             R"({"amount": {"value": 5000}})", R"({"amount": 18446744073709551615})",
-                             R"({"amount": 1e16})"}) {
+    for (const char* body :
+         {R"({"amount": 5000.5})",
+          R"({"amount": "5000"})",
+          R"({"amount": true})",
+          R"({"amount": 1e300})",
+          R"({"amount": -1e300})",
+          R"({"amount": [5000]})",
+          R"({"amount": {"value": 5000}})",
+          R"({"amount": 18446744073709551615})",
+          R"({"amount": 1e16})"}) {
         EXPECT_FALSE(read_integer(body)) << body;
     }
 }

@@ -1,8 +1,8 @@
-#include <gtest/gtest.h>
+#include "api/json_io.hpp"
 
 #include <boost/json.hpp>
 
-#include "api/json_io.hpp"
+#include <gtest/gtest.h>
 
 namespace {
 
@@ -15,8 +15,8 @@ std::string round_trip(std::string_view text) {
 } // namespace
 
 TEST(json_string, writes_literals_that_parse_back_to_the_same_text) {
-    for (std::string_view text : {"", "A-12", "say \"hi\"", "back\\slash", "tab\tnew\nline\r", "\x01\x1f",
-                                  "좌석 1열", "</script>"}) {
+    for (std::string_view text :
+         {"", "A-12", "say \"hi\"", "back\\slash", "tab\tnew\nline\r", "\x01\x1f", "좌석 1열", "</script>"}) {
         EXPECT_EQ(round_trip(text), text);
     }
 }

@@ -1,10 +1,9 @@
-#include <gtest/gtest.h>
-
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "security/base64url.hpp"
 #include "security/jwt.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 using tp::domain::errc;
 using tp::security::base64url_decode;
@@ -19,20 +18,29 @@ const std::string user_id = "123e4567-e89b-12d3-a456-426614174000";
 constexpr std::int64_t issued = 1'700'000'000;
 constexpr std::int64_t expires = 1'700'003'600;
 
-jwt_claims sample_claims() { return jwt_claims{user_id, issued, expires}; }
+jwt_claims sample_claims() {
+    return jwt_claims{user_id, issued, expires};
+}
 
 std::string hs256(const std::string& key, const std::string& input) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest, &length);
+    HMAC(
+        EVP_sha256(),
+        key.data(),
+        static_cast<int>(key.size()),
+        reinterpret_cast<const unsigned char*>(input.data()),
+        input.size(),
+        digest,
+        &length
+    );
     return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
 // A token with any header and payload, correctly signed with `key`: what an attacker who
 // knows the key (or a buggy issuer) could produce.
-std::string signed_token(const std::string& header_json, const std::string& payload_json,
-                         const std::string& key = secret) {
+std::string
+signed_token(const std::string& header_json, const std::string& payload_json, const std::string& key = secret) {
     const auto input = base64url_encode(header_json) + "." + base64url_encode(payload_json);
     return input + "." + base64url_encode(hs256(key, input));
 }
@@ -40,8 +48,7 @@ std::string signed_token(const std::string& header_json, const std::string& payl
 const std::string hs256_header = R"({"alg":"HS256","typ":"JWT"})";
 
 std::string payload(std::int64_t exp = expires) {
-    return R"({"sub":")" + user_id + R"(","iat":)" + std::to_string(issued) + R"(,"exp":)" +
-           std::to_string(exp) + "}";
+    return R"({"sub":")" + user_id + R"(","iat":)" + std::to_string(issued) + R"(,"exp":)" + std::to_string(exp) + "}";
 }
 
 void expect_error(const tp::domain::result<jwt_claims>& r, errc code) {
@@ -97,8 +104,8 @@ TEST(jwt, a_tampered_payload_is_invalid) {
     const auto token = codec.sign(sample_claims());
     const auto first = token.find('.');
     const auto second = token.rfind('.');
-    const auto forged_payload = base64url_encode(
-        R"({"sub":"00000000-0000-0000-0000-000000000000","iat":1700000000,"exp":1700003600})");
+    const auto forged_payload =
+        base64url_encode(R"({"sub":"00000000-0000-0000-0000-000000000000","iat":1700000000,"exp":1700003600})");
     const auto forged = token.substr(0, first + 1) + forged_payload + token.substr(second);
     expect_error(codec.verify(forged, issued), errc::token_invalid);
 }
@@ -113,10 +120,10 @@ TEST(jwt, a_tampered_signature_is_invalid) {
 }
 
 TEST(jwt, a_token_of_another_algorithm_is_invalid_even_when_the_mac_matches) {
-    expect_error(jwt_codec(secret).verify(signed_token(R"({"alg":"HS512","typ":"JWT"})", payload()), issued),
-                 errc::token_invalid);
-    expect_error(jwt_codec(secret).verify(signed_token(R"({"typ":"JWT"})", payload()), issued),
-                 errc::token_invalid);
+    expect_error(
+        jwt_codec(secret).verify(signed_token(R"({"alg":"HS512","typ":"JWT"})", payload()), issued), errc::token_invalid
+    );
+    expect_error(jwt_codec(secret).verify(signed_token(R"({"typ":"JWT"})", payload()), issued), errc::token_invalid);
 }
 
 TEST(jwt, an_alg_none_token_is_invalid) {
@@ -155,7 +162,7 @@ TEST(jwt, garbage_is_invalid) {
 
 TEST(jwt, an_absurdly_long_token_is_invalid) {
     const jwt_codec codec(secret);
-    const auto token = signed_token(hs256_header, R"({"sub":")" + std::string(5000, 'x') +
-                                                      R"(","iat":1700000000,"exp":1700003600})");
+    const auto token =
+        signed_token(hs256_header, R"({"sub":")" + std::string(5000, 'x') + R"(","iat":1700000000,"exp":1700003600})");
     expect_error(codec.verify(token, issued), errc::token_invalid);
 }

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "security/password.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace tp::security;
 

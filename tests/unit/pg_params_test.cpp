@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "storage/pg/query.hpp"
+
+#include <gtest/gtest.h>
 
 using tp::pg::make_params;
 using tp::pg::to_param;
@@ -28,8 +28,10 @@ TEST(pg_params, a_list_of_strings_is_a_quoted_array_literal) {
 }
 
 TEST(pg_params, quotes_and_backslashes_in_array_elements_are_escaped) {
-    EXPECT_EQ(to_param(std::vector<std::string>{R"(say "hi")", R"(c:\x)", "a,b", "{}"}),
-              R"({"say \"hi\"","c:\\x","a,b","{}"})");
+    EXPECT_EQ(
+        to_param(std::vector<std::string>{R"(say "hi")", R"(c:\x)", "a,b", "{}"}),
+        R"({"say \"hi\"","c:\\x","a,b","{}"})"
+    );
 }
 
 TEST(pg_params, a_list_of_integers_is_an_array_literal) {

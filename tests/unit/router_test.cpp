@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "http/router.hpp"
+
+#include <gtest/gtest.h>
 
 using tp::domain::errc;
 using tp::http::router;
@@ -36,8 +36,14 @@ TEST(router, one_path_can_have_several_methods) {
 
 TEST(router, an_unknown_path_is_route_not_found) {
     const auto table = make_table();
-    for (const char* path : {"/nope", "/auth", "/auth/signin", "/auth/signIn/extra", "/queue/queue/",
-                             "/reservation/performance_seats", "/reservation/performance_seats/"}) {
+    for (const char* path :
+         {"/nope",
+          "/auth",
+          "/auth/signin",
+          "/auth/signIn/extra",
+          "/queue/queue/",
+          "/reservation/performance_seats",
+          "/reservation/performance_seats/"}) {
         const auto m = table.find(verb::get, path);
         ASSERT_FALSE(m) << path;
         EXPECT_EQ(m.error().code, errc::route_not_found) << path;

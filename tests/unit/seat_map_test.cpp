@@ -13,8 +13,8 @@
 namespace {
 
 using tp::api::seat_map;
-using tp::test::gunzip;
 using tp::domain::seat_status;
+using tp::test::gunzip;
 
 constexpr tp::domain::epoch_ms now = 1'800'000'000'000;
 
@@ -150,7 +150,8 @@ protected:
     seat_map map{seats(6), now - 60'000};
 
     std::string id(std::size_t i) const { return listed[i].id; }
-    void set(std::size_t position, seat_status status, std::optional<tp::domain::epoch_ms> expires, const std::string& who) {
+    void
+    set(std::size_t position, seat_status status, std::optional<tp::domain::epoch_ms> expires, const std::string& who) {
         const tp::pg::seat_change change{position, {status, expires, ++count_, who}};
         ASSERT_TRUE(map.apply(std::span(&change, 1)));
     }

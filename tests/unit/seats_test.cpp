@@ -1,10 +1,10 @@
+#include "domain/seats.hpp"
+#include "domain_printers.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
-
-#include "domain_printers.hpp"
-#include "domain/seats.hpp"
 
 using namespace tp::domain;
 
@@ -32,8 +32,7 @@ seat_view seat_held_by_other(const std::string& id) {
 
 // A take of `ids` refused by the guarded write, as the repository would describe it.
 struct refused_take {
-    refused_take(std::vector<std::string> i, std::vector<seat_view> s)
-        : ids(std::move(i)), seats(std::move(s)) {}
+    refused_take(std::vector<std::string> i, std::vector<seat_view> s) : ids(std::move(i)), seats(std::move(s)) {}
 
     std::vector<std::string> ids;
     std::vector<seat_view> seats;
@@ -272,8 +271,7 @@ TEST(refused_payment, a_seat_nobody_holds_is_seat_not_held) {
 }
 
 TEST(refused_payment, my_live_hold_with_too_little_money_is_insufficient_balance) {
-    EXPECT_EQ(explain_refused_payment(paying(my_hold(seat_a, 50'000), 49'999)).code,
-              errc::insufficient_balance);
+    EXPECT_EQ(explain_refused_payment(paying(my_hold(seat_a, 50'000), 49'999)).code, errc::insufficient_balance);
 }
 
 TEST(refused_payment, my_live_hold_with_enough_money_means_the_hold_changed) {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "domain/timestamp.hpp"
+
+#include <gtest/gtest.h>
 
 using tp::domain::format_iso8601;
 using tp::domain::parse_iso8601;
@@ -33,11 +33,11 @@ TEST(timestamp, negative_offsets_move_the_instant_later) {
 }
 
 TEST(timestamp, refuses_loose_spellings) {
-    EXPECT_FALSE(parse_iso8601("2024-05-01T10:00:00"));          // no zone
-    EXPECT_FALSE(parse_iso8601("2024-5-01T10:00:00Z"));          // one-digit month
-    EXPECT_FALSE(parse_iso8601("2024-05-01T10:00:00.1Z"));       // not three fraction digits
-    EXPECT_FALSE(parse_iso8601("2024-05-01T10:00:00+0900"));     // offset without colon
-    EXPECT_FALSE(parse_iso8601("2024-05-01T10:00:00+24:00"));    // impossible offset
+    EXPECT_FALSE(parse_iso8601("2024-05-01T10:00:00"));       // no zone
+    EXPECT_FALSE(parse_iso8601("2024-5-01T10:00:00Z"));       // one-digit month
+    EXPECT_FALSE(parse_iso8601("2024-05-01T10:00:00.1Z"));    // not three fraction digits
+    EXPECT_FALSE(parse_iso8601("2024-05-01T10:00:00+0900"));  // offset without colon
+    EXPECT_FALSE(parse_iso8601("2024-05-01T10:00:00+24:00")); // impossible offset
     EXPECT_FALSE(parse_iso8601("2024-05-01T10:60:00Z"));
     EXPECT_FALSE(parse_iso8601("2024-05-01T10:00:60Z"));
     EXPECT_FALSE(parse_iso8601("2024-13-01T10:00:00Z"));
@@ -48,8 +48,7 @@ TEST(timestamp, refuses_loose_spellings) {
 
 TEST(timestamp, knows_leap_days) {
     EXPECT_TRUE(parse_iso8601("2024-02-29T00:00:00Z"));
-    EXPECT_EQ(*parse_iso8601("2024-03-01T00:00:00Z") - *parse_iso8601("2024-02-28T00:00:00Z"),
-              2 * 86'400'000);
+    EXPECT_EQ(*parse_iso8601("2024-03-01T00:00:00Z") - *parse_iso8601("2024-02-28T00:00:00Z"), 2 * 86'400'000);
 }
 
 TEST(timestamp, the_epoch_is_zero) {
@@ -59,8 +58,11 @@ TEST(timestamp, the_epoch_is_zero) {
 
 TEST(timestamp, formatting_then_parsing_gives_the_same_instant) {
     for (const tp::domain::epoch_ms instant :
-         {tp::domain::epoch_ms{0}, tp::domain::epoch_ms{1}, tp::domain::epoch_ms{999},
-          tp::domain::epoch_ms{1'714'557'600'123}, tp::domain::epoch_ms{4'102'444'799'999}}) {
+         {tp::domain::epoch_ms{0},
+          tp::domain::epoch_ms{1},
+          tp::domain::epoch_ms{999},
+          tp::domain::epoch_ms{1'714'557'600'123},
+          tp::domain::epoch_ms{4'102'444'799'999}}) {
         EXPECT_EQ(parse_iso8601(format_iso8601(instant)), instant) << instant;
     }
 }

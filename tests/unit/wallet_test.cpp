@@ -1,9 +1,9 @@
+#include "domain/wallet.hpp"
+#include "domain_printers.hpp"
+
 #include <gtest/gtest.h>
 
 #include <limits>
-
-#include "domain_printers.hpp"
-#include "domain/wallet.hpp"
 
 using namespace tp::domain;
 
@@ -14,8 +14,14 @@ TEST(charge_amount, accepts_1_to_the_maximum_charge) {
 }
 
 TEST(charge_amount, refuses_zero_negative_and_absurd_amounts) {
-    for (const krw amount : {krw{0}, krw{-1}, krw{-5000}, max_charge_amount + 1, max_balance,
-                             std::numeric_limits<krw>::max(), std::numeric_limits<krw>::min()}) {
+    for (const krw amount :
+         {krw{0},
+          krw{-1},
+          krw{-5000},
+          max_charge_amount + 1,
+          max_balance,
+          std::numeric_limits<krw>::max(),
+          std::numeric_limits<krw>::min()}) {
         const auto r = validate_charge_amount(amount);
         ASSERT_FALSE(r) << amount;
         EXPECT_EQ(r.error().code, errc::bad_request);

@@ -11,10 +11,10 @@
 
 #include <boost/json.hpp>
 
+#include <benchmark/benchmark.h>
+
 #include <cstdio>
 #include <random>
-
-#include <benchmark/benchmark.h>
 
 namespace {
 

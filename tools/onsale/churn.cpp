@@ -72,12 +72,13 @@ int churn(const churn_options& o) {
                 const auto* r = flipped.get();
                 changes.push_back(
                     {.position = static_cast<std::size_t>(at),
-                     .state = {
-                         .status = domain::parse_seat_status(PQgetvalue(r, 0, 0)).value_or(domain::seat_status::reserved),
-                         .hold_expires = PQgetisnull(r, 0, 1) != 0 ? std::nullopt
-                                                                   : std::optional(std::stoll(PQgetvalue(r, 0, 1))),
-                         .change_count = std::stoll(PQgetvalue(r, 0, 2)),
-                         .holder = PQgetisnull(r, 0, 3) != 0 ? std::string{} : std::string(PQgetvalue(r, 0, 3))}}
+                     .state =
+                         {.status =
+                              domain::parse_seat_status(PQgetvalue(r, 0, 0)).value_or(domain::seat_status::reserved),
+                          .hold_expires =
+                              PQgetisnull(r, 0, 1) != 0 ? std::nullopt : std::optional(std::stoll(PQgetvalue(r, 0, 1))),
+                          .change_count = std::stoll(PQgetvalue(r, 0, 2)),
+                          .holder = PQgetisnull(r, 0, 3) != 0 ? std::string{} : std::string(PQgetvalue(r, 0, 3))}}
                 );
             }
             if (changes.empty()) {

@@ -46,7 +46,8 @@ public:
 
     awaitable<created_performance> create(const domain::new_performance& performance);
     // Seats are counted for every schedule but those of `counted_elsewhere` (canonical ids).
-    awaitable<std::vector<performance_summary>> list_performances(const std::vector<std::string>& counted_elsewhere = {});
+    awaitable<std::vector<performance_summary>>
+    list_performances(const std::vector<std::string>& counted_elsewhere = {});
     // Answered from memory once known: schedules are never deleted.
     awaitable<bool> schedule_exists(const std::string& schedule_id);
 

@@ -82,9 +82,7 @@ void pool::give_back(std::unique_ptr<connection> conn) {
         }
         return;
     case PQTRANS_INTRANS:
-    case PQTRANS_INERROR:
-        asio::co_spawn(executor_, roll_back_and_return(std::move(conn)), asio::detached);
-        return;
+    case PQTRANS_INERROR: asio::co_spawn(executor_, roll_back_and_return(std::move(conn)), asio::detached); return;
     default: // a query still in flight (its caller was cancelled) or unknown: state is lost
         conn.reset();
         discard();

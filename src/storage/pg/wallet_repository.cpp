@@ -182,8 +182,7 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
             }
             const auto r = co_await tx.execute(debit_for_seat, user_id, seat_id);
             if (!r.empty()) {
-                auto answer =
-                    render(payment{
+                auto answer = render(payment{
                     .performance_seat_id = r.string(0, 0),
                     .price = r.int64(0, 1),
                     .balance = r.int64(0, 2),

@@ -42,7 +42,7 @@ struct payment {
     domain::krw price = 0;
     domain::krw balance = 0;
     std::string schedule_id;
-    bool sold_out = false; // this payment sold the schedule's last unsold seat
+    bool sold_out = false;         // this payment sold the schedule's last unsold seat
     std::size_t position = 0;      // the seat's, in the schedule's seat list
     std::int64_t change_count = 0; // the seat's, after this payment
 };

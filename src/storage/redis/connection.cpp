@@ -39,9 +39,7 @@ reply convert(const redisReply* r) {
             out.elements.push_back(convert(r->element[i]));
         }
         break;
-    default:
-        out.type = reply::kind::nil;
-        break;
+    default: out.type = reply::kind::nil; break;
     }
     return out;
 }

@@ -34,8 +34,7 @@ return new
     return s;
 }
 
-template <typename Number>
-bool parse_number(std::string_view text, Number& out) {
+template <typename Number> bool parse_number(std::string_view text, Number& out) {
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
     return ec == std::errc{} && end == text.data() + text.size();
 }
@@ -48,12 +47,9 @@ std::int64_t number(const std::string& text) {
 
 char status_letter(domain::seat_status s) {
     switch (s) {
-    case domain::seat_status::available:
-        return 'A';
-    case domain::seat_status::temporary_reserved:
-        return 'T';
-    case domain::seat_status::reserved:
-        return 'R';
+    case domain::seat_status::available: return 'A';
+    case domain::seat_status::temporary_reserved: return 'T';
+    case domain::seat_status::reserved: return 'R';
     }
     return 'R';
 }
