@@ -14,9 +14,6 @@
 namespace tp::api {
 namespace {
 
-using domain::errc;
-using domain::make_error;
-
 bool is_safe_request_id(std::string_view id) {
     return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
         return std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.';
@@ -114,13 +111,13 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
             e.sqlstate(),
             e.what()
         );
-        co_return http::error_response(make_error(down ? errc::database_unavailable : errc::internal));
+        co_return http::error_response(down ? http::failure::database_unavailable : http::failure::internal);
     } catch (const redis::error& e) {
         spdlog::warn("msg=\"queue error\" request_id={} error=\"{}\"", ctx.request_id, e.what());
-        co_return http::error_response(make_error(errc::queue_unavailable));
+        co_return http::error_response(http::failure::queue_unavailable);
     } catch (const std::exception& e) {
         spdlog::error("msg=\"unhandled error\" request_id={} error=\"{}\"", ctx.request_id, e.what());
-        co_return http::error_response(make_error(errc::internal));
+        co_return http::error_response(http::failure::internal);
     }
 }
 

@@ -67,7 +67,7 @@ reply swagger_ui_file(request_context& ctx) {
     const auto& name = ctx.params.at("file");
     const auto found = files.find(name);
     if (found == files.end()) {
-        co_return http::error_response(domain::make_error(domain::errc::route_not_found));
+        co_return http::error_response(http::failure::route_not_found);
     }
     const auto type = name.ends_with(".css")  ? "text/css"
                       : name.ends_with(".js") ? "application/javascript"

@@ -2,6 +2,7 @@
 
 #include "api/authentication.hpp"
 #include "api/queue_json.hpp"
+#include "api/queue_refusal.hpp"
 #include "domain/identifiers.hpp"
 #include "http/error_reply.hpp"
 #include "storage/redis/reply.hpp"
@@ -54,7 +55,7 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
             );
         } catch (const redis::error& e) {
             spdlog::warn("msg=\"queue unavailable\" request_id={} error=\"{}\"", ctx.request_id, e.what());
-            co_return http::error_response(make_error(errc::queue_unavailable));
+            co_return http::error_response(http::failure::queue_unavailable);
         }
         if (checked->token) {
             ctx.admission = std::move(checked->token);
@@ -71,27 +72,17 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
         decided = co_await ctx.svc.queue.gate_call(ctx.user_id, step, schedule, presented, endpoint);
     } catch (const redis::error& e) {
         spdlog::warn("msg=\"queue unavailable\" request_id={} error=\"{}\"", ctx.request_id, e.what());
-        co_return http::error_response(make_error(errc::queue_unavailable));
+        co_return http::error_response(http::failure::queue_unavailable);
     }
-    const auto& o = decided.outcome;
-    if (o == "serve" && decided.token) {
+    if (decided.verdict == redis::queue_verdict::serve) {
         ctx.admission = std::move(decided.token);
         co_return std::nullopt;
     }
-    if (o == "wait" && decided.token) {
+    if (decided.verdict == redis::queue_verdict::wait) {
         co_return waiting_answer(*decided.token, configured_rate);
     }
-    if (o == "sold_out") {
-        co_return http::error_response(make_error(errc::sold_out));
-    }
-    if (o == "not_yours") {
-        co_return http::error_response(make_error(errc::queue_token_not_yours));
-    }
-    if (o == "not_found") {
-        co_return http::error_response(make_error(errc::queue_token_not_found));
-    }
-    co_return http::error_response(make_error(
-        errc::queue_flow_violated,
+    co_return http::error_response(queue_refusal(
+        decided.verdict,
         step == domain::flow_step::performances
             ? "The booking steps must be taken in order."
             : "This step needs an active queue token of the previous step (Queue-Token: Bearer <id>)."

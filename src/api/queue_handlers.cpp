@@ -4,6 +4,7 @@
 #include "api/json_io.hpp"
 #include "api/queue_gate.hpp"
 #include "api/queue_json.hpp"
+#include "api/queue_refusal.hpp"
 #include "http/error_reply.hpp"
 
 namespace tp::api::handlers {
@@ -12,27 +13,10 @@ namespace {
 using domain::errc;
 using domain::make_error;
 
-http::response refusal(std::string_view outcome) {
-    if (outcome == "not_yours") {
-        return http::error_response(make_error(errc::queue_token_not_yours));
-    }
-    if (outcome == "expired") {
-        return http::error_response(make_error(errc::queue_token_expired));
-    }
-    if (outcome == "exists") {
-        return http::error_response(make_error(
-            errc::queue_token_exists, "You already hold a live queue token for another step; leave it first."
-        ));
-    }
-    if (outcome == "sold_out") {
-        return http::error_response(make_error(errc::sold_out));
-    }
-    if (outcome == "flow_violated") {
-        return http::error_response(make_error(
-            errc::queue_flow_violated, "Enter the line at /reservation/performances; later steps follow from it."
-        ));
-    }
-    return http::error_response(make_error(errc::queue_token_not_found));
+http::response refusal(redis::queue_verdict verdict) {
+    return http::error_response(
+        queue_refusal(verdict, "Enter the line at /reservation/performances; later steps follow from it.")
+    );
 }
 
 double configured_rate(const request_context& ctx) {
@@ -58,8 +42,8 @@ reply enter_queue(request_context& ctx) {
         ));
     }
     const auto entered = co_await ctx.svc.queue.enter(ctx.user_id, requested->step, requested->schedule_id, endpoint);
-    if ((entered.outcome != "created" && entered.outcome != "existing") || !entered.token) {
-        co_return refusal(entered.outcome);
+    if (entered.verdict != redis::queue_verdict::created && entered.verdict != redis::queue_verdict::existing) {
+        co_return refusal(entered.verdict);
     }
     co_return json_answer(http::status::created, token_info_json(*entered.token, configured_rate(ctx)));
 }
@@ -70,8 +54,8 @@ reply queue_status(request_context& ctx) {
         co_return http::error_response(make_error(errc::queue_token_missing));
     }
     const auto found = co_await ctx.svc.queue.token_info(ctx.user_id, token);
-    if (found.outcome != "ok" || !found.token) {
-        co_return refusal(found.outcome);
+    if (found.verdict != redis::queue_verdict::ok) {
+        co_return refusal(found.verdict);
     }
     co_return json_answer(http::status::ok, token_info_json(*found.token, configured_rate(ctx)));
 }
@@ -81,9 +65,9 @@ reply leave_queue(request_context& ctx) {
     if (token.empty()) {
         co_return http::error_response(make_error(errc::queue_token_missing));
     }
-    const auto outcome = co_await ctx.svc.queue.leave(ctx.user_id, token);
-    if (outcome != "ok") {
-        co_return refusal(outcome);
+    const auto verdict = co_await ctx.svc.queue.leave(ctx.user_id, token);
+    if (verdict != redis::queue_verdict::ok) {
+        co_return refusal(verdict);
     }
     co_return json_answer(http::status::ok, json::object{{"result", "success"}});
 }

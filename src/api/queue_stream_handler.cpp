@@ -9,6 +9,7 @@
 #include "api/handlers.hpp"
 #include "api/queue_gate.hpp"
 #include "api/queue_json.hpp"
+#include "api/queue_refusal.hpp"
 #include "http/error_reply.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -97,7 +98,7 @@ awaitable<void> queue_events(http::event_stream& out, services& svc, domain::que
             co_return; // Redis is away: close; the client reconnects or polls
         }
         if (fresh) {
-            if (!fresh->token || (fresh->outcome != "ok")) {
+            if (fresh->verdict != redis::queue_verdict::ok) {
                 co_return; // gone or expired: nothing more to tell
             }
             token = *fresh->token;
@@ -135,11 +136,8 @@ reply queue_stream(request_context& ctx) {
         co_return http::error_response(make_error(errc::queue_token_not_found));
     }
     const auto found = co_await ctx.svc.queue.token_info("", token_id);
-    if (found.outcome == "expired") {
-        co_return http::error_response(make_error(errc::queue_token_expired));
-    }
-    if (found.outcome != "ok" || !found.token) {
-        co_return http::error_response(make_error(errc::queue_token_not_found));
+    if (found.verdict != redis::queue_verdict::ok) {
+        co_return http::error_response(queue_refusal(found.verdict, ""));
     }
     ctx.stream = [&svc = ctx.svc, token = *found.token](http::event_stream& out) {
         return queue_events(out, svc, token);

@@ -56,6 +56,7 @@ awaitable<std::unordered_map<std::string, std::int64_t>> seat_counts_from_seat_m
     std::unordered_map<std::string, std::int64_t> out;
     const auto schedules = ctx.svc.seat_maps.cached_schedules();
     std::vector<std::string> since;
+    since.reserve(schedules.size());
     for (const auto& s : schedules) {
         since.push_back(ctx.svc.seat_maps.version_of(s));
     }
@@ -78,6 +79,7 @@ awaitable<std::unordered_map<std::string, std::int64_t>> seat_counts_from_seat_m
 reply list_performances(request_context& ctx) {
     const auto counted = co_await seat_counts_from_seat_maps(ctx);
     std::vector<std::string> counted_ids;
+    counted_ids.reserve(counted.size());
     for (const auto& [id, count] : counted) {
         counted_ids.push_back(id);
     }

@@ -22,9 +22,9 @@ enum class access {
 using domain::flow_step;
 
 struct route {
-    handler fn;
-    access who;
-    flow_step step;
+    handler fn = nullptr;
+    access who = access::anyone;
+    flow_step step = flow_step::none;
     std::size_t metrics_id = 0;
 };
 

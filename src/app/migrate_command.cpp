@@ -25,7 +25,7 @@ awaitable<int> run_migrations(const config& c) {
 int migrate(const config& c) {
     asio::io_context context;
     int exit_code = 1;
-    asio::co_spawn(context, run_migrations(c), [&](std::exception_ptr failure, int code) {
+    asio::co_spawn(context, run_migrations(c), [&](const std::exception_ptr& failure, int code) {
         if (failure) {
             try {
                 std::rethrow_exception(failure);

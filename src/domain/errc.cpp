@@ -34,14 +34,6 @@ std::string_view default_message(errc code) {
     case errc::balance_limit_reached: return "The charge would take the balance over its limit.";
     case errc::email_taken: return "The e-mail address is already registered.";
     case errc::idempotency_key_reused: return "The Idempotency-Key was already used with another request body.";
-    case errc::request_timeout: return "The request was not received in time.";
-    case errc::body_too_large: return "The request body is too large.";
-    case errc::headers_too_large: return "The request headers are too large.";
-    case errc::route_not_found: return "No such route.";
-    case errc::method_not_allowed: return "The method is not allowed on this route.";
-    case errc::database_unavailable: return "The database is unavailable; try again shortly.";
-    case errc::queue_unavailable: return "The waiting queue is unavailable; try again shortly.";
-    case errc::internal: return "Internal server error.";
     }
     return "Unknown error.";
 }

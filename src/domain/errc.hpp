@@ -1,7 +1,8 @@
 #pragma once
-// Every expected outcome the API can refuse a call with. These are values, not exceptions:
+// Every expected outcome the rules can refuse a call with. These are values, not exceptions:
 // functions return `domain::result<T>`. Infrastructure failures (a database down, a bug)
-// are exceptions instead, caught once at the request boundary.
+// are exceptions instead, caught once at the request boundary, and answered with the
+// transport's own codes (http::failure), as are requests that cannot be read or routed.
 //
 // The HTTP status and machine code of each lives in exactly one switch
 // (http/error_reply.cpp); adding an entry here without mapping it fails to compile.
@@ -48,21 +49,11 @@ enum class errc {
     // Accounts and retries.
     email_taken,
     idempotency_key_reused,
-    // Transport.
-    request_timeout,
-    body_too_large,
-    headers_too_large,
-    route_not_found,
-    method_not_allowed,
-    // Dependencies.
-    database_unavailable,
-    queue_unavailable,
-    internal,
 };
 
 // What went wrong, for the caller: a code plus a sentence that may name the offending field.
 struct error {
-    errc code;
+    errc code = errc::bad_request;
     std::string message;
 };
 

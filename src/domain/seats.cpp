@@ -8,12 +8,9 @@ namespace tp::domain {
 
 std::string_view to_string(seat_status status) {
     switch (status) {
-    case seat_status::available:
-        return "AVAILABLE";
-    case seat_status::temporary_reserved:
-        return "TEMPORARY_RESERVED";
-    case seat_status::reserved:
-        return "RESERVED";
+    case seat_status::available: return "AVAILABLE";
+    case seat_status::temporary_reserved: return "TEMPORARY_RESERVED";
+    case seat_status::reserved: return "RESERVED";
     }
     return "AVAILABLE";
 }

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <stdexcept>
+#include <string>
+
 namespace tp::http {
 
 using domain::errc;
@@ -25,8 +28,7 @@ status status_of(errc code) {
     case errc::queue_token_not_found:
     case errc::performance_not_found:
     case errc::schedule_not_found:
-    case errc::seat_not_found:
-    case errc::route_not_found: return status::not_found;
+    case errc::seat_not_found: return status::not_found;
     case errc::queue_token_exists:
     case errc::seat_taken:
     case errc::sold_out:
@@ -37,13 +39,6 @@ status status_of(errc code) {
     case errc::balance_limit_reached:
     case errc::email_taken: return status::conflict;
     case errc::idempotency_key_reused: return status::unprocessable_entity;
-    case errc::request_timeout: return status::request_timeout;
-    case errc::body_too_large: return status::payload_too_large;
-    case errc::headers_too_large: return status::request_header_fields_too_large;
-    case errc::method_not_allowed: return status::method_not_allowed;
-    case errc::database_unavailable:
-    case errc::queue_unavailable: return status::service_unavailable;
-    case errc::internal: return status::internal_server_error;
     }
     return status::internal_server_error;
 }
@@ -78,16 +73,60 @@ std::string_view code_of(errc code) {
     case errc::balance_limit_reached: return "BALANCE_LIMIT_REACHED";
     case errc::email_taken: return "EMAIL_TAKEN";
     case errc::idempotency_key_reused: return "IDEMPOTENCY_KEY_REUSED";
-    case errc::request_timeout: return "REQUEST_TIMEOUT";
-    case errc::body_too_large: return "BODY_TOO_LARGE";
-    case errc::headers_too_large: return "HEADERS_TOO_LARGE";
-    case errc::route_not_found: return "ROUTE_NOT_FOUND";
-    case errc::method_not_allowed: return "METHOD_NOT_ALLOWED";
-    case errc::database_unavailable: return "DATABASE_UNAVAILABLE";
-    case errc::queue_unavailable: return "QUEUE_UNAVAILABLE";
-    case errc::internal: return "INTERNAL_ERROR";
     }
     return "INTERNAL_ERROR";
+}
+
+status status_of(failure f) {
+    switch (f) {
+    case failure::malformed_request:
+    case failure::malformed_target: return status::bad_request;
+    case failure::request_timeout: return status::request_timeout;
+    case failure::body_too_large: return status::payload_too_large;
+    case failure::headers_too_large: return status::request_header_fields_too_large;
+    case failure::route_not_found: return status::not_found;
+    case failure::method_not_allowed: return status::method_not_allowed;
+    case failure::database_unavailable:
+    case failure::queue_unavailable: return status::service_unavailable;
+    case failure::internal: return status::internal_server_error;
+    }
+    return status::internal_server_error;
+}
+
+std::string_view code_of(failure f) {
+    switch (f) {
+    case failure::malformed_request:
+    case failure::malformed_target: return "BAD_REQUEST"; // the same code as any other invalid input
+    case failure::request_timeout: return "REQUEST_TIMEOUT";
+    case failure::body_too_large: return "BODY_TOO_LARGE";
+    case failure::headers_too_large: return "HEADERS_TOO_LARGE";
+    case failure::route_not_found: return "ROUTE_NOT_FOUND";
+    case failure::method_not_allowed: return "METHOD_NOT_ALLOWED";
+    case failure::database_unavailable: return "DATABASE_UNAVAILABLE";
+    case failure::queue_unavailable: return "QUEUE_UNAVAILABLE";
+    case failure::internal: return "INTERNAL_ERROR";
+    }
+    return "INTERNAL_ERROR";
+}
+
+std::string_view default_message(failure f) {
+    switch (f) {
+    case failure::malformed_request: return "The request is not valid HTTP.";
+    case failure::malformed_target: return "The request target is not a valid path.";
+    case failure::request_timeout: return "The request was not received in time.";
+    case failure::body_too_large: return "The request body is too large.";
+    case failure::headers_too_large: return "The request headers are too large.";
+    case failure::route_not_found: return "No such route.";
+    case failure::method_not_allowed: return "The method is not allowed on this route.";
+    case failure::database_unavailable: return "The database is unavailable; try again shortly.";
+    case failure::queue_unavailable: return "The waiting queue is unavailable; try again shortly.";
+    case failure::internal: return "Internal server error.";
+    }
+    return "Internal server error.";
+}
+
+void throw_exception_from_error(failure f, const boost::source_location&) {
+    throw std::logic_error("unexpected failure: " + std::string(default_message(f)));
 }
 
 response json_response(status s, std::string body, unsigned version) {
@@ -97,19 +136,30 @@ response json_response(status s, std::string body, unsigned version) {
     return res;
 }
 
-response error_response(const domain::error& e, unsigned version) {
-    const auto s = status_of(e.code);
+namespace {
+
+response refusal_response(status s, std::string_view code, std::string_view message, unsigned version) {
     const boost::json::object body{
-        {"message", e.message},
+        {"message", message},
         {"error", std::string(beast_http::obsolete_reason(s))},
         {"statusCode", static_cast<int>(s)},
-        {"code", code_of(e.code)},
+        {"code", code},
     };
     auto res = json_response(s, boost::json::serialize(body), version);
     if (s == status::service_unavailable) {
         res.set(beast_http::field::retry_after, "1"); // dependencies come back by themselves
     }
     return res;
+}
+
+} // namespace
+
+response error_response(const domain::error& e, unsigned version) {
+    return refusal_response(status_of(e.code), code_of(e.code), e.message, version);
+}
+
+response error_response(failure f, unsigned version) {
+    return refusal_response(status_of(f), code_of(f), default_message(f), version);
 }
 
 } // namespace tp::http

@@ -49,10 +49,10 @@ bool path_pattern::matches(const std::vector<std::string>& segments, path_params
     return true;
 }
 
-domain::result<std::vector<std::string>> split_path(std::string_view target) {
+result<std::vector<std::string>> split_path(std::string_view target) {
     auto url = boost::urls::parse_origin_form(target);
     if (!url) {
-        return domain::make_error(domain::errc::bad_request, "The request target is not a valid path.");
+        return failure::malformed_target;
     }
     std::vector<std::string> out;
     for (auto segment : url->segments()) {

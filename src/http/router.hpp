@@ -4,7 +4,7 @@
 // Unknown paths are route_not_found and known paths with another method method_not_allowed,
 // so 404 and 405 come from the table itself. `Route` is whatever the caller attaches.
 
-#include "domain/errc.hpp"
+#include "http/failure.hpp"
 #include "http/message.hpp"
 
 #include <boost/url/parse.hpp>
@@ -39,12 +39,12 @@ private:
 };
 
 // The decoded segments of a request target's path ("/a/b%3Ac?x" -> {"a", "b:c"}).
-domain::result<std::vector<std::string>> split_path(std::string_view target);
+result<std::vector<std::string>> split_path(std::string_view target);
 
 template <class Route> class router {
 public:
     struct entry {
-        verb method;
+        verb method = verb::unknown;
         path_pattern pattern;
         Route route;
     };
@@ -58,7 +58,7 @@ public:
         entries_.push_back(entry{method, path_pattern(pattern), std::move(route)});
     }
 
-    domain::result<match> find(verb method, std::string_view target) const {
+    result<match> find(verb method, std::string_view target) const {
         auto segments = split_path(target);
         if (!segments) {
             return segments.error();
@@ -74,7 +74,7 @@ public:
             }
             path_known = true;
         }
-        return domain::make_error(path_known ? domain::errc::method_not_allowed : domain::errc::route_not_found);
+        return path_known ? failure::method_not_allowed : failure::route_not_found;
     }
 
     const std::vector<entry>& entries() const { return entries_; }

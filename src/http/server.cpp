@@ -17,25 +17,24 @@ namespace tp::http {
 namespace {
 
 namespace beast = boost::beast;
-using domain::errc;
 
 // What to answer when a request could not be read; nullopt means close without a word.
-std::optional<errc> refusal_for(const boost::system::error_code& ec, bool got_bytes) {
+std::optional<failure> refusal_for(const boost::system::error_code& ec, bool got_bytes) {
     if (ec == beast_http::error::body_limit) {
-        return errc::body_too_large;
+        return failure::body_too_large;
     }
     if (ec == beast_http::error::header_limit) {
-        return errc::headers_too_large;
+        return failure::headers_too_large;
     }
     if (ec == beast::error::timeout) {
-        return got_bytes ? std::optional(errc::request_timeout) : std::nullopt;
+        return got_bytes ? std::optional(failure::request_timeout) : std::nullopt;
     }
     if (ec == beast_http::error::end_of_stream || ec == asio::error::connection_reset ||
         ec == asio::error::operation_aborted || ec == asio::error::eof) {
         return std::nullopt;
     }
     if (ec.category() == beast_http::make_error_code(beast_http::error::partial_message).category()) {
-        return got_bytes ? std::optional(errc::bad_request) : std::nullopt;
+        return got_bytes ? std::optional(failure::malformed_request) : std::nullopt;
     }
     return std::nullopt;
 }
@@ -139,7 +138,7 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
             if (!refusal) {
                 break;
             }
-            res = error_response(domain::make_error(*refusal));
+            res = error_response(*refusal);
         } else {
             state.busy = true;
             auto& req = parser.get();
@@ -150,7 +149,7 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
                 shared = std::move(answer.shared);
             } catch (const std::exception& e) {
                 spdlog::error("unhandled error in a request handler: {}", e.what());
-                res = error_response(domain::make_error(errc::internal), req.version());
+                res = error_response(failure::internal, req.version());
             }
             keep_alive = req.keep_alive() && !stopping_;
             res.version(req.version());

@@ -23,8 +23,8 @@ namespace tp::http {
 
 struct server_options {
     asio::ip::tcp::endpoint endpoint;
-    std::size_t header_limit = 8 * 1024;
-    std::size_t body_limit = 64 * 1024;
+    std::size_t header_limit = std::size_t{8} * 1024;
+    std::size_t body_limit = std::size_t{64} * 1024;
     std::chrono::seconds request_timeout{30}; // whole request, and idle keep-alive
     std::chrono::seconds write_timeout{30};
 };

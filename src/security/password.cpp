@@ -8,7 +8,7 @@ namespace tp::security {
 namespace {
 
 constexpr unsigned long long ops_limit = 2;
-constexpr std::size_t mem_limit = 19 * 1024 * 1024;
+constexpr std::size_t mem_limit = std::size_t{19} * 1024 * 1024;
 
 } // namespace
 

@@ -345,7 +345,7 @@ TEST_F(seat_repository_test, a_refused_take_needs_only_one_pooled_connection) {
     const auto second = insert_user(inspect(), "second@example.com");
     const auto schedule = insert_schedule(inspect(), 2);
     ASSERT_TRUE(take(first, {schedule.seat_ids[0]}, policy, 1));
-    take_result r = domain::make_error(errc::internal);
+    take_result r = domain::make_error(errc::bad_request);
     try {
         r = take(second, {schedule.seat_ids[0]}, policy, 1);
     } catch (const std::exception& e) {

@@ -225,7 +225,7 @@ TEST_F(wallet_repository_test, paying_for_an_unknown_seat_is_seat_not_found) {
 TEST_F(wallet_repository_test, a_refused_payment_needs_only_one_pooled_connection) {
     const auto fan = insert_user(inspect(), "fan@example.com", 200'000);
     const auto schedule = insert_schedule(inspect(), 1);
-    answer_result r = domain::make_error(errc::internal);
+    answer_result r = domain::make_error(errc::bad_request);
     try {
         r = pay(fan, schedule.seat_ids[0], std::nullopt, 1);
     } catch (const std::exception& e) {

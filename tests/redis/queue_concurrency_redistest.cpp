@@ -74,8 +74,8 @@ awaitable<void>
 fan(shared_loop loop, i4_run& run, std::string user, clock_type::duration delay, clock_type::duration poll) {
     co_await sleep_for(delay);
     auto out = co_await loop->store.gate_call(user, step::performances, "", "", performances_endpoint);
-    if (out.outcome != "wait" || !out.token) {
-        run.problem(user + ": first call answered " + out.outcome);
+    if (out.verdict != redis::queue_verdict::wait || !out.token) {
+        run.problem(user + ": first call answered " + std::string(redis::to_string(out.verdict)));
         co_return;
     }
     const auto id = out.token->id;
@@ -83,12 +83,12 @@ fan(shared_loop loop, i4_run& run, std::string user, clock_type::duration delay,
     while (clock_type::now() < run.deadline) {
         co_await sleep_for(poll);
         out = co_await loop->store.gate_call(user, step::performances, "", id, performances_endpoint);
-        if (out.outcome == "serve") {
+        if (out.verdict == redis::queue_verdict::serve) {
             --run.unserved;
             co_return;
         }
-        if (out.outcome != "wait" || !out.token || out.token->id != id) {
-            run.problem(user + ": polling answered " + out.outcome);
+        if (out.verdict != redis::queue_verdict::wait || !out.token || out.token->id != id) {
+            run.problem(user + ": polling answered " + std::string(redis::to_string(out.verdict)));
             co_return;
         }
         if (out.token->arrival != arrival) {
@@ -331,7 +331,7 @@ awaitable<void> same_user_call(shared_loop loop, same_user_run& run, std::string
         out = co_await loop->store.gate_call(user, step::performances, "", "", performances_endpoint);
     }
     std::lock_guard lock(run.mutex);
-    run.answers[user].insert(out.outcome + ":" + (out.token ? out.token->id : ""));
+    run.answers[user].insert(std::string(redis::to_string(out.verdict)) + ":" + (out.token ? out.token->id : ""));
 }
 
 awaitable<void> same_user_thread(same_user_run& run) {

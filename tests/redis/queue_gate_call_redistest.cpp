@@ -25,7 +25,7 @@ protected:
     // Gives `user` an ACTIVE token on `gate` by the normal path; returns its id.
     std::string admitted_token(const std::string& user, step s, const std::string& gate, const std::string& from = "") {
         const auto out = call(user, s, schedule, from);
-        EXPECT_EQ(out.outcome, "wait") << user;
+        EXPECT_EQ(out.verdict, redis::queue_verdict::wait) << user;
         if (!out.token) {
             ADD_FAILURE() << "no token for " << user;
             return "";
@@ -38,7 +38,7 @@ protected:
 
 TEST_F(gate_call, issues_a_waiting_token_on_step_one_without_one) {
     const auto first = call("ann", step::performances);
-    EXPECT_EQ(first.outcome, "wait");
+    EXPECT_EQ(first.verdict, redis::queue_verdict::wait);
     ASSERT_TRUE(first.token);
     EXPECT_TRUE(domain::parse_uuid(first.token->id)) << first.token->id;
     EXPECT_EQ(first.token->user_id, "ann");
@@ -65,7 +65,7 @@ TEST_F(gate_call, a_fan_in_line_calling_without_a_token_gets_the_one_they_hold) 
     const auto first = call("ann", step::performances);
     const auto again = call("ann", step::performances);
     ASSERT_TRUE(first.token && again.token);
-    EXPECT_EQ(again.outcome, "wait");
+    EXPECT_EQ(again.verdict, redis::queue_verdict::wait);
     EXPECT_EQ(again.token->id, first.token->id);
     EXPECT_EQ(waiting_count(performances), 1) << "a second call must not add a second token";
 }
@@ -73,19 +73,19 @@ TEST_F(gate_call, a_fan_in_line_calling_without_a_token_gets_the_one_they_hold) 
 TEST_F(gate_call, serves_an_active_token_after_a_tick) {
     const auto id = admitted_token("ann", step::performances, performances);
     const auto out = call("ann", step::performances, "", id);
-    EXPECT_EQ(out.outcome, "serve");
+    EXPECT_EQ(out.verdict, redis::queue_verdict::serve);
     ASSERT_TRUE(out.token);
     EXPECT_EQ(out.token->status, token_status::active);
     EXPECT_EQ(*out.token->rank, 0);
     ASSERT_TRUE(out.token->active_timestamp && out.token->expire_timestamp);
     EXPECT_EQ(*out.token->expire_timestamp - *out.token->active_timestamp, 5 * 60 * 1000);
     // Shown or not, an active token serves its own gate.
-    EXPECT_EQ(call("ann", step::performances).outcome, "serve");
+    EXPECT_EQ(call("ann", step::performances).verdict, redis::queue_verdict::serve);
 }
 
 TEST_F(gate_call, refuses_later_steps_without_a_token) {
-    EXPECT_EQ(call("ann", step::performance_seats, schedule).outcome, "flow_violated");
-    EXPECT_EQ(call("ann", step::take_performance_seat, schedule).outcome, "flow_violated");
+    EXPECT_EQ(call("ann", step::performance_seats, schedule).verdict, redis::queue_verdict::flow_violated);
+    EXPECT_EQ(call("ann", step::take_performance_seat, schedule).verdict, redis::queue_verdict::flow_violated);
     EXPECT_FALSE(held_by("ann"));
     EXPECT_EQ(inspect().integer({"DBSIZE"}), 0) << "a refused call must leave nothing behind";
 }
@@ -93,7 +93,9 @@ TEST_F(gate_call, refuses_later_steps_without_a_token) {
 TEST_F(gate_call, refuses_step_two_with_a_step_one_token_still_waiting) {
     const auto waiting = call("ann", step::performances);
     ASSERT_TRUE(waiting.token);
-    EXPECT_EQ(call("ann", step::performance_seats, schedule, waiting.token->id).outcome, "flow_violated");
+    EXPECT_EQ(
+        call("ann", step::performance_seats, schedule, waiting.token->id).verdict, redis::queue_verdict::flow_violated
+    );
     EXPECT_TRUE(is_waiting(performances, waiting.token->id)) << "the refused token keeps its place";
     EXPECT_EQ(held_by("ann"), waiting.token->id);
 }
@@ -101,7 +103,7 @@ TEST_F(gate_call, refuses_step_two_with_a_step_one_token_still_waiting) {
 TEST_F(gate_call, hands_an_active_step_one_token_over_for_step_two) {
     const auto step_one = admitted_token("ann", step::performances, performances);
     const auto out = call("ann", step::performance_seats, schedule, step_one);
-    EXPECT_EQ(out.outcome, "wait");
+    EXPECT_EQ(out.verdict, redis::queue_verdict::wait);
     ASSERT_TRUE(out.token);
     EXPECT_NE(out.token->id, step_one);
     EXPECT_EQ(out.token->gate, seats_gate(schedule));
@@ -112,46 +114,48 @@ TEST_F(gate_call, hands_an_active_step_one_token_over_for_step_two) {
     EXPECT_EQ(held_by("ann"), out.token->id);
     EXPECT_TRUE(is_waiting(seats_gate(schedule), out.token->id));
     // A consumed token cannot be consumed twice.
-    EXPECT_EQ(call("ann", step::performance_seats, schedule, step_one).outcome, "not_found");
+    EXPECT_EQ(call("ann", step::performance_seats, schedule, step_one).verdict, redis::queue_verdict::not_found);
 }
 
 TEST_F(gate_call, hands_an_active_step_two_token_over_for_step_three) {
     const auto step_one = admitted_token("ann", step::performances, performances);
     const auto step_two = admitted_token("ann", step::performance_seats, seats_gate(schedule), step_one);
     const auto out = call("ann", step::take_performance_seat, schedule, step_two);
-    EXPECT_EQ(out.outcome, "wait");
+    EXPECT_EQ(out.verdict, redis::queue_verdict::wait);
     ASSERT_TRUE(out.token);
     EXPECT_EQ(out.token->gate, take_gate(schedule));
     EXPECT_FALSE(inspect().exists(token_key(step_two)));
     EXPECT_EQ(active_count(seats_gate(schedule)), 0);
     admit_round(take_gate(schedule));
-    EXPECT_EQ(call("ann", step::take_performance_seat, schedule, out.token->id).outcome, "serve");
+    EXPECT_EQ(call("ann", step::take_performance_seat, schedule, out.token->id).verdict, redis::queue_verdict::serve);
 }
 
 TEST_F(gate_call, refuses_step_three_from_a_step_one_token) {
     const auto step_one = admitted_token("ann", step::performances, performances);
-    EXPECT_EQ(call("ann", step::take_performance_seat, schedule, step_one).outcome, "flow_violated");
+    EXPECT_EQ(
+        call("ann", step::take_performance_seat, schedule, step_one).verdict, redis::queue_verdict::flow_violated
+    );
     EXPECT_TRUE(is_active(performances, step_one));
 }
 
 TEST_F(gate_call, refuses_another_users_token) {
     const auto anns = admitted_token("ann", step::performances, performances);
     const auto out = call("bob", step::performances, "", anns);
-    EXPECT_EQ(out.outcome, "not_yours");
+    EXPECT_EQ(out.verdict, redis::queue_verdict::not_yours);
     EXPECT_FALSE(out.token) << "nothing about another user's token is revealed";
-    EXPECT_EQ(call("bob", step::performance_seats, schedule, anns).outcome, "not_yours");
+    EXPECT_EQ(call("bob", step::performance_seats, schedule, anns).verdict, redis::queue_verdict::not_yours);
     EXPECT_TRUE(is_active(performances, anns));
     EXPECT_FALSE(held_by("bob"));
-    EXPECT_EQ(info("bob", anns).outcome, "not_yours");
-    EXPECT_EQ(leave("bob", anns), "not_yours");
+    EXPECT_EQ(info("bob", anns).verdict, redis::queue_verdict::not_yours);
+    EXPECT_EQ(leave("bob", anns), redis::queue_verdict::not_yours);
     EXPECT_TRUE(inspect().exists(token_key(anns)));
 }
 
 TEST_F(gate_call, answers_not_found_for_an_unknown_token) {
     const auto unknown = redis::new_token_id();
-    EXPECT_EQ(call("ann", step::performances, "", unknown).outcome, "not_found");
-    EXPECT_EQ(info("ann", unknown).outcome, "not_found");
-    EXPECT_EQ(leave("ann", unknown), "not_found");
+    EXPECT_EQ(call("ann", step::performances, "", unknown).verdict, redis::queue_verdict::not_found);
+    EXPECT_EQ(info("ann", unknown).verdict, redis::queue_verdict::not_found);
+    EXPECT_EQ(leave("ann", unknown), redis::queue_verdict::not_found);
     EXPECT_FALSE(held_by("ann"));
 }
 
@@ -163,7 +167,7 @@ TEST_F(gate_call, step_one_drops_a_later_steps_token_and_starts_at_the_back) {
     call("cid", step::performances);
 
     const auto back = call("ann", step::performances, "", step_two.token->id);
-    EXPECT_EQ(back.outcome, "wait");
+    EXPECT_EQ(back.verdict, redis::queue_verdict::wait);
     ASSERT_TRUE(back.token);
     EXPECT_NE(back.token->id, step_two.token->id);
     EXPECT_EQ(back.token->gate, "performances");
@@ -184,7 +188,7 @@ TEST_F(gate_call, requeues_an_expired_token_at_the_back_of_its_gate) {
     pause(300ms); // no tick: the token is still in the active set, but past its expiry
 
     const auto out = call("ann", step::performances, "", anns);
-    EXPECT_EQ(out.outcome, "wait");
+    EXPECT_EQ(out.verdict, redis::queue_verdict::wait);
     ASSERT_TRUE(out.token);
     EXPECT_EQ(out.token->id, anns);
     EXPECT_EQ(*out.token->rank, 2) << "behind bob, who was waiting";
@@ -208,7 +212,7 @@ TEST_F(gate_call, requeues_a_token_the_tick_marked_expired) {
     run_tick(performances);
     EXPECT_EQ(status_of(anns), "EXPIRED");
     const auto out = call("ann", step::performances, "", anns);
-    EXPECT_EQ(out.outcome, "wait");
+    EXPECT_EQ(out.verdict, redis::queue_verdict::wait);
     EXPECT_TRUE(is_waiting(performances, anns));
 }
 
@@ -216,7 +220,7 @@ TEST_F(gate_call, an_expired_previous_step_token_cannot_be_handed_over) {
     use_store(redis::gate_settings{1, 1000}, 200ms);
     const auto anns = admitted_token("ann", step::performances, performances);
     pause(300ms);
-    EXPECT_EQ(call("ann", step::performance_seats, schedule, anns).outcome, "flow_violated");
+    EXPECT_EQ(call("ann", step::performance_seats, schedule, anns).verdict, redis::queue_verdict::flow_violated);
     EXPECT_EQ(waiting_count(seats_gate(schedule)), 0);
 }
 
@@ -238,9 +242,9 @@ TEST_F(gate_call, sold_out_schedule_answers_sold_out_and_stops_admission) {
     EXPECT_NE(now_serving(performances), std::numeric_limits<std::int64_t>::max());
 
     const auto bobs_call = call("bob", step::performance_seats, schedule, bobs);
-    EXPECT_EQ(bobs_call.outcome, "sold_out");
+    EXPECT_EQ(bobs_call.verdict, redis::queue_verdict::sold_out);
     EXPECT_TRUE(inspect().exists(token_key(bobs))) << "bob keeps his step-1 token for another schedule";
-    EXPECT_EQ(call("cid", step::take_performance_seat, schedule, cids_two).outcome, "sold_out");
+    EXPECT_EQ(call("cid", step::take_performance_seat, schedule, cids_two).verdict, redis::queue_verdict::sold_out);
 
     // The next tick tells everyone still waiting, and admits no one.
     configure(seats_gate(schedule), 100, 1000);
@@ -249,11 +253,11 @@ TEST_F(gate_call, sold_out_schedule_answers_sold_out_and_stops_admission) {
     EXPECT_EQ(waiting_count(seats_gate(schedule)), 0);
     EXPECT_EQ(info("ann", anns_two.token->id).token->status, token_status::sold_out);
     const auto anns_call = call("ann", step::performance_seats, schedule, anns_two.token->id);
-    EXPECT_EQ(anns_call.outcome, "sold_out");
+    EXPECT_EQ(anns_call.verdict, redis::queue_verdict::sold_out);
     ASSERT_TRUE(anns_call.token);
     EXPECT_EQ(anns_call.token->status, token_status::sold_out);
     // Other schedules and step 1 go on.
-    EXPECT_EQ(call("dan", step::performances).outcome, "wait");
+    EXPECT_EQ(call("dan", step::performances).verdict, redis::queue_verdict::wait);
 }
 
 TEST_F(gate_call, a_waiting_token_on_a_sold_out_gate_is_told_at_once) {
@@ -262,7 +266,7 @@ TEST_F(gate_call, a_waiting_token_on_a_sold_out_gate_is_told_at_once) {
     ASSERT_TRUE(anns_two.token);
     run_coro(ctx_, store().mark_sold_out(schedule));
     const auto out = call("ann", step::performance_seats, schedule, anns_two.token->id);
-    EXPECT_EQ(out.outcome, "sold_out");
+    EXPECT_EQ(out.verdict, redis::queue_verdict::sold_out);
     EXPECT_EQ(status_of(anns_two.token->id), "SOLD_OUT");
     EXPECT_FALSE(is_waiting(seats_gate(schedule), anns_two.token->id));
 }
@@ -271,10 +275,10 @@ TEST_F(gate_call, a_waiting_token_on_a_sold_out_gate_is_told_at_once) {
 
 TEST_F(gate_call, enter_creates_one_token_per_user) {
     const auto created = enter("ann", step::performances);
-    EXPECT_EQ(created.outcome, "created");
+    EXPECT_EQ(created.verdict, redis::queue_verdict::created);
     ASSERT_TRUE(created.token);
     const auto again = enter("ann", step::performances);
-    EXPECT_EQ(again.outcome, "existing");
+    EXPECT_EQ(again.verdict, redis::queue_verdict::existing);
     ASSERT_TRUE(again.token);
     EXPECT_EQ(again.token->id, created.token->id);
     EXPECT_EQ(waiting_count(performances), 1);
@@ -285,17 +289,17 @@ TEST_F(gate_call, enter_refuses_a_second_token_for_another_step) {
     const auto step_two = call("ann", step::performance_seats, schedule, step_one);
     ASSERT_TRUE(step_two.token);
     const auto out = enter("ann", step::performances);
-    EXPECT_EQ(out.outcome, "exists");
+    EXPECT_EQ(out.verdict, redis::queue_verdict::exists);
     ASSERT_TRUE(out.token);
     EXPECT_EQ(out.token->id, step_two.token->id);
-    EXPECT_EQ(enter("ann", step::performance_seats, schedule).outcome, "existing");
-    EXPECT_EQ(enter("ann", step::performance_seats, redis::new_token_id()).outcome, "exists");
+    EXPECT_EQ(enter("ann", step::performance_seats, schedule).verdict, redis::queue_verdict::existing);
+    EXPECT_EQ(enter("ann", step::performance_seats, redis::new_token_id()).verdict, redis::queue_verdict::exists);
     EXPECT_EQ(held_by("ann"), step_two.token->id);
     EXPECT_EQ(waiting_count(performances), 0);
 }
 
 TEST_F(gate_call, enter_refuses_later_steps_without_a_token) {
-    EXPECT_EQ(enter("ann", step::performance_seats, schedule).outcome, "flow_violated");
+    EXPECT_EQ(enter("ann", step::performance_seats, schedule).verdict, redis::queue_verdict::flow_violated);
     EXPECT_FALSE(held_by("ann"));
 }
 
@@ -304,7 +308,7 @@ TEST_F(gate_call, enter_replaces_an_expired_token) {
     const auto old = admitted_token("ann", step::performances, performances);
     pause(300ms);
     const auto out = enter("ann", step::performances);
-    EXPECT_EQ(out.outcome, "created");
+    EXPECT_EQ(out.verdict, redis::queue_verdict::created);
     ASSERT_TRUE(out.token);
     EXPECT_NE(out.token->id, old);
     EXPECT_FALSE(inspect().exists(token_key(old)));
@@ -320,7 +324,7 @@ TEST_F(gate_call, leave_frees_the_place_at_once) {
     ASSERT_TRUE(bob.token);
     EXPECT_EQ(active_count(performances), 1);
 
-    EXPECT_EQ(leave("ann", anns), "ok");
+    EXPECT_EQ(leave("ann", anns), redis::queue_verdict::ok);
     EXPECT_EQ(active_count(performances), 0) << "freed without waiting for a tick";
     EXPECT_FALSE(inspect().exists(token_key(anns)));
     EXPECT_FALSE(held_by("ann"));
@@ -331,10 +335,10 @@ TEST_F(gate_call, leave_frees_the_place_at_once) {
 TEST_F(gate_call, leave_without_a_token_id_drops_what_the_user_holds) {
     const auto waiting = call("ann", step::performances);
     ASSERT_TRUE(waiting.token);
-    EXPECT_EQ(leave("ann", ""), "ok");
+    EXPECT_EQ(leave("ann", ""), redis::queue_verdict::ok);
     EXPECT_FALSE(is_waiting(performances, waiting.token->id));
     EXPECT_FALSE(held_by("ann"));
-    EXPECT_EQ(leave("ann", ""), "ok") << "nothing held: nothing to do";
+    EXPECT_EQ(leave("ann", ""), redis::queue_verdict::ok) << "nothing held: nothing to do";
 }
 
 // --- token info ---------------------------------------------------------------------------------
@@ -343,7 +347,7 @@ TEST_F(gate_call, token_info_reports_the_state_of_a_token) {
     const auto waiting = call("ann", step::performances);
     ASSERT_TRUE(waiting.token);
     auto out = info("ann", waiting.token->id);
-    EXPECT_EQ(out.outcome, "ok");
+    EXPECT_EQ(out.verdict, redis::queue_verdict::ok);
     ASSERT_TRUE(out.token);
     EXPECT_EQ(out.token->status, token_status::waiting);
     EXPECT_EQ(*out.token->rank, 1);
@@ -352,7 +356,7 @@ TEST_F(gate_call, token_info_reports_the_state_of_a_token) {
     EXPECT_EQ(out.token->status, token_status::active);
     EXPECT_EQ(*out.token->rank, 0);
     // The stream reads by id alone.
-    EXPECT_EQ(info("", waiting.token->id).outcome, "ok");
+    EXPECT_EQ(info("", waiting.token->id).verdict, redis::queue_verdict::ok);
 }
 
 TEST_F(gate_call, token_info_gives_the_place_in_line_arrival_and_the_gates_own_rate) {
@@ -371,7 +375,7 @@ TEST_F(gate_call, token_info_gives_the_place_in_line_arrival_and_the_gates_own_r
     EXPECT_EQ(cid.token->gate, performances);
     EXPECT_EQ(cid.token->user_id, "cid");
     EXPECT_TRUE(cid.token->issued_timestamp);
-    EXPECT_EQ(leave("ann", ids[0]), "ok");
+    EXPECT_EQ(leave("ann", ids[0]), redis::queue_verdict::ok);
     EXPECT_EQ(info("cid", ids[2]).token->rank, 2) << "the line moved up";
 }
 
@@ -380,10 +384,10 @@ TEST_F(gate_call, token_info_reads_an_admission_past_its_time_as_expired_before_
     const auto waiting = call("ann", step::performances);
     ASSERT_TRUE(waiting.token);
     admit_round(performances);
-    ASSERT_EQ(info("ann", waiting.token->id).outcome, "ok");
+    ASSERT_EQ(info("ann", waiting.token->id).verdict, redis::queue_verdict::ok);
     pause(150ms);
     EXPECT_EQ(status_of(waiting.token->id), "ACTIVE") << "no tick has swept it";
-    EXPECT_EQ(info("ann", waiting.token->id).outcome, "expired");
+    EXPECT_EQ(info("ann", waiting.token->id).verdict, redis::queue_verdict::expired);
 }
 
 } // namespace

@@ -8,7 +8,15 @@
 
 #include <chrono>
 #include <memory>
+#include <ostream>
 #include <string>
+
+namespace tp::redis {
+// Failed expectations name the verdict.
+inline void PrintTo(queue_verdict verdict, std::ostream* os) {
+    *os << to_string(verdict);
+}
+} // namespace tp::redis
 
 namespace tp::test {
 
@@ -82,7 +90,7 @@ protected:
     redis::queue_outcome info(const std::string& user, const std::string& token) {
         return run_coro(ctx_, store_->token_info(user, token));
     }
-    std::string leave(const std::string& user, const std::string& token) {
+    redis::queue_verdict leave(const std::string& user, const std::string& token) {
         return run_coro(ctx_, store_->leave(user, token));
     }
     std::int64_t run_tick(const std::string& gate) { return tick_counts(gate).admitted; }

@@ -24,7 +24,7 @@ protected:
         std::vector<std::string> ids;
         for (int i = first; i < first + count; ++i) {
             const auto out = call("u" + std::to_string(i), step::performances);
-            EXPECT_EQ(out.outcome, "wait");
+            EXPECT_EQ(out.verdict, redis::queue_verdict::wait);
             ids.push_back(out.token ? out.token->id : "");
         }
         return ids;
@@ -41,7 +41,7 @@ TEST_F(tick, admits_in_arrival_order) {
     // Whoever is admitted next is the next in line, never a later arrival.
     for (int round = 0; round < 7; ++round) {
         const auto front = ids[3 + round];
-        EXPECT_EQ(leave("u" + std::to_string(round), ids[round]), "ok");
+        EXPECT_EQ(leave("u" + std::to_string(round), ids[round]), redis::queue_verdict::ok);
         EXPECT_EQ(run_tick(performances), 1) << "round " << round;
         EXPECT_EQ(status_of(front), "ACTIVE") << "round " << round;
         for (int later = 4 + round; later < 10; ++later) {
@@ -133,7 +133,7 @@ TEST_F(tick, expired_admissions_free_their_place_and_are_not_requeued) {
         EXPECT_EQ(status_of(ids[i]), "EXPIRED") << i;
         EXPECT_FALSE(is_active(performances, ids[i])) << i;
         EXPECT_FALSE(is_waiting(performances, ids[i])) << "an abandoned token must not cycle back: " << i;
-        EXPECT_EQ(info("u" + std::to_string(i), ids[i]).outcome, "expired") << i;
+        EXPECT_EQ(info("u" + std::to_string(i), ids[i]).verdict, redis::queue_verdict::expired) << i;
     }
     EXPECT_EQ(status_of(ids[2]), "ACTIVE");
     EXPECT_EQ(status_of(ids[3]), "ACTIVE");
@@ -175,8 +175,8 @@ TEST_F(tick, rate_zero_pauses_a_gate_that_had_allowance_saved) {
 TEST_F(tick, forgets_a_gate_with_nobody_left) {
     const auto ids = line_up(2);
     EXPECT_EQ(run_coro(ctx_, store().gates_in_use()), std::vector<std::string>{performances});
-    EXPECT_EQ(leave("u0", ids[0]), "ok");
-    EXPECT_EQ(leave("u1", ids[1]), "ok");
+    EXPECT_EQ(leave("u0", ids[0]), redis::queue_verdict::ok);
+    EXPECT_EQ(leave("u1", ids[1]), redis::queue_verdict::ok);
     run_tick(performances);
     EXPECT_TRUE(run_coro(ctx_, store().gates_in_use()).empty());
 }
@@ -188,7 +188,7 @@ TEST_F(tick, now_serving_follows_admissions) {
     admit_round(performances);
     const auto third = std::stoll(token_record(ids[2])["seq"]);
     EXPECT_EQ(now_serving(performances), third);
-    EXPECT_EQ(leave("u0", ids[0]), "ok");
+    EXPECT_EQ(leave("u0", ids[0]), redis::queue_verdict::ok);
     run_tick(performances);
     EXPECT_EQ(now_serving(performances), std::stoll(token_record(ids[3])["seq"]));
     // A waiting fan's rank is its arrival number minus now serving.

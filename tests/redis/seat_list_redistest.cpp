@@ -164,7 +164,9 @@ TEST_F(seat_list_redis, the_read_only_check_serves_exactly_the_admitted_token) {
     ASSERT_TRUE(served.token);
     EXPECT_EQ(served.token->gate, gate);
     EXPECT_EQ(served.token->status, domain::token_status::active);
-    EXPECT_EQ(call("ann", step::performance_seats, schedule, step2.token->id).outcome, "serve"); // the script agrees
+    EXPECT_EQ(
+        call("ann", step::performance_seats, schedule, step2.token->id).verdict, redis::queue_verdict::serve
+    ); // the script agrees
 
     EXPECT_FALSE(check("bob", step2.token->id, gate).token) << "another user's token";
     EXPECT_FALSE(check("ann", step2.token->id, seats_gate(redis::new_token_id())).token) << "another gate";

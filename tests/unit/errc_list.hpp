@@ -1,8 +1,9 @@
 #pragma once
-// Every domain error, for tests that must cover them all. The static_assert fails when an
-// error is added to domain::errc without being listed here (internal is the last one).
+// Every domain error and every transport or server failure, for tests that must cover them
+// all. The static_asserts fail when one is added without being listed here.
 
 #include "domain/errc.hpp"
+#include "http/failure.hpp"
 
 #include <array>
 
@@ -37,19 +38,30 @@ inline constexpr std::array all_errors{
     domain::errc::balance_limit_reached,
     domain::errc::email_taken,
     domain::errc::idempotency_key_reused,
-    domain::errc::request_timeout,
-    domain::errc::body_too_large,
-    domain::errc::headers_too_large,
-    domain::errc::route_not_found,
-    domain::errc::method_not_allowed,
-    domain::errc::database_unavailable,
-    domain::errc::queue_unavailable,
-    domain::errc::internal,
 };
 
 static_assert(
-    static_cast<std::size_t>(domain::errc::internal) + 1 == all_errors.size(),
+    static_cast<std::size_t>(domain::errc::idempotency_key_reused) + 1 == all_errors.size(),
     "a domain::errc was added: list it in tests/unit/errc_list.hpp"
+);
+
+// Every failure of the transport and the server, likewise (internal is the last one).
+inline constexpr std::array all_failures{
+    http::failure::malformed_request,
+    http::failure::malformed_target,
+    http::failure::request_timeout,
+    http::failure::body_too_large,
+    http::failure::headers_too_large,
+    http::failure::route_not_found,
+    http::failure::method_not_allowed,
+    http::failure::database_unavailable,
+    http::failure::queue_unavailable,
+    http::failure::internal,
+};
+
+static_assert(
+    static_cast<std::size_t>(http::failure::internal) + 1 == all_failures.size(),
+    "an http::failure was added: list it in tests/unit/errc_list.hpp"
 );
 
 } // namespace tp::test

@@ -77,18 +77,46 @@ TEST(error_reply, statuses_are_the_specs) {
         {errc::balance_limit_reached, status::conflict},
         {errc::email_taken, status::conflict},
         {errc::idempotency_key_reused, status::unprocessable_entity},
-        {errc::request_timeout, status::request_timeout},
-        {errc::body_too_large, status::payload_too_large},
-        {errc::headers_too_large, status::request_header_fields_too_large},
-        {errc::route_not_found, status::not_found},
-        {errc::method_not_allowed, status::method_not_allowed},
-        {errc::database_unavailable, status::service_unavailable},
-        {errc::queue_unavailable, status::service_unavailable},
-        {errc::internal, status::internal_server_error},
     };
     ASSERT_EQ(expected.size(), tp::test::all_errors.size());
     for (const auto& [code, s] : expected) {
         EXPECT_EQ(status_of(code), s) << code_of(code);
+    }
+}
+
+TEST(error_reply, failure_statuses_are_the_specs) {
+    using tp::http::failure;
+    const std::map<failure, status> expected{
+        {failure::malformed_request, status::bad_request},
+        {failure::malformed_target, status::bad_request},
+        {failure::request_timeout, status::request_timeout},
+        {failure::body_too_large, status::payload_too_large},
+        {failure::headers_too_large, status::request_header_fields_too_large},
+        {failure::route_not_found, status::not_found},
+        {failure::method_not_allowed, status::method_not_allowed},
+        {failure::database_unavailable, status::service_unavailable},
+        {failure::queue_unavailable, status::service_unavailable},
+        {failure::internal, status::internal_server_error},
+    };
+    ASSERT_EQ(expected.size(), tp::test::all_failures.size());
+    for (const auto& [f, s] : expected) {
+        EXPECT_EQ(status_of(f), s) << code_of(f);
+    }
+}
+
+TEST(error_reply, every_failure_answers_in_the_one_error_shape_with_its_sentence) {
+    for (const auto f : tp::test::all_failures) {
+        const auto res = error_response(f);
+        EXPECT_EQ(res.result(), status_of(f));
+        const auto body = boost::json::parse(res.body()).as_object();
+        EXPECT_EQ(body.size(), 4u) << res.body();
+        EXPECT_EQ(body.at("message").as_string(), tp::http::default_message(f));
+        EXPECT_FALSE(tp::http::default_message(f).empty());
+        EXPECT_EQ(body.at("statusCode").as_int64(), static_cast<int>(status_of(f)));
+        EXPECT_EQ(body.at("code").as_string(), code_of(f));
+        EXPECT_EQ(
+            res.count(boost::beast::http::field::retry_after), status_of(f) == status::service_unavailable ? 1u : 0u
+        );
     }
 }
 
@@ -122,6 +150,7 @@ TEST(error_reply, the_message_is_the_errors_own_sentence_escaped_as_json) {
 }
 
 TEST(error_reply, keeps_the_http_version_of_the_request) {
-    EXPECT_EQ(error_response(tp::domain::make_error(errc::internal), 10).version(), 10);
-    EXPECT_EQ(error_response(tp::domain::make_error(errc::internal)).version(), 11);
+    EXPECT_EQ(error_response(tp::domain::make_error(errc::sold_out), 10).version(), 10);
+    EXPECT_EQ(error_response(tp::domain::make_error(errc::sold_out)).version(), 11);
+    EXPECT_EQ(error_response(tp::http::failure::internal, 10).version(), 10);
 }

@@ -8,6 +8,7 @@
 
 #include "api/routes.hpp"
 #include "domain/errc.hpp"
+#include "errc_list.hpp"
 #include "http/error_reply.hpp"
 #include "support/embedded_file.hpp"
 #include "support/metrics.hpp"
@@ -90,19 +91,14 @@ std::string join(const problems& found) {
     return out;
 }
 
-// Every value of the enum; `internal` is its last entry (see domain/errc.hpp).
-std::vector<errc> every_errc() {
-    std::vector<errc> out;
-    for (int i = 0; i <= static_cast<int>(errc::internal); ++i) {
-        out.push_back(static_cast<errc>(i));
+// Every machine code the server sends, the domain's and the transport's, with its status.
+std::map<std::string, tp::http::status, std::less<>> status_by_code() {
+    std::map<std::string, tp::http::status, std::less<>> out;
+    for (const auto e : tp::test::all_errors) {
+        out.emplace(std::string(tp::http::code_of(e)), tp::http::status_of(e));
     }
-    return out;
-}
-
-std::map<std::string, errc, std::less<>> errc_by_code() {
-    std::map<std::string, errc, std::less<>> out;
-    for (const auto e : every_errc()) {
-        out.emplace(std::string(tp::http::code_of(e)), e);
+    for (const auto f : tp::test::all_failures) {
+        out.emplace(std::string(tp::http::code_of(f)), tp::http::status_of(f));
     }
     return out;
 }
@@ -237,7 +233,7 @@ std::set<std::string> schemes_required(const json::value& doc, const json::objec
 
 // Every code a response names: in its description (as a whole word) and in its examples.
 std::set<std::string> codes_named(const json::value& doc, const json::object& response) {
-    static const auto known = errc_by_code();
+    static const auto known = status_by_code();
     std::set<std::string> out;
     const auto text = string_at(response, "description").value_or("");
     std::string word;
@@ -268,7 +264,7 @@ std::set<std::string> codes_named(const json::value& doc, const json::object& re
 // Every documented refusal uses the one Error schema, names at least one machine code, and
 // only codes whose status (from the errc mapping) is the status it is documented under.
 problems check_error_responses(const json::value& doc) {
-    static const auto known = errc_by_code();
+    static const auto known = status_by_code();
     problems found;
     for (const auto& op : operations_of(doc)) {
         for (const auto& [status_key, node] : object_at(*op.body, "responses")) {
@@ -298,10 +294,9 @@ problems check_error_responses(const json::value& doc) {
                 const auto e = known.find(code);
                 if (e == known.end()) {
                     found.push_back(where + ": names an unknown code " + code);
-                } else if (!is_default && static_cast<int>(tp::http::status_of(e->second)) != status) {
+                } else if (!is_default && static_cast<int>(e->second) != status) {
                     found.push_back(
-                        where + ": " + code + " is answered with " +
-                        std::to_string(static_cast<int>(tp::http::status_of(e->second)))
+                        where + ": " + code + " is answered with " + std::to_string(static_cast<int>(e->second))
                     );
                 }
             }
@@ -434,8 +429,7 @@ TEST(openapi, error_schema_lists_every_machine_code_of_the_server) {
         }
     }
     const auto text = document_text();
-    for (const auto e : every_errc()) {
-        const std::string code(tp::http::code_of(e));
+    for (const auto& [code, status] : status_by_code()) {
         EXPECT_NE(text.find(code), std::string_view::npos) << code << " appears nowhere in the document";
         EXPECT_TRUE(listed.erase(code) == 1) << code << " is missing from the Error schema's code enum";
     }

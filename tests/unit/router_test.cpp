@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-using tp::domain::errc;
+using tp::http::failure;
 using tp::http::router;
 using tp::http::split_path;
 using tp::http::verb;
@@ -46,7 +46,7 @@ TEST(router, an_unknown_path_is_route_not_found) {
           "/reservation/performance_seats/"}) {
         const auto m = table.find(verb::get, path);
         ASSERT_FALSE(m) << path;
-        EXPECT_EQ(m.error().code, errc::route_not_found) << path;
+        EXPECT_EQ(m.error(), failure::route_not_found) << path;
     }
 }
 
@@ -54,10 +54,10 @@ TEST(router, a_known_path_with_another_method_is_method_not_allowed) {
     const auto table = make_table();
     const auto m = table.find(verb::get, "/auth/signIn");
     ASSERT_FALSE(m);
-    EXPECT_EQ(m.error().code, errc::method_not_allowed);
+    EXPECT_EQ(m.error(), failure::method_not_allowed);
     const auto d = table.find(verb::delete_, "/reservation/performance_seats/abc");
     ASSERT_FALSE(d);
-    EXPECT_EQ(d.error().code, errc::method_not_allowed);
+    EXPECT_EQ(d.error(), failure::method_not_allowed);
 }
 
 TEST(router, captures_a_path_parameter) {
@@ -102,7 +102,7 @@ TEST(router, an_empty_parameter_does_not_match) {
     const auto table = make_table();
     const auto m = table.find(verb::get, "/a//b/2");
     ASSERT_FALSE(m);
-    EXPECT_EQ(m.error().code, errc::route_not_found);
+    EXPECT_EQ(m.error(), failure::route_not_found);
 }
 
 TEST(router, matches_the_root_path) {
@@ -118,7 +118,7 @@ TEST(router, a_target_that_is_not_a_path_is_a_bad_request) {
     for (const char* target : {"", "auth/signIn", "http://example.com/auth/signIn", "/a b", "/%zz"}) {
         const auto m = table.find(verb::get, target);
         ASSERT_FALSE(m) << target;
-        EXPECT_EQ(m.error().code, errc::bad_request) << target;
+        EXPECT_EQ(m.error(), failure::malformed_target) << target;
     }
 }
 

@@ -25,6 +25,7 @@ awaitable<migration_report> migrate(connection& conn) {
                                  " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
     const auto done = co_await conn.execute(applied_versions, {});
     std::vector<std::string> present;
+    present.reserve(static_cast<std::size_t>(done.rows()));
     for (int row = 0; row < done.rows(); ++row) {
         present.push_back(done.string(row, 0));
     }

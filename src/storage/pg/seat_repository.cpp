@@ -174,6 +174,7 @@ awaitable<domain::error> seat_repository::explain_refusal(
 awaitable<std::vector<my_seat>> seat_repository::list_mine(const std::string& user_id) {
     const auto r = co_await pool_.execute(select_mine, make_params(user_id));
     std::vector<my_seat> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int row = 0; row < r.rows(); ++row) {
         out.push_back(my_seat{
             r.string(row, 0),

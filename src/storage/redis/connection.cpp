@@ -83,7 +83,7 @@ std::optional<connection_options> parse_redis_url(std::string_view url) {
     return options;
 }
 
-connection::connection(asio::any_io_executor executor, connection_options options)
+connection::connection(const asio::any_io_executor& executor, connection_options options)
     : executor_(executor), options_(std::move(options)), socket_(executor) {}
 
 connection::~connection() {

@@ -37,7 +37,7 @@ std::optional<connection_options> parse_redis_url(std::string_view url);
 
 class connection {
 public:
-    connection(asio::any_io_executor executor, connection_options options);
+    connection(const asio::any_io_executor& executor, connection_options options);
     connection(const connection&) = delete;
     ~connection();
 
@@ -63,7 +63,7 @@ private:
     enum class state { disconnected, connecting, connected };
 
     struct pending {
-        explicit pending(asio::any_io_executor ex) : timer(ex) {}
+        explicit pending(const asio::any_io_executor& ex) : timer(ex) {}
         asio::steady_timer timer;
         std::size_t expected = 1; // replies, one per command of the batch
         std::vector<reply> answers;

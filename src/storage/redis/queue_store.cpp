@@ -4,11 +4,14 @@
 
 #include <sodium.h>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <string_view>
+#include <utility>
 
 namespace tp::redis_scripts {
 std::span<const tp::embedded_file> files(); // scripts/*.lua, compiled in by CMake
@@ -55,13 +58,48 @@ double real(const std::string& text) {
     return ec == std::errc{} && end == text.data() + text.size() && std::isfinite(value) ? value : 0.0;
 }
 
+constexpr std::array verdict_words{
+    std::pair{queue_verdict::serve, std::string_view{"serve"}},
+    std::pair{queue_verdict::wait, std::string_view{"wait"}},
+    std::pair{queue_verdict::created, std::string_view{"created"}},
+    std::pair{queue_verdict::existing, std::string_view{"existing"}},
+    std::pair{queue_verdict::ok, std::string_view{"ok"}},
+    std::pair{queue_verdict::expired, std::string_view{"expired"}},
+    std::pair{queue_verdict::exists, std::string_view{"exists"}},
+    std::pair{queue_verdict::not_found, std::string_view{"not_found"}},
+    std::pair{queue_verdict::not_yours, std::string_view{"not_yours"}},
+    std::pair{queue_verdict::flow_violated, std::string_view{"flow_violated"}},
+    std::pair{queue_verdict::sold_out, std::string_view{"sold_out"}},
+};
+
+bool carries_token(queue_verdict verdict) {
+    switch (verdict) {
+    case queue_verdict::serve:
+    case queue_verdict::wait:
+    case queue_verdict::created:
+    case queue_verdict::existing: return true;
+    case queue_verdict::ok:
+    case queue_verdict::expired:
+    case queue_verdict::exists:
+    case queue_verdict::not_found:
+    case queue_verdict::not_yours:
+    case queue_verdict::flow_violated:
+    case queue_verdict::sold_out: return false;
+    }
+    return false;
+}
+
 // {outcome, id, user, gate, endpoint, status, issued, active, expire, rank, rate, seq, configured rate}
 queue_outcome read_outcome(const reply& r) {
     if (r.type != reply::kind::array || r.elements.empty()) {
         throw error("unexpected answer from a queue script");
     }
-    queue_outcome out{r.elements[0].text, std::nullopt};
-    if (r.elements.size() >= 11) {
+    queue_outcome out{parse_verdict(r.elements[0].text), std::nullopt};
+    if (r.elements.size() < 11) {
+        if (carries_token(out.verdict)) {
+            throw error("a queue script answered '" + r.elements[0].text + "' without its token");
+        }
+    } else {
         const auto at = [&](std::size_t i) -> const std::string& {
             return r.elements[i].text;
         };
@@ -116,6 +154,24 @@ std::vector<std::vector<std::string>> place_in_line(const std::string& gate, con
 }
 
 } // namespace
+
+queue_verdict parse_verdict(std::string_view word) {
+    for (const auto& [verdict, spelled] : verdict_words) {
+        if (spelled == word) {
+            return verdict;
+        }
+    }
+    throw error("a queue script answered an unknown outcome: '" + std::string(word) + "'");
+}
+
+std::string_view to_string(queue_verdict verdict) {
+    for (const auto& [known, spelled] : verdict_words) {
+        if (known == verdict) {
+            return spelled;
+        }
+    }
+    return "unknown";
+}
 
 std::string new_token_id() {
     unsigned char b[16];
@@ -231,10 +287,10 @@ awaitable<queue_outcome> queue_store::token_info(const std::string& user, const 
             throw error("unexpected answer reading a queue token");
         }
         if (token_id.empty() || fields[0].is_nil()) {
-            co_return queue_outcome{"not_found", std::nullopt};
+            co_return queue_outcome{queue_verdict::not_found, std::nullopt};
         }
         if (!user.empty() && fields[0].text != user) { // "": the stream, which knows the token by id alone
-            co_return queue_outcome{"not_yours", std::nullopt};
+            co_return queue_outcome{queue_verdict::not_yours, std::nullopt};
         }
         domain::queue_token t;
         t.id = token_id;
@@ -252,7 +308,7 @@ awaitable<queue_outcome> queue_store::token_info(const std::string& user, const 
             gate_of_token_.insert(token_id, t.gate);
         }
         if (t.status == domain::token_status::expired) {
-            co_return queue_outcome{"expired", std::move(t)};
+            co_return queue_outcome{queue_verdict::expired, std::move(t)};
         }
         if (t.status == domain::token_status::active) {
             t.rank = 0;
@@ -276,14 +332,14 @@ awaitable<queue_outcome> queue_store::token_info(const std::string& user, const 
                 t.gate_rate = static_cast<double>(*configured);
             }
         }
-        co_return queue_outcome{"ok", std::move(t)};
+        co_return queue_outcome{queue_verdict::ok, std::move(t)};
     }
 }
 
-awaitable<std::string> queue_store::leave(const std::string& user, const std::string& token_id) {
+awaitable<queue_verdict> queue_store::leave(const std::string& user, const std::string& token_id) {
     std::vector<std::string> args{user, token_id};
     const auto r = co_await run_script(conn_, named("leave.lua"), std::move(args));
-    co_return read_outcome(r).outcome;
+    co_return read_outcome(r).verdict;
 }
 
 awaitable<std::vector<std::string>> queue_store::gates_in_use() {

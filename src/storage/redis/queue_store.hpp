@@ -9,13 +9,34 @@
 #include "storage/redis/script.hpp"
 #include "support/recent_map.hpp"
 
+#include <string_view>
 #include <vector>
 
 namespace tp::redis {
 
-// What a script decided, with the token it is about (if any).
+// Every answer the queue can give about a call, parsed once from the scripts' words
+// (scripts/*.lua) so that a misspelled word fails loudly instead of meaning something else.
+enum class queue_verdict {
+    serve,         // gate_call: the token is active at this gate; serve the call (token set)
+    wait,          // gate_call: in line (token set)
+    created,       // enter: a new token (token set)
+    existing,      // enter: the user's token for this step (token set)
+    ok,            // token_info, leave: done (token set by token_info)
+    expired,       // token_info: the token expired (token set)
+    exists,        // enter: the user holds a live token for another step
+    not_found,     // no such token
+    not_yours,     // the token is another user's
+    flow_violated, // this step needs an active token of the previous one
+    sold_out,      // the step's schedule is sold out
+};
+
+// The scripts' words; an unknown word throws redis::error (answered 503, like any broken answer).
+queue_verdict parse_verdict(std::string_view word);
+std::string_view to_string(queue_verdict verdict);
+
+// What the queue decided, with the token it is about when the verdict carries one.
 struct queue_outcome {
-    std::string outcome; // script-specific word: serve, wait, created, not_found, ...
+    queue_verdict verdict = queue_verdict::not_found;
     std::optional<domain::queue_token> token;
 };
 
@@ -63,8 +84,8 @@ public:
     awaitable<queue_outcome>
     enter(const std::string& user, domain::flow_step step, const std::string& schedule, const std::string& endpoint);
     awaitable<queue_outcome> token_info(const std::string& user, const std::string& token_id);
-    // token_id "" = whatever token the user holds.
-    awaitable<std::string> leave(const std::string& user, const std::string& token_id);
+    // token_id "" = whatever token the user holds. ok, not_found or not_yours.
+    awaitable<queue_verdict> leave(const std::string& user, const std::string& token_id);
 
     awaitable<std::vector<std::string>> gates_in_use();
     struct tick_result {
