@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The benchmark (SPEC §7): this machine's ceilings and ticketd's figures measured in the same
-# run with the same load generators, printed as ratios; then an on-sale replay against
-# several instances, with I1-I4 checked at the end (a violation makes this exit non-zero).
+# The benchmark (docs/benchmarks.md): this machine's ceilings and ticketd's figures measured
+# in the same run with the same load generators, printed as ratios; then an on-sale replay
+# against several instances, with I1-I4 checked at the end (a violation makes this exit
+# non-zero).
 #
 #   scripts/bench.sh                                 # defaults below
 #   FANS=2000 SEATS=500 RUSH_FANS=5000 DURATION=5 scripts/bench.sh   # a quicker run

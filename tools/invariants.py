@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Invariant checkers (SPEC §5): I1-I3 read PostgreSQL directly; I4 reads what was sampled
-from Redis during a run. Each returns a list of human-readable violations (empty = the
-invariant holds), so a test can assert on it and a negative control can show that a
-planted violation is reported (tests/functional/test_invariant_checkers.py).
+"""Invariant checkers (docs/api-contract.md, Invariants): I1-I3 read PostgreSQL directly; I4
+reads what was sampled from Redis during a run. Each returns a list of human-readable
+violations (empty = the invariant holds), so a test can assert on it and a negative control
+can show that a planted violation is reported (tests/functional/test_invariant_checkers.py).
 
 `db` is anything with .query(sql, params) -> rows (tests: conftest.Database).
 

@@ -33,7 +33,8 @@ constexpr std::string_view swagger_page = R"html(<!doctype html>
 
 constexpr std::string_view swagger_missing = R"html(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Ticketing Performances API</title></head>
-<body><p>Swagger UI is not installed on this server (run scripts/setup.sh).
+<body><p>Swagger UI is not installed on this server (scripts/run.sh and scripts/test.sh install it
+into node_modules/ with npm; SWAGGER_UI_DIR says where to find it).
 The API document is at <a href="/api-docs/openapi.json">/api-docs/openapi.json</a>.</p></body></html>
 )html";
 

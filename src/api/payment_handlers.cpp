@@ -123,7 +123,7 @@ reply pay_seat(request_context& ctx) {
         co_await announce_seat_change(ctx, made->schedule_id, std::span(&paid, 1));
         ctx.svc.stats.seats_sold.fetch_add(1, std::memory_order_relaxed);
         // Paying ends the booking: any queue token the fan still holds expires, and the last
-        // seat of a schedule tells its waiting line at once (SPEC §4, sold-out awareness).
+        // seat of a schedule tells its waiting line at once (docs/waiting-queue.md, Sold out).
         co_await give_up_queue_token(ctx, "");
         if (made->sold_out) {
             co_await announce_sold_out(ctx, made->schedule_id);

@@ -1,8 +1,9 @@
 #pragma once
-// The waiting queue in front of a booking step (SPEC §4). Decides, atomically in Redis,
-// whether this call is served now (an active token for this step), waits (202 with its
-// rank), or is refused (flow violated, another user's token, sold out). Fails closed: if
-// Redis cannot be reached the call is answered 503 and the step is never served unchecked.
+// The waiting queue in front of a booking step (docs/waiting-queue.md, and the rules a client
+// sees in docs/api-contract.md, Booking flow). Decides, atomically in Redis, whether this
+// call is served now (an active token for this step), waits (202 with its rank), or is
+// refused (flow violated, another user's token, sold out). Fails closed: if Redis cannot be
+// reached the call is answered 503 and the step is never served unchecked.
 
 #include "api/request_context.hpp"
 #include "domain/queue.hpp"

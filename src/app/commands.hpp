@@ -1,5 +1,6 @@
 #pragma once
-// The operator commands of the `ticketd` binary (SPEC §9): each returns the exit code.
+// The operator commands of the `ticketd` binary (docs/api-contract.md, Operations): each
+// returns the exit code.
 
 #include "app/config.hpp"
 

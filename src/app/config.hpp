@@ -1,7 +1,7 @@
 #pragma once
 // The process configuration: one plain struct, read from the environment once at start-up
 // and validated there (a bad value stops the process with a message naming the variable),
-// then passed down. Defaults are the SPEC's.
+// then passed down. The variables and their defaults: README.md, Configuration.
 
 #include "domain/errc.hpp"
 

@@ -1,6 +1,7 @@
 #pragma once
 // What an operator may create in one call: a stage, a performance and its schedules with
-// their seats (SPEC §9). Validated here, written in one transaction by the repository.
+// their seats (docs/api-contract.md, Operator API). Validated here, written in one
+// transaction by the repository.
 
 #include "domain/errc.hpp"
 #include "domain/timestamp.hpp"

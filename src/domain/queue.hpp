@@ -1,7 +1,8 @@
 #pragma once
-// The waiting queue's vocabulary (SPEC §4): the three booking steps and their gates, the
-// state of a queue token, and the hints a waiting fan gets. Pure; the queue's state lives
-// in Redis (storage/redis/queue_store.cpp) and its atomic rules in the Lua scripts there.
+// The waiting queue's vocabulary (docs/waiting-queue.md): the three booking steps and their
+// gates, the state of a queue token, and the hints a waiting fan gets. Pure; the queue's
+// state lives in Redis (storage/redis/queue_store.cpp) and its atomic rules in the Lua
+// scripts there.
 
 #include "domain/timestamp.hpp"
 

@@ -294,7 +294,7 @@ def server_group(db_url, logdir, prefix, count, **settings):
 
 @pytest.fixture(scope="session")
 def servers(db, logdir):
-    """Three instances against one database (SPEC §6: nothing correctness needs lives in one process)."""
+    """Three instances against one database: nothing correctness needs lives in one process."""
     with server_group(db.url, logdir, "main", 3) as started:
         yield started
 
@@ -400,7 +400,7 @@ class Client:
         return self.post("/payment/payment_performance_seat", {"performance_seat_id": seat_id},
                          headers={"Idempotency-Key": key} if key else None)
 
-    # --- the booking steps, through the waiting queue (SPEC §4) ---
+    # --- the booking steps, through the waiting queue (docs/api-contract.md, Booking flow) ---
     def gated(self, method, path, body=None, headers=None, raw=None, timeout=60):
         """A gated call, repeated while the queue answers 202 (the user's held token is
         used, so no Queue-Token header is needed)."""

@@ -1,4 +1,4 @@
-"""POST /admin/performances (SPEC §9)."""
+"""POST /admin/performances (docs/api-contract.md, Operator API)."""
 
 import copy
 import uuid

@@ -1,4 +1,4 @@
-"""Sign-up, sign-in and access tokens (SPEC §3, §6)."""
+"""Sign-up, sign-in and access tokens (docs/api-contract.md, Endpoints and Errors)."""
 
 import time
 import uuid
@@ -21,7 +21,7 @@ def test_sign_up_and_sign_in(server, db):
     assert len(row) == 1
     stored_email, password_hash, name, phone, balance = row[0]
     assert (stored_email, name, phone, balance) == (email, "Kim Fan", "010-1234-5678", 0)
-    # Stored only as an Argon2id hash (SPEC §6), never the password itself.
+    # Stored only as an Argon2id hash, never the password itself.
     assert password_hash.startswith("$argon2id$") and PASSWORD not in password_hash
 
     r = c.sign_in(email)

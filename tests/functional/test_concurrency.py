@@ -1,4 +1,5 @@
-"""Concurrency across three instances of ticketd on one PostgreSQL (SPEC §5, §6, §8).
+"""Concurrency across three instances of ticketd on one PostgreSQL (the invariants:
+docs/api-contract.md, Invariants).
 
 Every test states the invariant it proves and checks it by reading PostgreSQL back, not
 by trusting the answers. Fans are inserted straight into the database and authenticated
@@ -147,10 +148,10 @@ def test_one_user_charges_and_pays_concurrently(servers, make_performance, db):
 
 
 def test_concurrent_payments_with_a_tiny_pool_do_not_deadlock(servers, start_server, make_performance, db):
-    """Pool deadlock guard (SPEC §8): 50 users each holding a seat pay at the same moment
-    against an instance with DB_POOL_SIZE=2 → all 50 complete with 201 within a bounded
-    time (a payment that held one pooled connection while waiting for a second would
-    stall the pool); I2 and I3 hold afterwards."""
+    """Pool deadlock guard (a failure seen in other implementations): 50 users each holding
+    a seat pay at the same moment against an instance with DB_POOL_SIZE=2 → all 50 complete
+    with 201 within a bounded time (a payment that held one pooled connection while waiting
+    for a second would stall the pool); I2 and I3 hold afterwards."""
     s = start_server(DB_POOL_SIZE=2)
     perf = make_performance(seats=50, price=3000)
     users = insert_users(db, 50, balance=3000)

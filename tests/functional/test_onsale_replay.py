@@ -1,8 +1,8 @@
-"""The benchmark's on-sale replay, small, as a correctness test (SPEC §7, §8): 300 fans for
-100 seats through three `ticketd` instances, each fan signing in, queueing through the three
-gates (half polling, half on the event stream), listing the seats, taking a random available
-one (another on 409) and paying — then I1-I3 read back from PostgreSQL and I4 from what the
-replay sampled from Redis. And the benchmark's hold/payment rush, small. No timing is
+"""The benchmark's on-sale replay (docs/benchmarks.md), small, as a correctness test: 300
+fans for 100 seats through three `ticketd` instances, each fan signing in, queueing through
+the three gates (half polling, half on the event stream), listing the seats, taking a random
+available one (another on 409) and paying — then I1-I3 read back from PostgreSQL and I4 from
+what the replay sampled from Redis. And the benchmark's hold/payment rush, small. No timing is
 asserted: only outcomes and invariants.
 
 The instances use a Redis database of their own (db 9), so the gates of the replay are this

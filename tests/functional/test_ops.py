@@ -1,4 +1,5 @@
-"""Operations: health, readiness, metrics, the API document, graceful shutdown (SPEC §3, §6)."""
+"""Operations: health, readiness, metrics, the API document, graceful shutdown
+(docs/api-contract.md, Operations)."""
 
 import re
 import threading
@@ -63,7 +64,7 @@ SERVED = [
 
 
 def test_openapi_document_agrees_with_the_server(server):
-    """SPEC §3: the OpenAPI document covers the whole API, and every path it documents is served."""
+    """The OpenAPI document covers the whole API, and every path it documents is served."""
     doc = requests.get(server.url + "/api-docs/openapi.json", timeout=10).json()
     paths = doc.get("paths", {})
     documented = {(m, re.sub(r"\{[^}]+\}", "{}", p)) for p, ops in paths.items() for m in ops

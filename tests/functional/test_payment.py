@@ -1,4 +1,5 @@
-"""Points: balance, charging, history, paying for a held seat, idempotent retries (SPEC §3, §5)."""
+"""Points: balance, charging, history, paying for a held seat, idempotent retries
+(docs/api-contract.md, Payments and Idempotent retries)."""
 
 import re
 import uuid
@@ -177,7 +178,8 @@ def test_pay_unknown_or_malformed_seat(quick_user, db):
 
 
 def test_payment_amount_comes_from_the_seat_not_the_client(quick_user, make_performance, db):
-    """SPEC §8: a payment amount taken from the client (a negative one raised the balance)."""
+    """A failure seen in other implementations: a payment amount taken from the client (a
+    negative one raised the balance). The price is the seat's, whatever the body says."""
     perf = make_performance(seats=1, price=4000)
     user = quick_user(balance=10_000)
     assert user.take(perf.seat_ids[0]).status_code == 200

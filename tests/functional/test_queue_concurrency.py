@@ -1,6 +1,7 @@
-"""I4 across instances (SPEC §5, §4): a gate never has more active tokens than its capacity,
-and admits in FIFO order — with three `ticketd` processes ticking the same gate at once and
-a few hundred fans arriving, polling and leaving through all of them.
+"""I4 across instances (docs/api-contract.md, Invariants): a gate never has more active
+tokens than its capacity, and admits in FIFO order — with three `ticketd` processes ticking
+the same gate at once and a few hundred fans arriving, polling and leaving through all of
+them.
 
 The instances have a Redis database of their own (db 7), so the session's instances and
 their wide-open gates never touch this gate. What is checked is read back from Redis: a

@@ -1,5 +1,6 @@
-"""The waiting queue as a fan and an operator meet it (SPEC §3 token info and 202 answer, §4
-rule by rule, §9 admin gates), black-box over HTTP with Redis read back directly.
+"""The waiting queue as a fan and an operator meet it (docs/api-contract.md: token info and
+the 202 answer, the booking flow rule by rule, the admin gates), black-box over HTTP with
+Redis read back directly.
 
 These tests run against instances of their own whose gates are observable (capacity 3,
 20 admissions per second, 20 ms ticks, tokens valid 4 s) on a Redis database of their own
@@ -495,10 +496,11 @@ def test_going_back_to_step1_starts_over_at_the_back(fan, qadmin, make_performan
 
 
 def test_expired_tokens_free_their_places_and_are_requeued_only_by_their_owner(fan, qredis, qservers):
-    """SPEC §8: 'expired active tokens never removed, so the queue stops admitting after the
-    first N'. Three admitted fans abandon their tokens; once those expire the next three are
-    admitted. An expired token answers 410 on GET /queue/queue, is not re-queued by the tick,
-    and a gated call with it puts it at the back of the line (202)."""
+    """A failure seen in other implementations: expired admitted tokens never removed, so the
+    queue stops admitting after the first N. Three admitted fans abandon their tokens; once
+    those expire the next three are admitted. An expired token answers 410 on GET
+    /queue/queue, is not re-queued by the tick, and a gated call with it puts it at the back
+    of the line (202)."""
     first = [fan() for _ in range(CAPACITY)]
     first_ids = [waiting(step1(x))["id"] for x in first]
     for x, qt in zip(first, first_ids):
@@ -821,10 +823,11 @@ def test_admin_gates_need_the_admin_key(qservers, fan):
 
 
 def test_estimate_follows_the_gates_own_rate(fan, qadmin):
-    """The wait estimate uses the gate's rate as the operator set it (SPEC §9 PUT, docs: 'the
-    configured rate before any admission was measured'), not the instances' default: at one
-    admission per second the 6th in line cannot be in within a second, and a paused gate
-    (rate 0) cannot promise a wait of a second either."""
+    """The wait estimate uses the gate's rate as the operator set it (PUT /admin/gates/{gate};
+    docs/waiting-queue.md: the gate's own configured rate before any admission was
+    measured), not the instances' default: at one admission per second the 6th in line
+    cannot be in within a second, and a paused gate (rate 0) cannot promise a wait of a
+    second either."""
     set_gate(qadmin, "performances", capacity=0, rate=1)  # no admission: nothing measured
     fans = [fan() for _ in range(6)]
     answers = [waiting(step1(x)) for x in fans]
@@ -838,7 +841,7 @@ def test_estimate_follows_the_gates_own_rate(fan, qadmin):
 
 
 def test_rate_limits_admissions_per_second(fan, qadmin, qredis):
-    """SPEC §4: a gate admits at most R per second. With capacity out of the way (1000) and
+    """A gate admits at most R per second. With capacity out of the way (1000) and
     rate 20, the admission times Redis records put no more than R (+1 for the boundary) in
     any one-second window, and every fan is admitted."""
     set_gate(qadmin, "performances", capacity=1000, rate=0)  # rate 0 empties the allowance

@@ -1,7 +1,7 @@
-"""The waiting queue fails closed (SPEC §4, §6): with Redis gone, a gated call answers 503
-QUEUE_UNAVAILABLE — never served unchecked, never a hang — while calls that do not need the
-queue keep working; with Redis back on the same address, the queue works again without
-restarting ticketd.
+"""The waiting queue fails closed (docs/api-contract.md, Booking flow): with Redis gone, a
+gated call answers 503 QUEUE_UNAVAILABLE — never served unchecked, never a hang — while
+calls that do not need the queue keep working; with Redis back on the same address, the
+queue works again without restarting ticketd.
 
 The test runs its own redis-server on a free port (the suite's shared Redis is never
 touched) and one ticketd on it."""

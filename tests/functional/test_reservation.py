@@ -1,4 +1,5 @@
-"""Booking steps: performances, seats, taking seats, the fan's own seats (SPEC §3, §5)."""
+"""Booking steps: performances, seats, taking seats, the fan's own seats
+(docs/api-contract.md, Endpoints and Holds)."""
 
 import re
 import time

@@ -1,4 +1,5 @@
-"""Faults: PostgreSQL going away and coming back, and bad configuration (SPEC §6, §9)."""
+"""Faults: PostgreSQL going away and coming back, and bad configuration
+(docs/api-contract.md, Many instances and faults, Operations)."""
 
 import os
 import shlex

@@ -1,5 +1,6 @@
 """HTTP-level refusals: unknown routes, wrong methods, media types, malformed JSON, size
-limits, slow clients, request ids (SPEC §3, §6). Every one in the error shape."""
+limits, slow clients, request ids (docs/api-contract.md, Errors and Limits). Every one in
+the error shape."""
 
 import json
 import socket

@@ -1,5 +1,5 @@
-// Negative controls (SPEC §8): each invariant checker the concurrency tests rely on is shown
-// to fail when the invariant is broken on purpose with unsafe SQL.
+// Negative controls (docs/style.md, Tests): each invariant checker the concurrency tests rely
+// on is shown to fail when the invariant is broken on purpose with unsafe SQL.
 
 #include "test_database.hpp"
 

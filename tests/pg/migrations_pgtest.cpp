@@ -84,6 +84,29 @@ TEST_F(migrations_test, instances_migrating_at_once_apply_each_file_once) {
     EXPECT_EQ(applied, static_cast<std::size_t>(inspect().number("SELECT count(*) FROM schema_migrations")));
 }
 
+TEST_F(migrations_test, a_database_migrated_before_the_rename_keeps_its_stored_answers) {
+    // As a database that ran up to 0004 left it: the column under its old name, with a
+    // stored answer in it.
+    inspect().sql("ALTER TABLE idempotency_keys RENAME COLUMN canonical_request TO request_hash");
+    inspect().sql("DELETE FROM schema_migrations WHERE name = '0005_idempotency_canonical_request.sql'");
+    const auto fan = insert_user(inspect(), "fan@example.com");
+    inspect().sql(
+        "INSERT INTO idempotency_keys (user_id, route, key, request_hash, status_code, response_body)"
+        " VALUES ($1, 'POST /payment/cash', 'key-1', '5000', 201, '{}')",
+        {fan}
+    );
+
+    asio::io_context ctx;
+    const auto report = migrate_once(ctx);
+    EXPECT_EQ(report.applied, std::vector<std::string>{"0005_idempotency_canonical_request.sql"});
+    EXPECT_EQ(inspect().scalar("SELECT canonical_request FROM idempotency_keys WHERE user_id = $1", {fan}), "5000");
+    EXPECT_EQ(
+        inspect().number("SELECT count(*) FROM information_schema.columns"
+                         " WHERE table_name = 'idempotency_keys' AND column_name = 'request_hash'"),
+        0
+    );
+}
+
 TEST_F(migrations_test, the_lock_is_released_so_the_next_instance_does_not_wait) {
     asio::io_context ctx;
     migrate_once(ctx);

@@ -337,9 +337,9 @@ TEST_F(seat_repository_test, list_mine_shows_live_holds_and_purchases) {
     EXPECT_FALSE(by_id.at(schedule.seat_ids[2]).hold_expire_timestamp);
 }
 
-// SPEC §8: "a payment that holds one pooled connection while waiting for a second (the pool
-// deadlocks...)". The same must not happen to a refused take: explaining the refusal may not
-// need a second connection while the first is still leased.
+// A failure seen in other implementations: a payment that holds one pooled connection while
+// waiting for a second, so the pool deadlocks. The same must not happen to a refused take:
+// explaining the refusal may not need a second connection while the first is still leased.
 TEST_F(seat_repository_test, a_refused_take_needs_only_one_pooled_connection) {
     const auto first = insert_user(inspect(), "first@example.com");
     const auto second = insert_user(inspect(), "second@example.com");

@@ -137,7 +137,7 @@ struct seeded_schedule {
 seeded_schedule
 insert_schedule(blocking_connection& db, int seats, std::int64_t price = 50'000, int started_seconds_ago = 3600);
 
-// --- invariant checkers (SPEC §5), reading PostgreSQL only -----------------------------------
+// --- invariant checkers (docs/api-contract.md, Invariants), reading PostgreSQL only -------------
 
 // I2: users whose balance differs from the sum of their ledger rows, or is negative.
 std::vector<std::string> users_breaking_the_ledger(blocking_connection& db);

@@ -221,7 +221,8 @@ TEST_F(wallet_repository_test, paying_for_an_unknown_seat_is_seat_not_found) {
     expect_refused(pay(fan, "00000000-0000-4000-8000-000000000000"), errc::seat_not_found);
 }
 
-// SPEC §8: a payment must never hold one pooled connection while waiting for a second.
+// A payment must never hold one pooled connection while waiting for a second (in other
+// implementations of this scenario, the pool deadlocked at 10 concurrent payments).
 TEST_F(wallet_repository_test, a_refused_payment_needs_only_one_pooled_connection) {
     const auto fan = insert_user(inspect(), "fan@example.com", 200'000);
     const auto schedule = insert_schedule(inspect(), 1);
@@ -274,15 +275,17 @@ TEST_F(wallet_repository_test, the_price_is_the_seats_whatever_the_caller_believ
 
 // --- idempotency -----------------------------------------------------------------------------
 
-pg::idempotency_claim claim(std::string key, std::string hash, std::string route = "POST /payment/cash") {
-    return pg::idempotency_claim{std::move(key), std::move(route), std::move(hash)};
+// The canonical request is the call's meaning, as the handlers write it: the amount of a
+// charge, the seat id of a payment.
+pg::idempotency_claim claim(std::string key, std::string canonical_request, std::string route = "POST /payment/cash") {
+    return pg::idempotency_claim{std::move(key), std::move(route), std::move(canonical_request)};
 }
 
 TEST_F(wallet_repository_test, a_charge_retried_with_its_key_replays_the_first_answer_and_changes_nothing) {
     const auto fan = insert_user(inspect(), "fan@example.com");
-    const auto first = charge(fan, 5000, claim("key-1", "hash-a"));
+    const auto first = charge(fan, 5000, claim("key-1", "5000"));
     ASSERT_TRUE(first);
-    const auto retry = charge(fan, 5000, claim("key-1", "hash-a"));
+    const auto retry = charge(fan, 5000, claim("key-1", "5000"));
     ASSERT_TRUE(retry);
     EXPECT_EQ(retry->status, first->status);
     EXPECT_EQ(retry->body, first->body);
@@ -293,10 +296,10 @@ TEST_F(wallet_repository_test, a_charge_retried_with_its_key_replays_the_first_a
 
 TEST_F(wallet_repository_test, a_replay_answers_as_the_first_time_even_after_other_changes) {
     const auto fan = insert_user(inspect(), "fan@example.com");
-    const auto first = charge(fan, 5000, claim("key-1", "hash-a"));
+    const auto first = charge(fan, 5000, claim("key-1", "5000"));
     ASSERT_TRUE(first);
     ASSERT_TRUE(charge(fan, 1000));
-    const auto retry = charge(fan, 5000, claim("key-1", "hash-a"));
+    const auto retry = charge(fan, 5000, claim("key-1", "5000"));
     ASSERT_TRUE(retry);
     EXPECT_EQ(retry->body, R"({"result":"success","balance":5000})");
     EXPECT_EQ(balance_of(fan), 6000);
@@ -304,8 +307,8 @@ TEST_F(wallet_repository_test, a_replay_answers_as_the_first_time_even_after_oth
 
 TEST_F(wallet_repository_test, a_key_reused_with_another_request_is_refused_and_changes_nothing) {
     const auto fan = insert_user(inspect(), "fan@example.com");
-    ASSERT_TRUE(charge(fan, 5000, claim("key-1", "hash-a")));
-    expect_refused(charge(fan, 9000, claim("key-1", "hash-b")), errc::idempotency_key_reused);
+    ASSERT_TRUE(charge(fan, 5000, claim("key-1", "5000")));
+    expect_refused(charge(fan, 9000, claim("key-1", "9000")), errc::idempotency_key_reused);
     EXPECT_EQ(balance_of(fan), 5000);
     EXPECT_EQ(ledger_rows_of(fan), 1);
 }
@@ -314,12 +317,12 @@ TEST_F(wallet_repository_test, keys_belong_to_one_user_and_one_route) {
     const auto fan = insert_user(inspect(), "fan@example.com", 100'000);
     const auto other = insert_user(inspect(), "other@example.com");
     const auto schedule = insert_schedule(inspect(), 1, 1000);
-    ASSERT_TRUE(charge(fan, 5000, claim("shared", "hash-a")));
-    ASSERT_TRUE(charge(other, 7000, claim("shared", "hash-a")));
+    ASSERT_TRUE(charge(fan, 5000, claim("shared", "5000")));
+    ASSERT_TRUE(charge(other, 7000, claim("shared", "7000")));
     EXPECT_EQ(balance_of(other), 7000);
     hold(schedule.seat_ids[0], fan);
     const auto paid =
-        pay(fan, schedule.seat_ids[0], claim("shared", "hash-a", "POST /payment/payment_performance_seat"));
+        pay(fan, schedule.seat_ids[0], claim("shared", schedule.seat_ids[0], "POST /payment/payment_performance_seat"));
     ASSERT_TRUE(paid) << paid.error().message;
     EXPECT_EQ(status_of(schedule.seat_ids[0]), "RESERVED");
 }
@@ -329,9 +332,9 @@ TEST_F(wallet_repository_test, a_payment_retried_with_its_key_replays_instead_of
     const auto schedule = insert_schedule(inspect(), 1, 70'000);
     hold(schedule.seat_ids[0], fan);
     const auto route = "POST /payment/payment_performance_seat";
-    const auto first = pay(fan, schedule.seat_ids[0], claim("pay-1", "hash-seat", route));
+    const auto first = pay(fan, schedule.seat_ids[0], claim("pay-1", schedule.seat_ids[0], route));
     ASSERT_TRUE(first);
-    const auto retry = pay(fan, schedule.seat_ids[0], claim("pay-1", "hash-seat", route));
+    const auto retry = pay(fan, schedule.seat_ids[0], claim("pay-1", schedule.seat_ids[0], route));
     ASSERT_TRUE(retry) << retry.error().message;
     EXPECT_EQ(retry->body, first->body);
     EXPECT_EQ(balance_of(fan), 30'000);
@@ -343,10 +346,12 @@ TEST_F(wallet_repository_test, a_refused_call_stores_nothing_so_its_key_can_succ
     const auto schedule = insert_schedule(inspect(), 1, 70'000);
     hold(schedule.seat_ids[0], fan);
     const auto route = "POST /payment/payment_performance_seat";
-    expect_refused(pay(fan, schedule.seat_ids[0], claim("pay-1", "hash-seat", route)), errc::insufficient_balance);
+    expect_refused(
+        pay(fan, schedule.seat_ids[0], claim("pay-1", schedule.seat_ids[0], route)), errc::insufficient_balance
+    );
     EXPECT_EQ(inspect().number("SELECT count(*) FROM idempotency_keys"), 0);
     ASSERT_TRUE(charge(fan, 69'000));
-    const auto later = pay(fan, schedule.seat_ids[0], claim("pay-1", "hash-seat", route));
+    const auto later = pay(fan, schedule.seat_ids[0], claim("pay-1", schedule.seat_ids[0], route));
     ASSERT_TRUE(later) << later.error().message;
     EXPECT_EQ(balance_of(fan), 0);
 }

@@ -1,10 +1,11 @@
 // The queue's scripts under concurrency: several threads, each with its own event loop and
 // Redis connection (as ticketd runs), calling and ticking the same gates at the same moment.
 //
-// I4 (SPEC §5): a gate never has more active tokens than its capacity, and admits in FIFO
-// order. Proven by reading Redis back (sampled ZCARD of the active set, and the activation
-// times and arrival numbers kept in each token's record), not by trusting the answers. The
-// checkers get a negative control each: fabricated violations they must report.
+// I4 (docs/api-contract.md, Invariants): a gate never has more active tokens than its
+// capacity, and admits in FIFO order. Proven by reading Redis back (sampled ZCARD of the
+// active set, and the activation times and arrival numbers kept in each token's record), not
+// by trusting the answers. The checkers get a negative control each: fabricated violations
+// they must report.
 
 #include "queue_harness.hpp"
 #include "queue_invariants.hpp"

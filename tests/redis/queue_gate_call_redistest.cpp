@@ -1,6 +1,7 @@
-// The gated call's decision table (SPEC §4, gate_call.lua), one token per user (enter.lua),
-// leaving (leave.lua), token info (plain reads) and sold-out schedules, through queue_store
-// against a real Redis. Each test reads the keys back instead of trusting the answers.
+// The gated call's decision table (docs/waiting-queue.md, gate_call.lua), one token per user
+// (enter.lua), leaving (leave.lua), token info (plain reads) and sold-out schedules, through
+// queue_store against a real Redis. Each test reads the keys back instead of trusting the
+// answers.
 
 #include "domain/identifiers.hpp"
 #include "queue_harness.hpp"

@@ -1,6 +1,7 @@
 #pragma once
-// I4 (SPEC §5): a gate never has more active tokens than its capacity, and admits in FIFO
-// order. Checked from what Redis holds, never from the answers the callers got.
+// I4 (docs/api-contract.md, Invariants): a gate never has more active tokens than its
+// capacity, and admits in FIFO order. Checked from what Redis holds, never from the answers
+// the callers got.
 //
 // Each checker returns a description of every violation it finds (empty: the invariant
 // held), so a test can print them; queue_concurrency_redistest.cpp feeds each one a

@@ -1,4 +1,4 @@
-// onsale: replays an on-sale against running ticketd instances (SPEC §7).
+// onsale: replays an on-sale against running ticketd instances (docs/benchmarks.md).
 //
 //   onsale replay --url http://127.0.0.1:8080 [--url ...] --database-url URL --redis-url URL
 //          [--fans 20000] [--seats 5000] [--arrival-seconds 5] [--stream-share 0.5]

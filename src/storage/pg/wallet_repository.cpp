@@ -16,12 +16,12 @@ constexpr query lock_user{"wallet_lock_user", R"sql(
 )sql"};
 
 constexpr query find_answer{"wallet_find_answer", R"sql(
-    SELECT request_hash, status_code, response_body FROM idempotency_keys
+    SELECT canonical_request, status_code, response_body FROM idempotency_keys
     WHERE user_id = $1 AND route = $2 AND key = $3
 )sql"};
 
 constexpr query store_answer{"wallet_store_answer", R"sql(
-    INSERT INTO idempotency_keys (user_id, route, key, request_hash, status_code, response_body)
+    INSERT INTO idempotency_keys (user_id, route, key, canonical_request, status_code, response_body)
     VALUES ($1, $2, $3, $4, $5, $6)
 )sql"};
 
@@ -91,7 +91,7 @@ replay(transaction& tx, const std::string& user_id, const idempotency_claim& cla
     if (r.empty()) {
         co_return std::nullopt;
     }
-    if (r.text(0, 0) != claim.request_hash) {
+    if (r.text(0, 0) != claim.canonical_request) {
         co_return domain::result<stored_answer>(domain::make_error(domain::errc::idempotency_key_reused));
     }
     co_return domain::result<stored_answer>(stored_answer{static_cast<int>(r.int64(0, 1)), r.string(0, 2)});
@@ -115,7 +115,9 @@ lock_and_replay(transaction& tx, const std::string& user_id, const std::optional
 
 awaitable<void>
 remember(transaction& tx, const std::string& user_id, const idempotency_claim& claim, const stored_answer& answer) {
-    co_await tx.execute(store_answer, user_id, claim.route, claim.key, claim.request_hash, answer.status, answer.body);
+    co_await tx.execute(
+        store_answer, user_id, claim.route, claim.key, claim.canonical_request, answer.status, answer.body
+    );
 }
 
 } // namespace

@@ -21,7 +21,9 @@ namespace tp::pg {
 struct idempotency_claim {
     std::string key;
     std::string route;
-    std::string request_hash;
+    // The call's meaning as text (a charge's amount, a payment's seat id), not its bytes: a
+    // retry must carry the same one, or it is refused as a key reused with another request.
+    std::string canonical_request;
 };
 
 // An HTTP answer as stored for replay: status and JSON body.

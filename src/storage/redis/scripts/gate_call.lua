@@ -1,6 +1,7 @@
--- A call to a gated booking step (SPEC §4). ARGV: user, step (1..3), schedule (step 2),
--- presented token id ('' if none), a fresh token id, the endpoint. Returns view(outcome):
--- serve | wait | sold_out | flow_violated | not_yours | not_found.
+-- A call to a gated booking step (docs/waiting-queue.md, docs/api-contract.md#booking-flow).
+-- ARGV: user, step (1..3), schedule (step 2), presented token id ('' if none), a fresh token
+-- id, the endpoint. Returns view(outcome): serve | wait | sold_out | flow_violated |
+-- not_yours | not_found.
 local user, step, schedule, presented, fresh, endpoint =
   ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local now = now_ms()
