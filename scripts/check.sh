@@ -2,8 +2,10 @@
 # The rules the compiler does not check, run before the tests (docs/style.md):
 #   1. formatting: clang-format in dry-run mode fails on any difference;
 #   2. clang-tidy with the repository's .clang-tidy over src/;
-#   3. the direction of includes between layers (see LAYERS below).
-#   scripts/check.sh            # all three
+#   3. the direction of includes between layers (see LAYERS below);
+#   4. references: every path of this repository named in its files, and every relative
+#      link of its Markdown, exists.
+#   scripts/check.sh            # all four
 #   CHECKS="format layers" scripts/check.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -49,6 +51,22 @@ check_layers() {
   return $failures
 }
 
+check_references() {
+  local failures=0 file path link
+  # Paths from the repository's root, as comments and docs name them (not after build/, and
+  # not patterns such as test_*.py or NNNN_name.sql).
+  while IFS= read -r path; do
+    [ -e "$path" ] || { echo "named but missing: $path"; failures=1; }
+  done < <(git ls-files -z ':!package-lock.json' | xargs -0 grep -ohE '(^|[^/A-Za-z0-9_.*-])(docs|scripts|src|tools|tests|sql|cmake)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' |
+    sed -E 's#^[^dstc]##' | grep -vE '\*|NNNN|_$' | sort -u)
+  while IFS= read -r file; do
+    while IFS= read -r link; do
+      [ -e "$(dirname "$file")/${link%%#*}" ] || { echo "$file links to a missing $link"; failures=1; }
+    done < <(grep -oE '\]\([^)#: ]+(#[^)]*)?\)' "$file" | sed -E 's/^\]\(//; s/\)$//')
+  done < <(git ls-files '*.md')
+  return $failures
+}
+
 check_format() {
   git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 }
@@ -65,7 +83,7 @@ check_tidy() {
 }
 
 status=0
-for check in ${CHECKS:-format layers tidy}; do
+for check in ${CHECKS:-format layers references tidy}; do
   log "Checking: $check"
   "check_$check" || { log "Check failed: $check"; status=1; }
 done
