@@ -6,6 +6,7 @@
 #include "http/error_reply.hpp"
 #include "storage/pg/error.hpp"
 #include "storage/redis/reply.hpp"
+#include "support/log_throttle.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -104,7 +105,9 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
         co_return co_await r.fn(ctx);
     } catch (const pg::error& e) {
         const bool down = e.what_kind() != pg::error::kind::query;
-        spdlog::log(
+        static log_throttle throttle;
+        log_throttled(
+            throttle,
             down ? spdlog::level::warn : spdlog::level::err,
             "msg=\"database error\" request_id={} sqlstate={} error=\"{}\"",
             ctx.request_id,
@@ -113,10 +116,16 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
         );
         co_return http::error_response(down ? http::failure::database_unavailable : http::failure::internal);
     } catch (const redis::error& e) {
-        spdlog::warn("msg=\"queue error\" request_id={} error=\"{}\"", ctx.request_id, e.what());
+        static log_throttle throttle;
+        log_throttled(
+            throttle, spdlog::level::warn, "msg=\"queue error\" request_id={} error=\"{}\"", ctx.request_id, e.what()
+        );
         co_return http::error_response(http::failure::queue_unavailable);
     } catch (const std::exception& e) {
-        spdlog::error("msg=\"unhandled error\" request_id={} error=\"{}\"", ctx.request_id, e.what());
+        static log_throttle throttle;
+        log_throttled(
+            throttle, spdlog::level::err, "msg=\"unhandled error\" request_id={} error=\"{}\"", ctx.request_id, e.what()
+        );
         co_return http::error_response(http::failure::internal);
     }
 }

@@ -6,6 +6,7 @@
 #include "domain/identifiers.hpp"
 #include "http/error_reply.hpp"
 #include "storage/redis/reply.hpp"
+#include "support/log_throttle.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -13,6 +14,17 @@ namespace tp::api {
 
 using domain::errc;
 using domain::make_error;
+
+namespace {
+
+void log_queue_unavailable(const request_context& ctx, const redis::error& e) {
+    static log_throttle throttle;
+    log_throttled(
+        throttle, spdlog::level::warn, "msg=\"queue unavailable\" request_id={} error=\"{}\"", ctx.request_id, e.what()
+    );
+}
+
+} // namespace
 
 std::string presented_queue_token(const http::request& req) {
     if (const auto bearer = bearer_credential(req, "Queue-Token")) {
@@ -54,7 +66,7 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
                 ctx.user_id, presented, domain::gate_name(step, schedule), std::move(also)
             );
         } catch (const redis::error& e) {
-            spdlog::warn("msg=\"queue unavailable\" request_id={} error=\"{}\"", ctx.request_id, e.what());
+            log_queue_unavailable(ctx, e);
             co_return http::error_response(http::failure::queue_unavailable);
         }
         if (checked->token) {
@@ -71,7 +83,7 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
     try {
         decided = co_await ctx.svc.queue.gate_call(ctx.user_id, step, schedule, presented, endpoint);
     } catch (const redis::error& e) {
-        spdlog::warn("msg=\"queue unavailable\" request_id={} error=\"{}\"", ctx.request_id, e.what());
+        log_queue_unavailable(ctx, e);
         co_return http::error_response(http::failure::queue_unavailable);
     }
     if (decided.verdict == redis::queue_verdict::serve) {
@@ -97,7 +109,14 @@ awaitable<void> give_up_queue_token(request_context& ctx, const std::string& tok
     try {
         co_await ctx.svc.queue.leave(ctx.user_id, token_id);
     } catch (const redis::error& e) {
-        spdlog::warn("msg=\"could not release a queue token\" request_id={} error=\"{}\"", ctx.request_id, e.what());
+        static log_throttle throttle;
+        log_throttled(
+            throttle,
+            spdlog::level::warn,
+            "msg=\"could not release a queue token\" request_id={} error=\"{}\"",
+            ctx.request_id,
+            e.what()
+        );
     }
 }
 
@@ -106,7 +125,14 @@ awaitable<void> announce_sold_out(request_context& ctx, const std::string& sched
         co_await ctx.svc.queue.mark_sold_out(schedule_id);
         spdlog::info("msg=\"schedule sold out\" schedule={}", schedule_id);
     } catch (const redis::error& e) {
-        spdlog::warn("msg=\"could not mark a schedule sold out\" request_id={} error=\"{}\"", ctx.request_id, e.what());
+        static log_throttle throttle;
+        log_throttled(
+            throttle,
+            spdlog::level::warn,
+            "msg=\"could not mark a schedule sold out\" request_id={} error=\"{}\"",
+            ctx.request_id,
+            e.what()
+        );
     }
 }
 
@@ -117,7 +143,10 @@ awaitable<void> announce_seat_change(
         co_await ctx.svc.seat_versions.bump(schedule_id, changes);
     } catch (const redis::error& e) {
         ctx.svc.stats.seat_map_bump_failures.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn(
+        static log_throttle throttle;
+        log_throttled(
+            throttle,
+            spdlog::level::warn,
             "msg=\"could not move a seat list version\" request_id={} schedule={} error=\"{}\"",
             ctx.request_id,
             schedule_id,

@@ -106,7 +106,13 @@ struct worker {
           dispatch(routes, svc, instance_id + "-" + std::to_string(index)),
           server(
               context,
-              http::server_options{asio::ip::tcp::endpoint(asio::ip::make_address(c.listen_host), c.listen_port)},
+              http::server_options{
+                  .endpoint = asio::ip::tcp::endpoint(asio::ip::make_address(c.listen_host), c.listen_port),
+                  .header_limit = std::size_t{8} * 1024,
+                  .body_limit = std::size_t{64} * 1024,
+                  .header_timeout = std::chrono::seconds(c.header_timeout_seconds),
+                  .request_timeout = std::chrono::seconds(30),
+                  .write_timeout = std::chrono::seconds(30)},
               [this](http::request& req, const http::connection_info& info) { return dispatch.handle(req, info); }
           ) {}
 
@@ -158,6 +164,17 @@ int serve(const config& c) {
         spdlog::error("msg=\"cannot listen\" listen={}:{} error=\"{}\"", c.listen_host, c.listen_port, e.what());
         return 1;
     }
+    stats.add_counter(
+        "ticketd_accept_pauses_total",
+        "Times accepting connections paused because the process or the system was out of file descriptors.",
+        [&workers] {
+            std::uint64_t pauses = 0;
+            for (const auto& w : workers) {
+                pauses += w.server.accept_pauses();
+            }
+            return pauses;
+        }
+    );
     // Background work runs on the first worker; it is safe on every instance at once.
     auto& first = workers.front();
     const auto sweep = [&first, &stats] {

@@ -81,7 +81,6 @@ status status_of(failure f) {
     switch (f) {
     case failure::malformed_request:
     case failure::malformed_target: return status::bad_request;
-    case failure::request_timeout: return status::request_timeout;
     case failure::body_too_large: return status::payload_too_large;
     case failure::headers_too_large: return status::request_header_fields_too_large;
     case failure::route_not_found: return status::not_found;
@@ -97,7 +96,6 @@ std::string_view code_of(failure f) {
     switch (f) {
     case failure::malformed_request:
     case failure::malformed_target: return "BAD_REQUEST"; // the same code as any other invalid input
-    case failure::request_timeout: return "REQUEST_TIMEOUT";
     case failure::body_too_large: return "BODY_TOO_LARGE";
     case failure::headers_too_large: return "HEADERS_TOO_LARGE";
     case failure::route_not_found: return "ROUTE_NOT_FOUND";
@@ -113,7 +111,6 @@ std::string_view default_message(failure f) {
     switch (f) {
     case failure::malformed_request: return "The request is not valid HTTP.";
     case failure::malformed_target: return "The request target is not a valid path.";
-    case failure::request_timeout: return "The request was not received in time.";
     case failure::body_too_large: return "The request body is too large.";
     case failure::headers_too_large: return "The request headers are too large.";
     case failure::route_not_found: return "No such route.";

@@ -14,7 +14,6 @@ enum class failure {
     // The transport's.
     malformed_request,
     malformed_target,
-    request_timeout,
     body_too_large,
     headers_too_large,
     route_not_found,

@@ -1,8 +1,10 @@
 #include "http/server.hpp"
 
 #include "http/error_reply.hpp"
+#include "support/log_throttle.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -27,7 +29,7 @@ std::optional<failure> refusal_for(const boost::system::error_code& ec, bool got
         return failure::headers_too_large;
     }
     if (ec == beast::error::timeout) {
-        return got_bytes ? std::optional(failure::request_timeout) : std::nullopt;
+        return std::nullopt; // the stream closed the socket when its timer expired: nothing can be said
     }
     if (ec == beast_http::error::end_of_stream || ec == asio::error::connection_reset ||
         ec == asio::error::operation_aborted || ec == asio::error::eof) {
@@ -38,6 +40,8 @@ std::optional<failure> refusal_for(const boost::system::error_code& ec, bool got
     }
     return std::nullopt;
 }
+
+constexpr auto accept_retry_pause = std::chrono::milliseconds(50);
 
 } // namespace
 
@@ -68,14 +72,34 @@ void server::stop() {
     }
 }
 
+// Out of descriptors or kernel memory: the connection waits in the listen backlog until
+// some are freed, and accepting again at once would fail again at once (a busy loop).
+bool is_resource_shortage(const boost::system::error_code& ec) {
+    return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+           ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
 awaitable<void> server::accept_loop() {
+    static log_throttle throttle;
+    asio::steady_timer pause(context_);
     while (!stopping_) {
         auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(use_awaitable));
         if (ec) {
             if (stopping_ || ec == asio::error::operation_aborted) {
                 co_return;
             }
-            spdlog::warn("accept failed: {}", ec.message());
+            log_throttled(
+                throttle,
+                spdlog::level::warn,
+                "msg=\"accept failed\" error=\"{}\" open_connections={}",
+                ec.message(),
+                sessions_.size()
+            );
+            if (is_resource_shortage(ec)) {
+                accept_pauses_.fetch_add(1, std::memory_order_relaxed);
+                pause.expires_after(accept_retry_pause);
+                co_await pause.async_wait(asio::as_tuple(use_awaitable));
+            }
             continue;
         }
         socket.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -126,8 +150,18 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
         beast_http::request_parser<beast_http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
         parser.body_limit(options_.body_limit);
-        stream.expires_after(options_.request_timeout);
-        auto [read_ec, bytes] = co_await beast_http::async_read(stream, buffer, parser, asio::as_tuple(use_awaitable));
+        // The head first, within the header timeout (a client trickling bytes, or an idle
+        // keep-alive connection, is closed after it), then the body within the request timeout.
+        stream.expires_after(options_.header_timeout);
+        auto [read_ec, bytes] =
+            co_await beast_http::async_read_header(stream, buffer, parser, asio::as_tuple(use_awaitable));
+        if (!read_ec && !parser.is_done()) {
+            stream.expires_after(options_.request_timeout);
+            const auto [body_ec, body_bytes] =
+                co_await beast_http::async_read(stream, buffer, parser, asio::as_tuple(use_awaitable));
+            read_ec = body_ec;
+            bytes += body_bytes;
+        }
 
         response res;
         stream_body body;
@@ -148,7 +182,10 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
                 body = std::move(answer.body);
                 shared = std::move(answer.shared);
             } catch (const std::exception& e) {
-                spdlog::error("unhandled error in a request handler: {}", e.what());
+                static log_throttle throttle;
+                log_throttled(
+                    throttle, spdlog::level::err, "msg=\"unhandled error in a request handler\" error=\"{}\"", e.what()
+                );
                 res = error_response(failure::internal, req.version());
             }
             keep_alive = req.keep_alive() && !stopping_;

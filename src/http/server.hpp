@@ -3,7 +3,7 @@
 // connection (keep-alive, pipelined requests answered in order).
 //
 // Limits: header size (431), body size (413), a deadline for each request to arrive in full
-// (slow clients get 408 and are closed) and for each response to leave. The handler gets a
+// (a client too slow to send its request is closed) and for each response to leave. The handler gets a
 // parsed request and returns the response; every transport refusal is answered in the
 // project's error shape. One `server` per I/O thread; all bind the same port (SO_REUSEPORT)
 // and the kernel spreads connections between them.
@@ -14,7 +14,9 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <tuple>
@@ -25,7 +27,8 @@ struct server_options {
     asio::ip::tcp::endpoint endpoint;
     std::size_t header_limit = std::size_t{8} * 1024;
     std::size_t body_limit = std::size_t{64} * 1024;
-    std::chrono::seconds request_timeout{30}; // whole request, and idle keep-alive
+    std::chrono::seconds header_timeout{10};  // a request's head, from when it is awaited (so also keep-alive idling)
+    std::chrono::seconds request_timeout{30}; // the rest of a request, once its head is in
     std::chrono::seconds write_timeout{30};
 };
 
@@ -45,6 +48,8 @@ public:
     void stop();
 
     std::size_t open_connections() const { return sessions_.size(); }
+    // How often accepting paused because the process or the system ran out of descriptors.
+    std::uint64_t accept_pauses() const { return accept_pauses_.load(std::memory_order_relaxed); }
 
 private:
     struct session_state {
@@ -64,6 +69,7 @@ private:
     asio::ip::tcp::acceptor acceptor_;
     std::list<session_state> sessions_;
     bool stopping_ = false;
+    std::atomic<std::uint64_t> accept_pauses_{0};
 };
 
 } // namespace tp::http

@@ -15,8 +15,9 @@ namespace json = boost::json;
 using domain::errc;
 using domain::make_error;
 
-// The header is fixed: {"alg":"HS256","typ":"JWT"}.
-const std::string header_segment = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
+// The header is fixed: {"alg":"HS256","typ":"JWT"}, base64url-encoded (tests/unit/jwt_test.cpp
+// checks the spelling).
+constexpr std::string_view header_segment = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
 } // namespace
 
@@ -39,7 +40,7 @@ std::string jwt_codec::mac(std::string_view signing_input) const {
 
 std::string jwt_codec::sign(const jwt_claims& claims) const {
     const json::object payload{{"sub", claims.subject}, {"iat", claims.issued_at}, {"exp", claims.expires_at}};
-    std::string token = header_segment + '.' + base64url_encode(json::serialize(payload));
+    std::string token = std::string(header_segment) + '.' + base64url_encode(json::serialize(payload));
     const auto signature = base64url_encode(mac(token));
     token += '.';
     token += signature;

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+import resource
 import secrets
 import signal
 import socket
@@ -212,7 +213,7 @@ def logdir():
 class Server:
     """One `ticketd serve` process on a free loopback port."""
 
-    def __init__(self, db_url, logdir, name, **settings):
+    def __init__(self, db_url, logdir, name, file_limit=None, **settings):
         _require_env("TEST_REDIS_URL")  # the waiting queue fails closed without Redis
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -227,13 +228,16 @@ class Server:
                "GATE_DEFAULT_CAPACITY": "1000000", "GATE_DEFAULT_RATE": "1000000", "QUEUE_TICK_MS": "10"}
         env.update({k: str(v) for k, v in settings.items()})
         self.env = base_env(env)
+        self.file_limit = file_limit  # RLIMIT_NOFILE of the process, as `ulimit -n` would set it
         self.proc = None
         self.returncode = None
 
     def start(self):
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([ticketd_bin(), "serve"], env=self.env, stdout=self._log,
-                                     stderr=subprocess.STDOUT)
+        limit = self.file_limit
+        self.proc = subprocess.Popen(
+            [ticketd_bin(), "serve"], env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))) if limit else None)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -317,8 +321,8 @@ def start_server(db, logdir):
     """Starts extra instances with other settings for one test; stops them afterwards."""
     started = []
 
-    def start(**settings):
-        s = Server(db.url, logdir, f"extra{len(started)}", **settings)
+    def start(file_limit=None, **settings):
+        s = Server(db.url, logdir, f"extra{len(started)}", file_limit=file_limit, **settings)
         started.append(s)
         return s.start()
 

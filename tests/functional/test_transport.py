@@ -146,7 +146,7 @@ def test_garbage_request_line(server):
 
 def test_slow_client_does_not_block_others(server, servers):
     """A client that sends half a request and stalls must not hold up anyone else; the
-    server gives up on it with 408 (or closes the connection) after its 30 s read timeout."""
+    server closes it once its head has not come within the header timeout."""
     stalled = []
     for _ in range(20):
         s = socket.create_connection(("127.0.0.1", server.port), timeout=60)
@@ -164,7 +164,7 @@ def test_slow_client_does_not_block_others(server, servers):
             r = requests.get(server.url + "/readyz", timeout=10)
             assert r.status_code == 200
         assert time.monotonic() - started < 60  # hang guard
-        # Now wait for the server's verdict on one stalled client: 408 or a close, never silence.
+        # Now wait for the server's verdict on one stalled client: a close, never silence.
         s = stalled[0]
         s.settimeout(60)
         data = b""
@@ -178,10 +178,7 @@ def test_slow_client_does_not_block_others(server, servers):
             pass
         except socket.timeout:
             pytest.fail("the server kept a stalled request open for over 60 s (read timeout is 30 s)")
-        if data:
-            answer = parse(data)
-            assert answer is not None, data
-            assert_raw_error(answer, 408, "REQUEST_TIMEOUT")
+        assert data == b"", f"a stalled request was answered: {data[:200]!r}"
     finally:
         for s in stalled:
             s.close()

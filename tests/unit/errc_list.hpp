@@ -49,7 +49,6 @@ static_assert(
 inline constexpr std::array all_failures{
     http::failure::malformed_request,
     http::failure::malformed_target,
-    http::failure::request_timeout,
     http::failure::body_too_large,
     http::failure::headers_too_large,
     http::failure::route_not_found,

@@ -89,7 +89,6 @@ TEST(error_reply, failure_statuses_are_the_specs) {
     const std::map<failure, status> expected{
         {failure::malformed_request, status::bad_request},
         {failure::malformed_target, status::bad_request},
-        {failure::request_timeout, status::request_timeout},
         {failure::body_too_large, status::payload_too_large},
         {failure::headers_too_large, status::request_header_fields_too_large},
         {failure::route_not_found, status::not_found},

@@ -27,7 +27,7 @@ std::string field(const PGresult* r, int code) {
 
 } // namespace
 
-connection::connection(PGconn* conn, asio::any_io_executor executor, std::chrono::milliseconds query_timeout)
+connection::connection(PGconn* conn, const asio::any_io_executor& executor, std::chrono::milliseconds query_timeout)
     : conn_(conn), socket_(executor, PQsocket(conn)), deadline_(executor), watchdog_(std::make_shared<watchdog>()),
       query_timeout_(query_timeout) {
     watchdog_->socket = &socket_;

@@ -63,7 +63,7 @@ public:
     PGTransactionStatusType transaction_status() const { return PQtransactionStatus(conn_); }
 
 private:
-    connection(PGconn* conn, asio::any_io_executor executor, std::chrono::milliseconds query_timeout);
+    connection(PGconn* conn, const asio::any_io_executor& executor, std::chrono::milliseconds query_timeout);
 
     awaitable<void> prepare(const query& q);
     bool send(const query& q, const params& values);

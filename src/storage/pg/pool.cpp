@@ -27,8 +27,7 @@ awaitable<lease> pool::acquire() {
             auto conn = std::move(idle_.back());
             idle_.pop_back();
             if (conn->still_alive()) {
-                // The analyzer loses track of `conn` across the coroutine's suspension points.
-                co_return lease(this, std::move(conn)); // NOLINT(clang-analyzer-cplusplus.Move)
+                co_return lease(this, std::move(conn));
             }
             --open_;
         }
