@@ -22,7 +22,9 @@ void latency_histogram::render(std::string& out, const std::string& name, const 
     }
     cumulative += buckets_.back().load(std::memory_order_relaxed);
     out += fmt::format("{}_bucket{{{},le=\"+Inf\"}} {}\n", name, labels, cumulative);
-    out += fmt::format("{}_sum{{{}}} {}\n", name, labels, static_cast<double>(sum_microseconds_.load(std::memory_order_relaxed)) / 1e6);
+    out += fmt::format(
+        "{}_sum{{{}}} {}\n", name, labels, static_cast<double>(sum_microseconds_.load(std::memory_order_relaxed)) / 1e6
+    );
     out += fmt::format("{}_count{{{}}} {}\n", name, labels, count_.load(std::memory_order_relaxed));
 }
 
