@@ -92,11 +92,12 @@ stop_postgres() {
   [ -f "$dir/postmaster.pid" ] && as_pg_user "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
 }
 
-# start_redis DIR PORT: a private Redis without persistence.
+# start_redis DIR PORT: a private Redis that keeps the waiting line across a crash: every
+# write goes to an append-only file in DIR, flushed to disk every second.
 start_redis() {
   local dir="$1" port="$2"
   mkdir -p "$dir"
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --daemonize yes \
     --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
   for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
   die "Redis did not start on port $port (see $dir/redis.log)"

@@ -26,9 +26,11 @@ RECOVERY_WITHIN = 30
 
 
 class RedisProcess:
-    """A non-persistent redis-server of our own on a loopback port."""
+    """A redis-server of our own on a loopback port: with an append-only file as the project's
+    scripts start it (durable=True), or without persistence."""
 
-    def __init__(self):
+    def __init__(self, durable=False):
+        self.durable = durable
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="ticketd-redis-")
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -36,9 +38,9 @@ class RedisProcess:
 
     def start(self):
         self.log = open(os.path.join(self.dir, "redis.log"), "ab")
+        persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if self.durable else ["--appendonly", "no"]
         self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", self.dir], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                      *persistence, "--dir", self.dir], stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -201,3 +203,58 @@ def test_redis_outage_fails_closed_and_recovers(own_redis, db, logdir):
     finally:
         code = s.stop()
     assert code == 0, f"ticketd exit code {code} on SIGTERM"
+
+
+def line_after_a_redis_crash(redis, db, logdir):
+    """Fans waiting in a line that admits no one; Redis is killed (SIGKILL) and started again
+    on the same files. Returns each fan's token, its place before, and its answer after."""
+    s = Server(db.url, logdir, "redisrestart", REDIS_URL=redis.url, GATE_DEFAULT_CAPACITY=0,
+               GATE_DEFAULT_RATE=0).start()
+    try:
+        fans = []
+        for _ in range(30):
+            (user_id,) = db.query("INSERT INTO users (email_address, password_hash) VALUES (%s, 'x') RETURNING id",
+                                  (f"rr-{uuid.uuid4().hex}@example.com",))[0]
+            fans.append(Client(s.url, token_for(str(user_id))))
+        places = []
+        for fan in fans:
+            r = fan.get("/reservation/performances")
+            assert r.status_code == 202, r.text
+            places.append((fan, r.json()["queue_data"]["id"], r.json()["queue_data"]["rank"]))
+        assert [rank for _, _, rank in places] == list(range(1, len(fans) + 1))
+
+        redis.kill()
+        assert_error(fans[0].get("/queue/queue", headers=queue_headers(places[0][1])), 503, "QUEUE_UNAVAILABLE")
+        redis.start()
+
+        # ticketd finds Redis again by itself: no restart.
+        deadline = time.monotonic() + RECOVERY_WITHIN
+        while fans[0].get("/queue/queue", headers=queue_headers(places[0][1])).status_code == 503:
+            assert time.monotonic() < deadline, "ticketd did not reconnect to Redis"
+            time.sleep(0.1)
+        return [(token, rank, fan.get("/queue/queue", headers=queue_headers(token))) for fan, token, rank in places]
+    finally:
+        code = s.stop()
+        assert code == 0, f"ticketd exit code {code} on SIGTERM"
+
+
+def test_a_redis_crash_keeps_every_place_in_line(db, logdir):
+    redis = RedisProcess(durable=True).start()
+    try:
+        for token, rank, answer in line_after_a_redis_crash(redis, db, logdir):
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["id"] == token
+            assert answer.json()["status"] == "WAITING"
+            assert answer.json()["rank"] == rank, "a place in line moved across the restart"
+    finally:
+        redis.cleanup()
+
+
+def test_negative_control_a_redis_without_persistence_loses_the_line(db, logdir):
+    """The check above can fail: without the append-only file, the same crash loses every place."""
+    redis = RedisProcess(durable=False).start()
+    try:
+        answers = line_after_a_redis_crash(redis, db, logdir)
+        assert all(answer.status_code == 404 for _, _, answer in answers), [a.status_code for _, _, a in answers]
+    finally:
+        redis.cleanup()
