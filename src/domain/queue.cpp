@@ -14,11 +14,11 @@ constexpr std::string_view take_prefix = "take_performance_seat:";
 
 } // namespace
 
-std::string gate_name(flow_step step, std::string_view schedule_id) {
+std::string gate_name(flow_step step, std::string_view schedule) {
     switch (step) {
     case flow_step::performances: return std::string(performances_gate);
-    case flow_step::performance_seats: return std::string(seats_prefix) + std::string(schedule_id);
-    case flow_step::take_performance_seat: return std::string(take_prefix) + std::string(schedule_id);
+    case flow_step::performance_seats: return std::string(seats_prefix) + std::string(schedule);
+    case flow_step::take_performance_seat: return std::string(take_prefix) + std::string(schedule);
     case flow_step::none: break;
     }
     return {};
