@@ -50,7 +50,16 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
     } else {
         const auto& r = found->found->route;
         metrics_id = r.metrics_id;
-        request_context ctx{req, std::move(found->params), svc_, request_id, {}, std::nullopt, std::nullopt, {}, {}};
+        request_context ctx{
+            .req = req,
+            .params = std::move(found->params),
+            .svc = svc_,
+            .request_id = request_id,
+            .user_id = {},
+            .admission = std::nullopt,
+            .seat_list_version = std::nullopt,
+            .stream = {},
+            .shared_body = {}};
         res = co_await run(ctx, r);
         body = std::move(ctx.stream);
         shared = std::move(ctx.shared_body);

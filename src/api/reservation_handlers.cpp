@@ -172,10 +172,10 @@ reply take_seat(request_context& ctx) {
         changes.push_back(
             {.position = s.position,
              .state =
-                 {domain::seat_status::temporary_reserved,
-                  s.hold_expire_timestamp,
-                  s.change_count,
-                  domain::parse_uuid(ctx.user_id).value_or(ctx.user_id)}}
+                 {.status = domain::seat_status::temporary_reserved,
+                  .hold_expires = s.hold_expire_timestamp,
+                  .change_count = s.change_count,
+                  .holder = domain::parse_uuid(ctx.user_id).value_or(ctx.user_id)}}
         );
     }
     co_await announce_seat_change(ctx, held->front().schedule_id, changes);

@@ -46,7 +46,12 @@ seat_map::seat_map(std::vector<pg::listed_seat> seats, domain::epoch_ms ticketin
     : ticketing_starts_(ticketing_starts) {
     seats_.reserve(seats.size());
     for (auto& s : seats) {
-        seats_.push_back(seat{std::move(s.id), std::move(s.seat_number), s.price, s.state, s.state.status});
+        seats_.push_back(seat{
+            .id = std::move(s.id),
+            .seat_number = std::move(s.seat_number),
+            .price = s.price,
+            .stored = s.state,
+            .shown = s.state.status});
     }
     position_of_.reserve(seats_.size());
     for (std::size_t i = 0; i < seats_.size(); ++i) {

@@ -94,7 +94,8 @@ replay(transaction& tx, const std::string& user_id, const idempotency_claim& cla
     if (r.text(0, 0) != claim.request_hash) {
         co_return domain::result<stored_answer>(domain::make_error(domain::errc::idempotency_key_reused));
     }
-    co_return domain::result<stored_answer>(stored_answer{static_cast<int>(r.int64(0, 1)), r.string(0, 2)});
+    co_return domain::result<stored_answer>(stored_answer{
+        .status = static_cast<int>(r.int64(0, 1)), .body = r.string(0, 2)});
 }
 
 // The start of every money transaction: lock the user's row (one user's money moves one
@@ -131,11 +132,11 @@ awaitable<std::vector<ledger_row>> wallet_repository::history(const std::string&
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int row = 0; row < r.rows(); ++row) {
         out.push_back(ledger_row{
-            r.int64(row, 0),
-            r.int64(row, 1),
-            r.text(row, 2) == "CHARGED_BY_USER" ? domain::ledger_cause::charged_by_user
-                                                : domain::ledger_cause::payment_performance_seat,
-            r.optional_string(row, 3)});
+            .date_created = r.int64(row, 0),
+            .amount = r.int64(row, 1),
+            .cause = r.text(row, 2) == "CHARGED_BY_USER" ? domain::ledger_cause::charged_by_user
+                                                         : domain::ledger_cause::payment_performance_seat,
+            .performance_seat_id = r.optional_string(row, 3)});
     }
     co_return out;
 }
@@ -203,13 +204,13 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
             domain::payment_context context;
             if (!seen.empty()) {
                 context.seat = domain::seat_view{
-                    seen.string(0, 0),
-                    seen.string(0, 1),
-                    domain::parse_seat_status(seen.text(0, 2)).value_or(domain::seat_status::available),
-                    seen.boolean(0, 3),
-                    seen.boolean(0, 4),
-                    true,
-                    seen.int64(0, 5)};
+                    .id = seen.string(0, 0),
+                    .schedule_id = seen.string(0, 1),
+                    .status = domain::parse_seat_status(seen.text(0, 2)).value_or(domain::seat_status::available),
+                    .held_by_me = seen.boolean(0, 3),
+                    .hold_expired = seen.boolean(0, 4),
+                    .ticketing_started = true,
+                    .price = seen.int64(0, 5)};
                 context.balance = seen.optional_int64(0, 6).value_or(0);
             }
             co_return domain::explain_refused_payment(context);

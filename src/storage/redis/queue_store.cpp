@@ -303,11 +303,14 @@ awaitable<queue_store::tick_result> queue_store::tick(const std::string& gate) {
     if (r.elements.size() != 3) {
         throw error("unexpected answer from the tick script");
     }
-    co_return tick_result{r.elements[0].integer, r.elements[1].integer, r.elements[2].integer};
+    const tick_result ticked{
+        .admitted = r.elements[0].integer, .waiting = r.elements[1].integer, .active = r.elements[2].integer};
+    co_return ticked;
 }
 
 awaitable<gate_snapshot> queue_store::gate(const std::string& gate) {
-    gate_snapshot out{gate, defaults_, 0, 0, 0, 0};
+    gate_snapshot out{
+        .gate = gate, .settings = defaults_, .active = 0, .waiting = 0, .admitted_total = 0, .measured_rate = 0};
     std::vector<std::string> settings_command{"HMGET", gate_key(gate, "settings"), "capacity", "rate"};
     std::vector<std::string> state_command{"HMGET", gate_key(gate, "state"), "admitted", "rate"};
     std::vector<std::string> active_command{"ZCARD", gate_key(gate, "active")};
