@@ -96,7 +96,7 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
             if (!user) {
                 co_return http::error_response(user.error());
             }
-            ctx.user_id = std::move(*user);
+            ctx.user_id = domain::user_id(std::move(*user));
             break;
         }
         case access::admin: {

@@ -95,11 +95,11 @@ reply pay_seat(request_context& ctx) {
     if (in.failed()) {
         co_return http::error_response(in.error());
     }
-    const auto seat_id = domain::parse_uuid(given);
+    const auto seat_id = domain::parse_id<domain::seat_id>(given);
     if (!seat_id) {
         co_return http::error_response(domain::make_error(errc::bad_request, "performance_seat_id must be a UUID."));
     }
-    const auto claim = idempotency_claim_of(ctx, "POST /payment/payment_performance_seat", *seat_id);
+    const auto claim = idempotency_claim_of(ctx, "POST /payment/payment_performance_seat", seat_id->str());
     if (!claim) {
         co_return http::error_response(claim.error());
     }
@@ -122,12 +122,13 @@ reply pay_seat(request_context& ctx) {
                 .status = domain::seat_status::reserved,
                 .hold_expires = std::nullopt,
                 .change_count = made->change_count,
-                .holder = domain::parse_uuid(ctx.user_id).value_or(ctx.user_id)}};
+                .holder = domain::parse_uuid(ctx.user_id.str()).value_or(ctx.user_id.str())}};
         co_await announce_seat_change(ctx, made->schedule_id, std::span(&paid, 1));
         ctx.svc.stats.seats_sold.fetch_add(1, std::memory_order_relaxed);
         // Paying ends the booking: any queue token the fan still holds expires, and the last
         // seat of a schedule tells its waiting line at once (SPEC §4, sold-out awareness).
-        co_await give_up_queue_token(ctx, "");
+        const domain::queue_token_id whichever_they_hold;
+        co_await give_up_queue_token(ctx, whichever_they_hold);
         if (made->sold_out) {
             co_await announce_sold_out(ctx, made->schedule_id);
         }

@@ -36,14 +36,14 @@ std::string frame(std::string_view event, const domain::queue_token& t, double c
     return "event: " + std::string(event) + "\ndata: " + json::serialize(token_info_json(t, configured_rate)) + "\n\n";
 }
 
-std::string token_from(const http::request& req) {
+domain::queue_token_id token_from(const http::request& req) {
     auto token = presented_queue_token(req);
     if (token.empty()) {
         const auto url = boost::urls::parse_origin_form(req.target());
         if (url) {
             const auto it = url->params().find("token");
             if (it != url->params().end()) {
-                token = (*it).value;
+                token = domain::queue_token_id((*it).value);
             }
         }
     }
@@ -63,6 +63,7 @@ std::optional<std::string_view> final_event(const domain::queue_token& t) {
 
 awaitable<void> queue_events(http::event_stream& out, services& svc, domain::queue_token token) {
     const auto rate = static_cast<double>(svc.queue.defaults().rate);
+    const domain::user_id whoever_holds_it; // the stream knows the token by its id alone
     if (!co_await out.write(frame("rank", token, rate))) {
         co_return;
     }
@@ -88,7 +89,7 @@ awaitable<void> queue_events(http::event_stream& out, services& svc, domain::que
                 serving = now_serving;
                 if (serving >= token.arrival) {
                     // Our number came up (or the line changed under us): ask for the truth.
-                    fresh = co_await svc.queue.token_info("", token.id);
+                    fresh = co_await svc.queue.token_info(whoever_holds_it, token.id);
                 } else {
                     token.rank = token.arrival - serving;
                 }
@@ -131,10 +132,11 @@ reply queue_stream(request_context& ctx) {
     if (token_id.empty()) {
         co_return http::error_response(make_error(errc::queue_token_missing));
     }
-    if (token_id.size() > 64) {
+    if (token_id.str().size() > 64) {
         co_return http::error_response(make_error(errc::queue_token_not_found));
     }
-    const auto found = co_await ctx.svc.queue.token_info("", token_id);
+    const domain::user_id whoever_holds_it; // the stream knows the token by its id alone
+    const auto found = co_await ctx.svc.queue.token_info(whoever_holds_it, token_id);
     if (found.outcome == "expired") {
         co_return http::error_response(make_error(errc::queue_token_expired));
     }

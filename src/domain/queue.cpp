@@ -51,9 +51,9 @@ std::optional<requested_step> parse_request_endpoint(std::string_view endpoint) 
     }
     constexpr std::string_view seats_path = "/reservation/performance_seats/";
     if (endpoint.starts_with(seats_path)) {
-        const auto id = parse_uuid(endpoint.substr(seats_path.size()));
+        auto id = parse_id<schedule_id>(endpoint.substr(seats_path.size()));
         if (id) {
-            return requested_step{flow_step::performance_seats, *id};
+            return requested_step{flow_step::performance_seats, std::move(*id)};
         }
         return std::nullopt;
     }

@@ -3,6 +3,7 @@
 // state of a queue token, and the hints a waiting fan gets. Pure; the queue's state lives
 // in Redis (storage/redis/queue_store.cpp) and its atomic rules in the Lua scripts there.
 
+#include "domain/identifiers.hpp"
 #include "domain/timestamp.hpp"
 
 #include <cstdint>
@@ -16,7 +17,7 @@ namespace tp::domain {
 enum class flow_step { none = 0, performances = 1, performance_seats = 2, take_performance_seat = 3 };
 
 // Gate names: "performances", "performance_seats:{schedule}", "take_performance_seat:{schedule}".
-std::string gate_name(flow_step step, std::string_view schedule_id);
+std::string gate_name(flow_step step, std::string_view schedule);
 
 // Accepts only well-formed names of the three kinds (schedule ids must be UUIDs).
 bool is_gate_name(std::string_view gate);
@@ -28,7 +29,7 @@ std::string_view schedule_of_gate(std::string_view gate);
 // schedule in the path. nullopt for anything that is not a gated endpoint.
 struct requested_step {
     flow_step step = flow_step::none;
-    std::string schedule_id;
+    domain::schedule_id schedule_id;
 };
 std::optional<requested_step> parse_request_endpoint(std::string_view endpoint);
 
@@ -38,7 +39,7 @@ std::string_view to_string(token_status status);
 std::optional<token_status> parse_token_status(std::string_view text);
 
 struct queue_token {
-    std::string id;
+    queue_token_id id;
     std::string user_id;
     std::string gate;
     std::string requested_endpoint;

@@ -36,7 +36,7 @@ TEST(queue_request_endpoint, maps_booking_paths_to_steps) {
     const auto seats = parse_request_endpoint(std::string("/reservation/performance_seats/") + schedule);
     ASSERT_TRUE(seats);
     EXPECT_EQ(seats->step, flow_step::performance_seats);
-    EXPECT_EQ(seats->schedule_id, schedule);
+    EXPECT_EQ(seats->schedule_id.str(), schedule);
     EXPECT_EQ(parse_request_endpoint("/reservation/take_performance_seat")->step, flow_step::take_performance_seat);
 }
 

@@ -81,7 +81,7 @@ awaitable<created_performance> catalog_repository::create(const domain::new_perf
 }
 
 awaitable<std::vector<performance_summary>>
-catalog_repository::list_performances(const std::vector<std::string>& counted_elsewhere) {
+catalog_repository::list_performances(const std::vector<domain::schedule_id>& counted_elsewhere) {
     const auto r = co_await pool_.execute(select_performances, make_params(counted_elsewhere));
     std::vector<performance_summary> out;
     for (int row = 0; row < r.rows(); ++row) {
@@ -102,7 +102,7 @@ catalog_repository::list_performances(const std::vector<std::string>& counted_el
     co_return out;
 }
 
-awaitable<bool> catalog_repository::schedule_exists(const std::string& schedule_id) {
+awaitable<bool> catalog_repository::schedule_exists(const domain::schedule_id& schedule_id) {
     if (known_schedules_.contains(schedule_id)) {
         co_return true;
     }

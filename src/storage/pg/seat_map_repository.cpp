@@ -44,7 +44,7 @@ seat_state state_of(const result& r, int row, int status_column) {
 
 } // namespace
 
-awaitable<domain::result<seat_list_read>> seat_map_repository::read_all(const std::string& schedule_id) {
+awaitable<domain::result<seat_list_read>> seat_map_repository::read_all(const domain::schedule_id& schedule_id) {
     const auto r = co_await pool_.execute(select_all, make_params(schedule_id));
     seat_list_read out;
     if (r.empty()) {
@@ -57,7 +57,7 @@ awaitable<domain::result<seat_list_read>> seat_map_repository::read_all(const st
     out.seats.reserve(static_cast<std::size_t>(r.rows()));
     for (int row = 0; row < r.rows(); ++row) {
         if (r.int64(row, 7) != row) {
-            throw error(error::kind::query, "seat positions of schedule " + schedule_id + " are not 0..n-1");
+            throw error(error::kind::query, "seat positions of schedule " + schedule_id.str() + " are not 0..n-1");
         }
         out.seats.push_back(listed_seat{
             .id = r.string(row, 0),
@@ -71,7 +71,7 @@ awaitable<domain::result<seat_list_read>> seat_map_repository::read_all(const st
 }
 
 awaitable<seat_changes_read>
-seat_map_repository::read_changes(const std::string& schedule_id, const std::string& watermark) {
+seat_map_repository::read_changes(const domain::schedule_id& schedule_id, const std::string& watermark) {
     const auto r = co_await pool_.execute(select_changes, make_params(schedule_id, watermark));
     seat_changes_read out;
     out.changes.reserve(static_cast<std::size_t>(r.rows()));

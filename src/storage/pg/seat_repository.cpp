@@ -98,10 +98,10 @@ constexpr query release_expired{"seats_release_expired", R"sql(
 } // namespace
 
 awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
-    const std::string& user_id,
-    const std::vector<std::string>& seat_ids,
+    const domain::user_id& user_id,
+    const std::vector<domain::seat_id>& seat_ids,
     const domain::hold_policy& policy,
-    const std::string& schedule_id
+    const domain::schedule_id& schedule_id
 ) {
     for (int attempt = 1;; ++attempt) {
         try {
@@ -120,11 +120,11 @@ awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
                     co_await tx.commit();
                     for (int row = 0; row < r.rows(); ++row) {
                         out.push_back(held_seat{
-                            .id = r.string(row, 0),
+                            .id = r.id<domain::seat_id>(row, 0),
                             .seat_number = r.string(row, 1),
                             .price = r.int64(row, 2),
                             .hold_expire_timestamp = r.int64(row, 3),
-                            .schedule_id = r.string(row, 4),
+                            .schedule_id = r.id<domain::schedule_id>(row, 4),
                             .position = static_cast<std::size_t>(r.int64(row, 5)),
                             .change_count = r.int64(row, 6)});
                     }
@@ -147,10 +147,10 @@ awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
 }
 
 awaitable<domain::error> seat_repository::explain_refusal(
-    const std::string& user_id,
-    const std::vector<std::string>& seat_ids,
+    const domain::user_id& user_id,
+    const std::vector<domain::seat_id>& seat_ids,
     const domain::hold_policy& policy,
-    const std::string& schedule_id
+    const domain::schedule_id& schedule_id
 ) {
     const auto r = co_await pool_.execute(inspect_seats, make_params(user_id, seat_ids));
     std::vector<domain::seat_view> seats;
@@ -163,8 +163,8 @@ awaitable<domain::error> seat_repository::explain_refusal(
         .required_schedule_id = schedule_id};
     for (int row = 0; row < r.rows(); ++row) {
         seats.push_back(domain::seat_view{
-            .id = r.string(row, 0),
-            .schedule_id = r.string(row, 1),
+            .id = r.id<domain::seat_id>(row, 0),
+            .schedule_id = r.id<domain::schedule_id>(row, 1),
             .status = domain::parse_seat_status(r.text(row, 2)).value_or(domain::seat_status::available),
             .held_by_me = r.boolean(row, 3),
             .hold_expired = r.boolean(row, 4),
@@ -177,7 +177,7 @@ awaitable<domain::error> seat_repository::explain_refusal(
     co_return domain::explain_refused_take(context);
 }
 
-awaitable<std::vector<my_seat>> seat_repository::list_mine(const std::string& user_id) {
+awaitable<std::vector<my_seat>> seat_repository::list_mine(const domain::user_id& user_id) {
     const auto r = co_await pool_.execute(select_mine, make_params(user_id));
     std::vector<my_seat> out;
     for (int row = 0; row < r.rows(); ++row) {
