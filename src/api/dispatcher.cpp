@@ -44,7 +44,7 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
     http::response res;
     http::stream_body body;
     http::shared_body shared;
-    std::optional<std::size_t> metrics_id;
+    std::optional<metrics::route_id> metrics_id;
     if (!found) {
         res = http::error_response(found.error());
     } else {
@@ -70,9 +70,9 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
 
     res.set("X-Request-Id", request_id);
     const auto status = res.result_int();
-    const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     if (metrics_id) {
-        svc_.stats.record_request(*metrics_id, status, seconds);
+        svc_.stats.record_request(*metrics_id, status, elapsed);
     } else {
         svc_.stats.record_unrouted(status);
     }
@@ -82,7 +82,7 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
         std::string_view(req.method_string()),
         std::string_view(req.target()).substr(0, 200),
         status,
-        seconds * 1000
+        std::chrono::duration<double, std::milli>(elapsed).count()
     );
     co_return http::reply{std::move(res), std::move(body), std::move(shared)};
 }

@@ -11,9 +11,9 @@ json::value optional_number(const std::optional<std::int64_t>& v) {
 std::int64_t wait_of(const domain::queue_token& t, double default_rate) {
     const double configured = t.gate_rate.value_or(default_rate);
     if (configured <= 0) {
-        return domain::estimated_wait_seconds(t.rank.value_or(0), 0, 0); // paused
+        return domain::estimated_wait_seconds(t.rank.value_or(0), {.measured = 0, .configured = 0}); // paused
     }
-    return domain::estimated_wait_seconds(t.rank.value_or(0), t.admission_rate, configured);
+    return domain::estimated_wait_seconds(t.rank.value_or(0), {.measured = t.admission_rate, .configured = configured});
 }
 
 } // namespace

@@ -25,7 +25,7 @@ struct route {
     handler fn;
     access who;
     flow_step step;
-    std::size_t metrics_id = 0;
+    metrics::route_id metrics_id{};
 };
 
 using route_table = http::router<route>;

@@ -89,11 +89,11 @@ token_status status_at(token_status stored, std::optional<epoch_ms> expires, epo
     return stored;
 }
 
-std::int64_t estimated_wait_seconds(std::int64_t rank, double measured_rate, double configured_rate) {
+std::int64_t estimated_wait_seconds(std::int64_t rank, admission_rates rates) {
     if (rank <= 0) {
         return 0;
     }
-    const double rate = measured_rate > 0.01 ? measured_rate : configured_rate;
+    const double rate = rates.measured > 0.01 ? rates.measured : rates.configured;
     if (rate <= 0) {
         return 3600; // the gate is paused: say "a long time", not infinity
     }

@@ -57,9 +57,15 @@ struct queue_token {
 // is expired even before the next tick sweeps it away.
 token_status status_at(token_status stored, std::optional<epoch_ms> expires, epoch_ms now);
 
+// A gate's admissions per second: as measured, and as the operator configured them.
+struct admission_rates {
+    double measured = 0;
+    double configured = 0;
+};
+
 // Seconds until admission at the measured rate (or the configured one before any
 // admission was measured); 0 once admitted.
-std::int64_t estimated_wait_seconds(std::int64_t rank, double measured_rate, double configured_rate);
+std::int64_t estimated_wait_seconds(std::int64_t rank, admission_rates rates);
 
 // The Retry-After hint of a waiting answer: grows with the wait, from 1 to 30 seconds.
 std::int64_t retry_after_seconds(std::int64_t estimated_wait);

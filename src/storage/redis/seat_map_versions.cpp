@@ -258,10 +258,10 @@ seat_map_versions::read_many(std::span<const domain::schedule_id> schedule_ids, 
 
 awaitable<void>
 seat_map_versions::bump(const domain::schedule_id& schedule_id, std::span<const domain::seat_state_change> changes) {
-    const std::vector<std::string> keys{seat_map_version_key(schedule_id), seat_map_changes_key(schedule_id)};
-    std::vector<std::string> args{
-        std::string(version_ttl_seconds), encode_seat_changes(changes), std::string(log_length)};
-    co_await run_script(conn_, bump_script(), keys, std::move(args));
+    script_input input{
+        .keys = {seat_map_version_key(schedule_id), seat_map_changes_key(schedule_id)},
+        .args = {std::string(version_ttl_seconds), encode_seat_changes(changes), std::string(log_length)}};
+    co_await run_script(conn_, bump_script(), std::move(input));
 }
 
 } // namespace tp::redis
