@@ -36,7 +36,7 @@ domain::result<domain::new_schedule> read_schedule(const json::value& value) {
                 return make_error(errc::bad_request, "Each seat must be an object.");
             }
             body_reader seat_in(seat.as_object());
-            domain::new_seat s{seat_in.string("seat_number"), seat_in.integer("price")};
+            domain::new_seat s{.seat_number = seat_in.string("seat_number"), .price = seat_in.integer("price")};
             if (seat_in.failed()) {
                 return seat_in.error();
             }
@@ -49,7 +49,7 @@ domain::result<domain::new_schedule> read_schedule(const json::value& value) {
             return make_error(errc::bad_request, "seat_count must be from 1 to 20000.");
         }
         for (std::int64_t n = 1; !in.failed() && n <= count; ++n) {
-            schedule.seats.push_back(domain::new_seat{std::to_string(n), price});
+            schedule.seats.push_back(domain::new_seat{.seat_number = std::to_string(n), .price = price});
         }
     }
     if (in.failed()) {

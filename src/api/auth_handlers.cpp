@@ -75,7 +75,8 @@ reply sign_in(request_context& ctx) {
         co_return http::error_response(domain::make_error(errc::wrong_credentials));
     }
     const auto now = ctx.svc.now_ms() / 1000;
-    const security::jwt_claims claims{found->user_id, now, now + ctx.svc.config.jwt_ttl.count()};
+    const security::jwt_claims claims{
+        .subject = found->user_id, .issued_at = now, .expires_at = now + ctx.svc.config.jwt_ttl.count()};
     co_return json_answer(http::status::ok, json::object{{"accessToken", ctx.svc.jwt.sign(claims)}});
 }
 

@@ -42,13 +42,22 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
     http::response res;
     http::stream_body body;
     http::shared_body shared;
-    std::optional<std::size_t> metrics_id;
+    std::optional<metrics::route_id> metrics_id;
     if (!found) {
         res = http::error_response(found.error());
     } else {
         const auto& r = found->found->route;
         metrics_id = r.metrics_id;
-        request_context ctx{req, std::move(found->params), svc_, request_id, {}, std::nullopt, std::nullopt, {}, {}};
+        request_context ctx{
+            .req = req,
+            .params = std::move(found->params),
+            .svc = svc_,
+            .request_id = request_id,
+            .user_id = {},
+            .admission = std::nullopt,
+            .seat_list_version = std::nullopt,
+            .stream = {},
+            .shared_body = {}};
         res = co_await run(ctx, r);
         body = std::move(ctx.stream);
         shared = std::move(ctx.shared_body);
@@ -59,9 +68,9 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
 
     res.set("X-Request-Id", request_id);
     const auto status = res.result_int();
-    const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     if (metrics_id) {
-        svc_.stats.record_request(*metrics_id, status, seconds);
+        svc_.stats.record_request(*metrics_id, status, elapsed);
     } else {
         svc_.stats.record_unrouted(status);
     }
@@ -71,7 +80,7 @@ awaitable<http::reply> dispatcher::handle(http::request& req, const http::connec
         std::string_view(req.method_string()),
         std::string_view(req.target()).substr(0, 200),
         status,
-        seconds * 1000
+        std::chrono::duration<double, std::milli>(elapsed).count()
     );
     co_return http::reply{std::move(res), std::move(body), std::move(shared)};
 }
@@ -85,7 +94,7 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
             if (!user) {
                 co_return http::error_response(user.error());
             }
-            ctx.user_id = std::move(*user);
+            ctx.user_id = domain::user_id(std::move(*user));
             break;
         }
         case access::admin: {

@@ -26,7 +26,8 @@ idempotency_claim_of(const request_context& ctx, std::string_view route, std::st
     if (key.empty() || key.size() > 255 || !printable) {
         return domain::make_error(errc::bad_request, "Idempotency-Key must be 1 to 255 visible ASCII characters.");
     }
-    return std::optional(pg::idempotency_claim{std::string(key), std::string(route), std::move(canonical_request)});
+    return std::optional(pg::idempotency_claim{
+        .key = std::string(key), .route = std::string(route), .canonical_request = std::move(canonical_request)});
 }
 
 http::response from_stored(const pg::stored_answer& answer) {
@@ -60,7 +61,8 @@ reply charge(request_context& ctx) {
         co_return http::error_response(claim.error());
     }
     const auto render = [](domain::krw balance) {
-        return pg::stored_answer{201, json::serialize(json::object{{"result", "success"}, {"balance", balance}})};
+        return pg::stored_answer{
+            .status = 201, .body = json::serialize(json::object{{"result", "success"}, {"balance", balance}})};
     };
     const auto answer = co_await ctx.svc.wallet.charge(ctx.user_id, *amount, *claim, render);
     if (!answer) {
@@ -93,11 +95,11 @@ reply pay_seat(request_context& ctx) {
     if (in.failed()) {
         co_return http::error_response(in.error());
     }
-    const auto seat_id = domain::parse_uuid(given);
+    const auto seat_id = domain::parse_id<domain::seat_id>(given);
     if (!seat_id) {
         co_return http::error_response(domain::make_error(errc::bad_request, "performance_seat_id must be a UUID."));
     }
-    const auto claim = idempotency_claim_of(ctx, "POST /payment/payment_performance_seat", *seat_id);
+    const auto claim = idempotency_claim_of(ctx, "POST /payment/payment_performance_seat", seat_id->str());
     if (!claim) {
         co_return http::error_response(claim.error());
     }
@@ -105,8 +107,9 @@ reply pay_seat(request_context& ctx) {
     const auto render = [&made](const pg::payment& paid) {
         made = paid;
         return pg::stored_answer{
-            201,
-            json::serialize(json::object{{"result", "success"}, {"performance_seat_id", paid.performance_seat_id}})};
+            .status = 201,
+            .body = json::serialize(json::object{
+                {"result", "success"}, {"performance_seat_id", paid.performance_seat_id}})};
     };
     const auto answer = co_await ctx.svc.wallet.pay(ctx.user_id, *seat_id, *claim, render);
     if (!answer) {
@@ -116,15 +119,16 @@ reply pay_seat(request_context& ctx) {
         const domain::seat_state_change paid{
             .position = made->position,
             .state = {
-                domain::seat_status::reserved,
-                std::nullopt,
-                made->change_count,
-                domain::parse_uuid(ctx.user_id).value_or(ctx.user_id)}};
+                .status = domain::seat_status::reserved,
+                .hold_expires = std::nullopt,
+                .change_count = made->change_count,
+                .holder = domain::parse_uuid(ctx.user_id.str()).value_or(ctx.user_id.str())}};
         co_await announce_seat_change(ctx, made->schedule_id, std::span(&paid, 1));
         ctx.svc.stats.seats_sold.fetch_add(1, std::memory_order_relaxed);
         // Paying ends the booking: any queue token the fan still holds expires, and the last
         // seat of a schedule tells its waiting line at once (docs/waiting-queue.md, Sold out).
-        co_await give_up_queue_token(ctx, "");
+        const domain::queue_token_id whichever_they_hold;
+        co_await give_up_queue_token(ctx, whichever_they_hold);
         if (made->sold_out) {
             co_await announce_sold_out(ctx, made->schedule_id);
         }

@@ -26,23 +26,23 @@ void log_queue_unavailable(const request_context& ctx, const redis::error& e) {
 
 } // namespace
 
-std::string presented_queue_token(const http::request& req) {
+domain::queue_token_id presented_queue_token(const http::request& req) {
     if (const auto bearer = bearer_credential(req, "Queue-Token")) {
-        return std::string(*bearer);
+        return domain::queue_token_id(std::string(*bearer));
     }
     const auto it = req.find("Queue-Token");
-    return it == req.end() ? std::string{} : std::string(it->value());
+    return it == req.end() ? domain::queue_token_id{} : domain::queue_token_id(std::string(it->value()));
 }
 
 awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain::flow_step step) {
-    std::string schedule;
+    domain::schedule_id schedule; // empty but for the seat list
     if (step == domain::flow_step::performance_seats) {
-        const auto id = domain::parse_uuid(ctx.params.at("performance_staging_date_id"));
+        auto id = domain::parse_id<domain::schedule_id>(ctx.params.at("performance_staging_date_id"));
         if (!id) {
             co_return http::error_response(make_error(errc::bad_request, "performance_staging_date_id must be a UUID.")
             );
         }
-        schedule = *id;
+        schedule = std::move(*id);
         // Before queueing anyone for it (and consuming their step-1 token), the schedule
         // must exist. Schedules are never deleted, so each thread remembers the known ones.
         if (!co_await ctx.svc.catalog.schedule_exists(schedule)) {
@@ -50,7 +50,7 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
         }
     }
     const auto presented = presented_queue_token(ctx.req);
-    if (presented.size() > 64) {
+    if (presented.str().size() > 64) {
         co_return http::error_response(make_error(errc::queue_token_not_found));
     }
     // An admitted fan's call, the most frequent by far, is checked with plain reads; the seat
@@ -63,7 +63,7 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
         std::optional<redis::queue_store::active_check> checked;
         try {
             checked = co_await ctx.svc.queue.check_active(
-                ctx.user_id, presented, domain::gate_name(step, schedule), std::move(also)
+                ctx.user_id, presented, domain::gate_name(step, schedule.str()), std::move(also)
             );
         } catch (const redis::error& e) {
             log_queue_unavailable(ctx, e);
@@ -105,7 +105,7 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
 
 namespace tp::api {
 
-awaitable<void> give_up_queue_token(request_context& ctx, const std::string& token_id) {
+awaitable<void> give_up_queue_token(request_context& ctx, const domain::queue_token_id& token_id) {
     try {
         co_await ctx.svc.queue.leave(ctx.user_id, token_id);
     } catch (const redis::error& e) {
@@ -120,10 +120,10 @@ awaitable<void> give_up_queue_token(request_context& ctx, const std::string& tok
     }
 }
 
-awaitable<void> announce_sold_out(request_context& ctx, const std::string& schedule_id) {
+awaitable<void> announce_sold_out(request_context& ctx, const domain::schedule_id& schedule_id) {
     try {
         co_await ctx.svc.queue.mark_sold_out(schedule_id);
-        spdlog::info("msg=\"schedule sold out\" schedule={}", schedule_id);
+        spdlog::info("msg=\"schedule sold out\" schedule={}", schedule_id.str());
     } catch (const redis::error& e) {
         static log_throttle throttle;
         log_throttled(
@@ -137,7 +137,7 @@ awaitable<void> announce_sold_out(request_context& ctx, const std::string& sched
 }
 
 awaitable<void> announce_seat_change(
-    request_context& ctx, const std::string& schedule_id, std::span<const domain::seat_state_change> changes
+    request_context& ctx, const domain::schedule_id& schedule_id, std::span<const domain::seat_state_change> changes
 ) {
     try {
         co_await ctx.svc.seat_versions.bump(schedule_id, changes);
@@ -149,7 +149,7 @@ awaitable<void> announce_seat_change(
             spdlog::level::warn,
             "msg=\"could not move a seat list version\" request_id={} schedule={} error=\"{}\"",
             ctx.request_id,
-            schedule_id,
+            schedule_id.str(),
             e.what()
         );
     }

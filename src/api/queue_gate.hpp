@@ -6,6 +6,7 @@
 // reached the call is answered 503 and the step is never served unchecked.
 
 #include "api/request_context.hpp"
+#include "domain/identifiers.hpp"
 #include "domain/queue.hpp"
 #include "domain/seats.hpp"
 #include "support/asio.hpp"
@@ -18,26 +19,26 @@ namespace tp::api {
 // nullopt: serve the call (ctx.admission is set); otherwise the answer to send instead.
 awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain::flow_step step);
 
-// The token id of a Queue-Token header ("Bearer <id>" or the bare id); "" when absent.
-std::string presented_queue_token(const http::request& req);
+// The token id of a Queue-Token header ("Bearer <id>" or the bare id); empty when absent.
+domain::queue_token_id presented_queue_token(const http::request& req);
 
 } // namespace tp::api
 
 namespace tp::api {
 
-// Frees the caller's queue token (token_id "" = whichever they hold). Best effort: the
+// Frees the caller's queue token (an empty token_id = whichever they hold). Best effort: the
 // booking already succeeded, and an unused token expires by itself if Redis is away.
-awaitable<void> give_up_queue_token(request_context& ctx, const std::string& token_id);
+awaitable<void> give_up_queue_token(request_context& ctx, const domain::queue_token_id& token_id);
 
 // Marks a schedule sold out for the waiting queue. Best effort, like the above.
-awaitable<void> announce_sold_out(request_context& ctx, const std::string& schedule_id);
+awaitable<void> announce_sold_out(request_context& ctx, const domain::schedule_id& schedule_id);
 
 // Moves the schedule's seat list version after a seat change committed, before it is
 // answered, and logs the seats' new states with it (docs/seat-map.md). If Redis cannot be reached the change stands and
 // is answered; lists elsewhere may then lag behind it for up to a second (the cache's max age), which the metric
 // ticketd_seat_list_version_bump_failures_total counts.
 awaitable<void> announce_seat_change(
-    request_context& ctx, const std::string& schedule_id, std::span<const domain::seat_state_change> changes
+    request_context& ctx, const domain::schedule_id& schedule_id, std::span<const domain::seat_state_change> changes
 );
 
 } // namespace tp::api

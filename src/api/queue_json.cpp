@@ -11,16 +11,16 @@ json::value optional_number(const std::optional<std::int64_t>& v) {
 std::int64_t wait_of(const domain::queue_token& t, double default_rate) {
     const double configured = t.gate_rate.value_or(default_rate);
     if (configured <= 0) {
-        return domain::estimated_wait_seconds(t.rank.value_or(0), 0, 0); // paused
+        return domain::estimated_wait_seconds(t.rank.value_or(0), {.measured = 0, .configured = 0}); // paused
     }
-    return domain::estimated_wait_seconds(t.rank.value_or(0), t.admission_rate, configured);
+    return domain::estimated_wait_seconds(t.rank.value_or(0), {.measured = t.admission_rate, .configured = configured});
 }
 
 } // namespace
 
 json::object token_info_json(const domain::queue_token& t, double configured_rate) {
     return json::object{
-        {"id", t.id},
+        {"id", t.id.str()},
         {"requested_endpoint", t.requested_endpoint},
         {"gate", t.gate},
         {"status", to_string(t.status)},
@@ -40,7 +40,7 @@ http::response waiting_answer(const domain::queue_token& t, double configured_ra
             {"message", "Please wait for your order to arrive."},
             {"queue_data",
              json::object{
-                 {"id", t.id},
+                 {"id", t.id.str()},
                  {"issued_timestamp", optional_number(t.issued_timestamp)},
                  {"rank", optional_number(t.rank)},
                  {"estimated_wait_seconds", wait}}},

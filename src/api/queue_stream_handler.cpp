@@ -37,14 +37,14 @@ std::string frame(std::string_view event, const domain::queue_token& t, double c
     return "event: " + std::string(event) + "\ndata: " + json::serialize(token_info_json(t, configured_rate)) + "\n\n";
 }
 
-std::string token_from(const http::request& req) {
+domain::queue_token_id token_from(const http::request& req) {
     auto token = presented_queue_token(req);
     if (token.empty()) {
         const auto url = boost::urls::parse_origin_form(req.target());
         if (url) {
             const auto it = url->params().find("token");
             if (it != url->params().end()) {
-                token = (*it).value;
+                token = domain::queue_token_id((*it).value);
             }
         }
     }
@@ -64,6 +64,7 @@ std::optional<std::string_view> final_event(const domain::queue_token& t) {
 
 awaitable<void> queue_events(http::event_stream& out, services& svc, domain::queue_token token) {
     const auto rate = static_cast<double>(svc.queue.defaults().rate);
+    const domain::user_id whoever_holds_it; // the stream knows the token by its id alone
     if (!co_await out.write(frame("rank", token, rate))) {
         co_return;
     }
@@ -89,7 +90,7 @@ awaitable<void> queue_events(http::event_stream& out, services& svc, domain::que
                 serving = now_serving;
                 if (serving >= token.arrival) {
                     // Our number came up (or the line changed under us): ask for the truth.
-                    fresh = co_await svc.queue.token_info("", token.id);
+                    fresh = co_await svc.queue.token_info(whoever_holds_it, token.id);
                 } else {
                     token.rank = token.arrival - serving;
                 }
@@ -132,10 +133,11 @@ reply queue_stream(request_context& ctx) {
     if (token_id.empty()) {
         co_return http::error_response(make_error(errc::queue_token_missing));
     }
-    if (token_id.size() > 64) {
+    if (token_id.str().size() > 64) {
         co_return http::error_response(make_error(errc::queue_token_not_found));
     }
-    const auto found = co_await ctx.svc.queue.token_info("", token_id);
+    const domain::user_id whoever_holds_it; // the stream knows the token by its id alone
+    const auto found = co_await ctx.svc.queue.token_info(whoever_holds_it, token_id);
     if (found.verdict != redis::queue_verdict::ok) {
         co_return http::error_response(queue_refusal(found.verdict, ""));
     }

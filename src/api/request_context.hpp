@@ -3,6 +3,7 @@
 // identity (once authenticated) and the thread's services.
 
 #include "api/services.hpp"
+#include "domain/identifiers.hpp"
 #include "domain/queue.hpp"
 #include "http/event_stream.hpp"
 #include "http/message.hpp"
@@ -18,7 +19,7 @@ struct request_context {
     http::path_params params;
     services& svc;
     std::string request_id;
-    std::string user_id; // set for routes that require a signed-in user
+    domain::user_id user_id; // set for routes that require a signed-in user
     // For gated routes, once admitted: the queue token that let the call through.
     std::optional<domain::queue_token> admission;
     // For the seat list (step 2): its version, when the gate read it in its own batch.

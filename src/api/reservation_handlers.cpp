@@ -31,9 +31,10 @@ json::object seat_json(const std::string& id, const std::string& number, domain:
 // change log read now) and proves the refusal, it is answered from there: one Redis round
 // trip instead of a database transaction and the read that explains it (docs/seat-map.md).
 // Anything else, Redis unreachable included, goes to the database as before.
-awaitable<std::optional<domain::error>>
-refusal_from_seat_map(request_context& ctx, const std::string& schedule, const std::vector<std::string>& seat_ids) {
-    const auto user = domain::parse_uuid(ctx.user_id);
+awaitable<std::optional<domain::error>> refusal_from_seat_map(
+    request_context& ctx, const domain::schedule_id& schedule, const std::vector<domain::seat_id>& seat_ids
+) {
+    const auto user = domain::parse_id<domain::user_id>(ctx.user_id.str());
     const auto since = schedule.empty() ? std::string{} : ctx.svc.seat_maps.version_of(schedule);
     if (!user || since.empty()) {
         co_return std::nullopt; // no map of it on this thread (nor a version to hold it to)
@@ -52,8 +53,8 @@ refusal_from_seat_map(request_context& ctx, const std::string& schedule, const s
 // database's largest load in an on-sale. The same freshness rule as a seat list (the
 // versions are read now, in one round trip); the other schedules are counted by the
 // database. Redis unreachable: the database counts them all.
-awaitable<std::unordered_map<std::string, std::int64_t>> seat_counts_from_seat_maps(request_context& ctx) {
-    std::unordered_map<std::string, std::int64_t> out;
+awaitable<std::unordered_map<domain::schedule_id, std::int64_t>> seat_counts_from_seat_maps(request_context& ctx) {
+    std::unordered_map<domain::schedule_id, std::int64_t> out;
     const auto schedules = ctx.svc.seat_maps.cached_schedules();
     std::vector<std::string> since;
     since.reserve(schedules.size());
@@ -78,7 +79,7 @@ awaitable<std::unordered_map<std::string, std::int64_t>> seat_counts_from_seat_m
 
 reply list_performances(request_context& ctx) {
     const auto counted = co_await seat_counts_from_seat_maps(ctx);
-    std::vector<std::string> counted_ids;
+    std::vector<domain::schedule_id> counted_ids;
     counted_ids.reserve(counted.size());
     for (const auto& [id, count] : counted) {
         counted_ids.push_back(id);
@@ -91,8 +92,8 @@ reply list_performances(request_context& ctx) {
             schedules.push_back(json::object{
                 {"id", s.id},
                 {"staging_date", format_iso8601(s.staging_date)},
-                {"reserveable_seats_count", s.reserveable_seats_count ? *s.reserveable_seats_count : counted.at(s.id)}}
-            );
+                {"reserveable_seats_count",
+                 s.reserveable_seats_count ? *s.reserveable_seats_count : counted.at(domain::schedule_id(s.id))}});
         }
         out.push_back(json::object{
             {"id", p.id},
@@ -108,7 +109,7 @@ reply list_performances(request_context& ctx) {
 // map cache (docs/seat-map.md). The version is read first (usually by the gate, in its own
 // batch): the cache answers for it.
 reply list_seats(request_context& ctx) {
-    const auto schedule_id = domain::parse_uuid(ctx.params.at("performance_staging_date_id"));
+    const auto schedule_id = domain::parse_id<domain::schedule_id>(ctx.params.at("performance_staging_date_id"));
     if (!schedule_id) {
         co_return http::error_response(
             domain::make_error(errc::bad_request, "performance_staging_date_id must be a UUID.")
@@ -161,7 +162,10 @@ reply take_seat(request_context& ctx) {
     if (!selection) {
         co_return http::error_response(selection.error());
     }
-    const std::string schedule(ctx.admission ? domain::schedule_of_gate(ctx.admission->gate) : "");
+    // Empty when not admitted by a take gate: the seats may then be of any schedule.
+    const domain::schedule_id schedule(
+        std::string(ctx.admission ? domain::schedule_of_gate(ctx.admission->gate) : std::string_view{})
+    );
     if (auto refused = co_await refusal_from_seat_map(ctx, schedule, *selection)) {
         co_return http::error_response(*refused);
     }
@@ -174,10 +178,10 @@ reply take_seat(request_context& ctx) {
         changes.push_back(
             {.position = s.position,
              .state =
-                 {domain::seat_status::temporary_reserved,
-                  s.hold_expire_timestamp,
-                  s.change_count,
-                  domain::parse_uuid(ctx.user_id).value_or(ctx.user_id)}}
+                 {.status = domain::seat_status::temporary_reserved,
+                  .hold_expires = s.hold_expire_timestamp,
+                  .change_count = s.change_count,
+                  .holder = domain::parse_uuid(ctx.user_id.str()).value_or(ctx.user_id.str())}}
         );
     }
     co_await announce_seat_change(ctx, held->front().schedule_id, changes);
@@ -187,7 +191,7 @@ reply take_seat(request_context& ctx) {
     ctx.svc.stats.seats_held.fetch_add(held->size(), std::memory_order_relaxed);
     json::array data;
     for (const auto& s : *held) {
-        auto seat = seat_json(s.id, s.seat_number, s.price, domain::seat_status::temporary_reserved);
+        auto seat = seat_json(s.id.str(), s.seat_number, s.price, domain::seat_status::temporary_reserved);
         seat["hold_expire_timestamp"] = s.hold_expire_timestamp;
         data.push_back(std::move(seat));
     }

@@ -13,7 +13,7 @@ route_table make_route_table(metrics& stats) {
     route_table table;
     const auto add = [&](verb method, std::string_view path, handler fn, access who, flow_step step) {
         const auto id = stats.register_route(std::string(to_string(method)), std::string(path));
-        table.add(method, path, route{fn, who, step, id});
+        table.add(method, path, route{.fn = fn, .who = who, .step = step, .metrics_id = id});
     };
 
     add(verb::post, "/auth/signUp", h::sign_up, anyone, none);

@@ -25,7 +25,7 @@ struct route {
     handler fn = nullptr;
     access who = access::anyone;
     flow_step step = flow_step::none;
-    std::size_t metrics_id = 0;
+    metrics::route_id metrics_id{};
 };
 
 using route_table = http::router<route>;

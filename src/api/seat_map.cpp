@@ -46,7 +46,12 @@ seat_map::seat_map(std::vector<pg::listed_seat> seats, domain::epoch_ms ticketin
     : ticketing_starts_(ticketing_starts) {
     seats_.reserve(seats.size());
     for (auto& s : seats) {
-        seats_.push_back(seat{std::move(s.id), std::move(s.seat_number), s.price, s.state, s.state.status});
+        seats_.push_back(seat{
+            .id = std::move(s.id),
+            .seat_number = std::move(s.seat_number),
+            .price = s.price,
+            .stored = s.state,
+            .shown = s.state.status});
     }
     position_of_.reserve(seats_.size());
     for (std::size_t i = 0; i < seats_.size(); ++i) {
@@ -144,10 +149,10 @@ certainly judge(const pg::seat_state& s, domain::epoch_ms now_ms) {
 } // namespace
 
 std::optional<domain::error> seat_map::refusal_of_take(
-    const std::string& user,
-    std::span<const std::string> seat_ids,
+    const domain::user_id& user,
+    std::span<const domain::seat_id> seat_ids,
     int max_seats_per_user,
-    const std::string& schedule_id,
+    const domain::schedule_id& schedule_id,
     domain::epoch_ms now_ms
 ) const {
     if (now_ms < ticketing_starts_ + expiry_margin_ms) {
@@ -156,7 +161,7 @@ std::optional<domain::error> seat_map::refusal_of_take(
     std::vector<domain::seat_view> views;
     bool refused = false;
     for (const auto& id : seat_ids) {
-        const auto found = position_of_.find(id);
+        const auto found = position_of_.find(id.str());
         if (found == position_of_.end()) {
             return std::nullopt; // another schedule's seat, or none: the database explains
         }
@@ -170,7 +175,7 @@ std::optional<domain::error> seat_map::refusal_of_take(
             .id = id,
             .schedule_id = schedule_id,
             .status = verdict == certainly::taken ? s.stored.status : seat_status::available,
-            .held_by_me = verdict == certainly::taken && s.stored.holder == user,
+            .held_by_me = verdict == certainly::taken && s.stored.holder == user.str(),
             .hold_expired = false,
             .ticketing_started = true,
             .price = s.price});
@@ -181,12 +186,12 @@ std::optional<domain::error> seat_map::refusal_of_take(
     for (const auto& s : seats_) {
         const auto verdict = judge(s.stored, now_ms);
         if (verdict == certainly::unknown) {
-            if (s.stored.holder == user) {
+            if (s.stored.holder == user.str()) {
                 return std::nullopt; // the fan's own count is in doubt
             }
             unknown = true;
         }
-        mine += verdict == certainly::taken && s.stored.holder == user ? 1 : 0;
+        mine += verdict == certainly::taken && s.stored.holder == user.str() ? 1 : 0;
         available += verdict == certainly::free ? 1 : 0;
     }
     if (available == 0 && unknown) {

@@ -4,6 +4,7 @@
 // its digest. A change of seats encodes again only the blocks it touched, and the answer is
 // assembled from the blocks: a change costs per change, not per seat.
 
+#include "domain/identifiers.hpp"
 #include "domain/seats.hpp"
 #include "domain/timestamp.hpp"
 #include "http/compression.hpp"
@@ -62,10 +63,10 @@ public:
     // current (every take answered before was applied): then a seat it shows sold, or held
     // well past now, is still so, and the fan has at least the seats it shows them holding.
     std::optional<domain::error> refusal_of_take(
-        const std::string& user,
-        std::span<const std::string> seat_ids,
+        const domain::user_id& user,
+        std::span<const domain::seat_id> seat_ids,
         int max_seats_per_user,
-        const std::string& schedule_id,
+        const domain::schedule_id& schedule_id,
         domain::epoch_ms now_ms
     ) const;
 

@@ -35,7 +35,7 @@ bool seat_map_cache::is_current(const entry& e, const redis::seat_map_version& s
     return options_.skip_version_check || holds(e, seen.value, seen.session);
 }
 
-std::string seat_map_cache::version_of(const std::string& schedule) const {
+std::string seat_map_cache::version_of(const domain::schedule_id& schedule) const {
     const auto it = entries_.find(schedule);
     if (it == entries_.end() || !it->second->map || it->second->round_of_answer == 0) {
         return {};
@@ -65,7 +65,7 @@ bool seat_map_cache::apply_logged_changes(entry& e, const redis::seat_map_versio
 }
 
 std::optional<std::size_t>
-seat_map_cache::available_seats(const std::string& schedule, const redis::seat_map_version& seen) {
+seat_map_cache::available_seats(const domain::schedule_id& schedule, const redis::seat_map_version& seen) {
     const auto it = entries_.find(schedule);
     if (it == entries_.end() || options_.skip_version_check) {
         return std::nullopt;
@@ -78,8 +78,8 @@ seat_map_cache::available_seats(const std::string& schedule, const redis::seat_m
     return e.map->available();
 }
 
-std::vector<std::string> seat_map_cache::cached_schedules() const {
-    std::vector<std::string> out;
+std::vector<domain::schedule_id> seat_map_cache::cached_schedules() const {
+    std::vector<domain::schedule_id> out;
     for (const auto& [schedule, e] : entries_) {
         if (e->map && e->round_of_answer != 0) {
             out.push_back(schedule);
@@ -89,10 +89,10 @@ std::vector<std::string> seat_map_cache::cached_schedules() const {
 }
 
 std::optional<domain::error> seat_map_cache::take_refusal(
-    const std::string& schedule,
+    const domain::schedule_id& schedule,
     const redis::seat_map_version& seen,
-    const std::string& user,
-    std::span<const std::string> seat_ids,
+    const domain::user_id& user,
+    std::span<const domain::seat_id> seat_ids,
     int max_seats_per_user
 ) {
     const auto it = entries_.find(schedule);
@@ -114,7 +114,7 @@ std::optional<domain::error> seat_map_cache::take_refusal(
 }
 
 awaitable<domain::result<std::shared_ptr<const seat_list_answer>>>
-seat_map_cache::answer(const std::string& schedule, const redis::seat_map_version& seen) {
+seat_map_cache::answer(const domain::schedule_id& schedule, const redis::seat_map_version& seen) {
     auto& slot = entries_[schedule];
     if (!slot) {
         slot = std::make_unique<entry>(executor_);
@@ -147,7 +147,7 @@ seat_map_cache::answer(const std::string& schedule, const redis::seat_map_versio
 }
 
 void seat_map_cache::want_round(
-    entry& e, std::uint64_t round, const redis::seat_map_version& seen, const std::string& schedule
+    entry& e, std::uint64_t round, const redis::seat_map_version& seen, const domain::schedule_id& schedule
 ) {
     e.rounds_wanted = std::max(e.rounds_wanted, round);
     e.newest_seen = seen;
@@ -171,7 +171,7 @@ seat_map_cache::current_answer(entry& e, domain::epoch_ms now_ms) {
 }
 
 // The entry outlives its rounds: forget_least_used() never drops an entry that is running.
-awaitable<void> seat_map_cache::run_rounds(std::string schedule, entry& e) {
+awaitable<void> seat_map_cache::run_rounds(domain::schedule_id schedule, entry& e) {
     while (e.rounds_wanted > e.rounds_started) {
         const auto spacing = e.last_round_start + options_.refresh_spacing - std::chrono::steady_clock::now();
         if (spacing > std::chrono::steady_clock::duration::zero()) {
@@ -200,7 +200,7 @@ awaitable<void> seat_map_cache::run_rounds(std::string schedule, entry& e) {
     forget_least_used();
 }
 
-awaitable<bool> seat_map_cache::refresh(const std::string& schedule, entry& e, domain::epoch_ms now_ms) {
+awaitable<bool> seat_map_cache::refresh(const domain::schedule_id& schedule, entry& e, domain::epoch_ms now_ms) {
     stats_.seat_map_refreshes.fetch_add(1, std::memory_order_relaxed);
     const auto encoded_before = e.map ? e.map->blocks_encoded() : 0;
     if (e.map && !e.watermark.empty()) {

@@ -52,28 +52,29 @@ public:
     // The list of `schedule`, given the version this request read before calling.
     // schedule_not_found for an unknown schedule; pg::error when PostgreSQL fails.
     awaitable<domain::result<std::shared_ptr<const seat_list_answer>>>
-    answer(const std::string& schedule, const redis::seat_map_version& seen);
+    answer(const domain::schedule_id& schedule, const redis::seat_map_version& seen);
 
     // A take's refusal decided from this thread's map of `schedule`, when the map is current
     // for `seen` (read by the take after it passed its gate) and proves the refusal
     // (seat_map::refusal_of_take); nullopt otherwise: the database decides. Never waits.
     std::optional<domain::error> take_refusal(
-        const std::string& schedule,
+        const domain::schedule_id& schedule,
         const redis::seat_map_version& seen,
-        const std::string& user,
-        std::span<const std::string> seat_ids,
+        const domain::user_id& user,
+        std::span<const domain::seat_id> seat_ids,
         int max_seats_per_user
     );
 
     // How many seats of `schedule` are available at `seen.now_ms`, when this thread's map is
     // current for `seen` (the same rule as a list's); nullopt otherwise. Never waits.
-    std::optional<std::size_t> available_seats(const std::string& schedule, const redis::seat_map_version& seen);
+    std::optional<std::size_t>
+    available_seats(const domain::schedule_id& schedule, const redis::seat_map_version& seen);
     // The schedules this thread has a map of.
-    std::vector<std::string> cached_schedules() const;
+    std::vector<domain::schedule_id> cached_schedules() const;
 
     // The version this thread's list of `schedule` is current for ("" if none): the reader
     // asks the change log for the entries after it.
-    std::string version_of(const std::string& schedule) const;
+    std::string version_of(const domain::schedule_id& schedule) const;
 
 private:
     struct entry {
@@ -107,10 +108,11 @@ private:
     static void now_current_for(entry& e, const std::string& version);
     bool is_current(const entry& e, const redis::seat_map_version& seen) const;
     bool apply_logged_changes(entry& e, const redis::seat_map_version& seen);
-    void want_round(entry& e, std::uint64_t round, const redis::seat_map_version& seen, const std::string& schedule);
-    awaitable<void> run_rounds(std::string schedule, entry& e);
+    void
+    want_round(entry& e, std::uint64_t round, const redis::seat_map_version& seen, const domain::schedule_id& schedule);
+    awaitable<void> run_rounds(domain::schedule_id schedule, entry& e);
     // True when it read the whole list (a new map: earlier versions no longer hold).
-    awaitable<bool> refresh(const std::string& schedule, entry& e, domain::epoch_ms now_ms);
+    awaitable<bool> refresh(const domain::schedule_id& schedule, entry& e, domain::epoch_ms now_ms);
     domain::result<std::shared_ptr<const seat_list_answer>> current_answer(entry& e, domain::epoch_ms now_ms);
     void forget_least_used();
 
@@ -118,7 +120,7 @@ private:
     pg::seat_map_repository repository_;
     metrics& stats_;
     seat_map_cache_options options_;
-    std::unordered_map<std::string, std::unique_ptr<entry>> entries_;
+    std::unordered_map<domain::schedule_id, std::unique_ptr<entry>> entries_;
     std::uint64_t uses_ = 0;
 };
 

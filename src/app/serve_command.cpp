@@ -69,16 +69,17 @@ struct worker {
     )
         : db(context.get_executor(),
              pg::pool_options{
-                 pg::connection_options{
-                     c.database_url,
-                     std::chrono::milliseconds(c.db_timeout_ms),
-                     std::chrono::milliseconds(c.db_timeout_ms)},
-                 static_cast<std::size_t>(c.db_pool_size),
-                 std::chrono::milliseconds(c.db_timeout_ms)}),
+                 .connection =
+                     pg::connection_options{
+                         .conninfo = c.database_url,
+                         .connect_timeout = std::chrono::milliseconds(c.db_timeout_ms),
+                         .query_timeout = std::chrono::milliseconds(c.db_timeout_ms)},
+                 .max_size = static_cast<std::size_t>(c.db_pool_size),
+                 .acquire_timeout = std::chrono::milliseconds(c.db_timeout_ms)}),
           redis(context.get_executor(), redis_options), tokens(jwt),
           queue(
               redis,
-              redis::gate_settings{c.gate_default_capacity, c.gate_default_rate},
+              redis::gate_settings{.capacity = c.gate_default_capacity, .rate = c.gate_default_rate},
               std::chrono::seconds(c.queue_token_ttl_seconds)
           ),
           watch(context.get_executor(), queue, std::chrono::milliseconds(c.queue_tick_ms)), seat_versions(redis),
@@ -133,10 +134,11 @@ struct worker {
 
 int serve(const config& c) {
     const api::settings settings{
-        domain::hold_policy{c.hold_ttl_seconds, c.max_seats_per_user},
-        std::chrono::seconds(c.jwt_ttl_seconds),
-        c.admin_api_key,
-        load_swagger_ui(c.swagger_ui_dir)};
+        .holds =
+            domain::hold_policy{.hold_ttl_seconds = c.hold_ttl_seconds, .max_seats_per_user = c.max_seats_per_user},
+        .jwt_ttl = std::chrono::seconds(c.jwt_ttl_seconds),
+        .admin_api_key = c.admin_api_key,
+        .swagger_ui_files = load_swagger_ui(c.swagger_ui_dir)};
     if (settings.swagger_ui_files.empty()) {
         spdlog::warn("msg=\"Swagger UI files not found; /api shows a notice\" dir={}", c.swagger_ui_dir);
     }

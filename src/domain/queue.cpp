@@ -14,11 +14,11 @@ constexpr std::string_view take_prefix = "take_performance_seat:";
 
 } // namespace
 
-std::string gate_name(flow_step step, std::string_view schedule_id) {
+std::string gate_name(flow_step step, std::string_view schedule) {
     switch (step) {
     case flow_step::performances: return std::string(performances_gate);
-    case flow_step::performance_seats: return std::string(seats_prefix) + std::string(schedule_id);
-    case flow_step::take_performance_seat: return std::string(take_prefix) + std::string(schedule_id);
+    case flow_step::performance_seats: return std::string(seats_prefix) + std::string(schedule);
+    case flow_step::take_performance_seat: return std::string(take_prefix) + std::string(schedule);
     case flow_step::none: break;
     }
     return {};
@@ -51,9 +51,9 @@ std::optional<requested_step> parse_request_endpoint(std::string_view endpoint) 
     }
     constexpr std::string_view seats_path = "/reservation/performance_seats/";
     if (endpoint.starts_with(seats_path)) {
-        const auto id = parse_uuid(endpoint.substr(seats_path.size()));
+        auto id = parse_id<schedule_id>(endpoint.substr(seats_path.size()));
         if (id) {
-            return requested_step{flow_step::performance_seats, *id};
+            return requested_step{flow_step::performance_seats, std::move(*id)};
         }
         return std::nullopt;
     }
@@ -89,11 +89,11 @@ token_status status_at(token_status stored, std::optional<epoch_ms> expires, epo
     return stored;
 }
 
-std::int64_t estimated_wait_seconds(std::int64_t rank, double measured_rate, double configured_rate) {
+std::int64_t estimated_wait_seconds(std::int64_t rank, admission_rates rates) {
     if (rank <= 0) {
         return 0;
     }
-    const double rate = measured_rate > 0.01 ? measured_rate : configured_rate;
+    const double rate = rates.measured > 0.01 ? rates.measured : rates.configured;
     if (rate <= 0) {
         return 3600; // the gate is paused: say "a long time", not infinity
     }

@@ -4,6 +4,7 @@
 // state lives in Redis (storage/redis/queue_store.cpp) and its atomic rules in the Lua
 // scripts there.
 
+#include "domain/identifiers.hpp"
 #include "domain/timestamp.hpp"
 
 #include <cstdint>
@@ -17,7 +18,7 @@ namespace tp::domain {
 enum class flow_step { none = 0, performances = 1, performance_seats = 2, take_performance_seat = 3 };
 
 // Gate names: "performances", "performance_seats:{schedule}", "take_performance_seat:{schedule}".
-std::string gate_name(flow_step step, std::string_view schedule_id);
+std::string gate_name(flow_step step, std::string_view schedule);
 
 // Accepts only well-formed names of the three kinds (schedule ids must be UUIDs).
 bool is_gate_name(std::string_view gate);
@@ -29,7 +30,7 @@ std::string_view schedule_of_gate(std::string_view gate);
 // schedule in the path. nullopt for anything that is not a gated endpoint.
 struct requested_step {
     flow_step step = flow_step::none;
-    std::string schedule_id;
+    domain::schedule_id schedule_id;
 };
 std::optional<requested_step> parse_request_endpoint(std::string_view endpoint);
 
@@ -39,7 +40,7 @@ std::string_view to_string(token_status status);
 std::optional<token_status> parse_token_status(std::string_view text);
 
 struct queue_token {
-    std::string id;
+    queue_token_id id;
     std::string user_id;
     std::string gate;
     std::string requested_endpoint;
@@ -57,9 +58,15 @@ struct queue_token {
 // is expired even before the next tick sweeps it away.
 token_status status_at(token_status stored, std::optional<epoch_ms> expires, epoch_ms now);
 
+// A gate's admissions per second: as measured, and as the operator configured them.
+struct admission_rates {
+    double measured = 0;
+    double configured = 0;
+};
+
 // Seconds until admission at the measured rate (or the configured one before any
 // admission was measured); 0 once admitted.
-std::int64_t estimated_wait_seconds(std::int64_t rank, double measured_rate, double configured_rate);
+std::int64_t estimated_wait_seconds(std::int64_t rank, admission_rates rates);
 
 // The Retry-After hint of a waiting answer: grows with the wait, from 1 to 30 seconds.
 std::int64_t retry_after_seconds(std::int64_t estimated_wait);

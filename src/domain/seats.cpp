@@ -24,7 +24,7 @@ std::optional<seat_status> parse_seat_status(std::string_view text) {
     return std::nullopt;
 }
 
-result<std::vector<std::string>> validate_seat_selection(std::span<const std::string> ids, int max_seats_per_user) {
+result<std::vector<seat_id>> validate_seat_selection(std::span<const std::string> ids, int max_seats_per_user) {
     if (ids.empty()) {
         return make_error(errc::bad_request, "Choose at least one seat.");
     }
@@ -34,10 +34,10 @@ result<std::vector<std::string>> validate_seat_selection(std::span<const std::st
             "At most " + std::to_string(max_seats_per_user) + " seats can be taken per schedule."
         );
     }
-    std::vector<std::string> out;
+    std::vector<seat_id> out;
     out.reserve(ids.size());
     for (const auto& id : ids) {
-        auto canonical = parse_uuid(id);
+        auto canonical = parse_id<seat_id>(id);
         if (!canonical) {
             return make_error(errc::bad_request, "performance_seat_id must be a UUID.");
         }

@@ -6,6 +6,7 @@
 // pure functions here turn that picture into the precise error the user sees.
 
 #include "domain/errc.hpp"
+#include "domain/identifiers.hpp"
 #include "domain/timestamp.hpp"
 #include "domain/wallet.hpp"
 
@@ -45,12 +46,12 @@ struct hold_policy {
 
 // Ids of the seats one take asks for: canonical UUIDs, no duplicates, sorted (so that
 // concurrent takes lock rows in one order and cannot deadlock), at most `max` of them.
-result<std::vector<std::string>> validate_seat_selection(std::span<const std::string> ids, int max_seats_per_user);
+result<std::vector<seat_id>> validate_seat_selection(std::span<const std::string> ids, int max_seats_per_user);
 
 // One seat as seen at a moment, with expired holds already counted as available.
 struct seat_view {
-    std::string id;
-    std::string schedule_id;
+    seat_id id;
+    domain::schedule_id schedule_id;
     seat_status status = seat_status::available; // effective status: an expired hold is available
     bool held_by_me = false;                     // holder is the caller (hold or purchase)
     bool hold_expired = false;                   // a hold by anyone whose time has passed
@@ -59,12 +60,12 @@ struct seat_view {
 };
 
 struct take_context {
-    std::span<const std::string> requested_ids;
+    std::span<const seat_id> requested_ids;
     std::span<const seat_view> seats;  // those of the requested ids that exist
     int my_live_seats_in_schedule = 0; // held (unexpired) or bought by the caller
     int available_in_schedule = 0;
     int max_seats_per_user = 4;
-    std::string_view required_schedule_id; // empty: any schedule
+    schedule_id required_schedule_id; // empty: any schedule
 };
 
 // Why a take that the guarded write refused was refused. Checked in the order a user

@@ -84,7 +84,8 @@ domain::result<jwt_claims> jwt_codec::verify(std::string_view token, std::int64_
         !exp->is_int64()) {
         return make_error(errc::token_invalid);
     }
-    jwt_claims claims{std::string(sub->as_string()), iat->as_int64(), exp->as_int64()};
+    jwt_claims claims{
+        .subject = std::string(sub->as_string()), .issued_at = iat->as_int64(), .expires_at = exp->as_int64()};
     if (now_seconds >= claims.expires_at) {
         return make_error(errc::token_expired);
     }

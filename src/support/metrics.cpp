@@ -28,18 +28,18 @@ void latency_histogram::render(std::string& out, const std::string& name, const 
     out += fmt::format("{}_count{{{}}} {}\n", name, labels, count_.load(std::memory_order_relaxed));
 }
 
-std::size_t metrics::register_route(std::string method, std::string path) {
+metrics::route_id metrics::register_route(std::string method, std::string path) {
     auto stats = std::make_unique<route_stats>();
     stats->method = std::move(method);
     stats->path = std::move(path);
     routes_.push_back(std::move(stats));
-    return routes_.size() - 1;
+    return route_id{routes_.size() - 1};
 }
 
-void metrics::record_request(std::size_t route_id, unsigned status, double seconds) {
-    auto& stats = *routes_[route_id];
+void metrics::record_request(route_id route, unsigned status, std::chrono::duration<double> elapsed) {
+    auto& stats = *routes_[static_cast<std::size_t>(route)];
     stats.by_class[std::min<unsigned>(status / 100, 5)].fetch_add(1, std::memory_order_relaxed);
-    stats.latency.observe(seconds);
+    stats.latency.observe(elapsed.count());
 }
 
 void metrics::record_unrouted(unsigned status) {

@@ -4,6 +4,8 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -30,9 +32,12 @@ private:
 
 class metrics {
 public:
+    // A registered route's index. Its own type, so that it cannot be passed for a status.
+    enum class route_id : std::size_t {};
+
     // Routes are registered once at start-up, before any thread serves; ids index them.
-    std::size_t register_route(std::string method, std::string path);
-    void record_request(std::size_t route_id, unsigned status, double seconds);
+    route_id register_route(std::string method, std::string path);
+    void record_request(route_id route, unsigned status, std::chrono::duration<double> elapsed);
     void record_unrouted(unsigned status);
 
     void add_counter(std::string name, std::string help, std::function<std::uint64_t()> read);

@@ -6,6 +6,7 @@
 #include "storage/pg/seat_map_repository.hpp"
 #include "storage/pg/seat_repository.hpp"
 #include "storage/pg/wallet_repository.hpp"
+#include "support/typed_ids.hpp"
 #include "test_database.hpp"
 
 #include <algorithm>
@@ -23,7 +24,7 @@ protected:
         asio::io_context ctx;
         pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
         pg::seat_map_repository repo(pool);
-        auto r = run_coro(ctx, repo.read_all(schedule));
+        auto r = run_coro(ctx, repo.read_all(as_schedule(schedule)));
         if (!r) {
             throw std::runtime_error(r.error().message);
         }
@@ -34,7 +35,7 @@ protected:
         asio::io_context ctx;
         pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
         pg::seat_map_repository repo(pool);
-        return run_coro(ctx, repo.read_changes(schedule, watermark));
+        return run_coro(ctx, repo.read_changes(as_schedule(schedule), watermark));
     }
 
     // Positions of the seats a read of changes reported.
@@ -105,7 +106,7 @@ TEST_F(seat_map_repository_test, an_unknown_schedule_is_schedule_not_found) {
     asio::io_context ctx;
     pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
     pg::seat_map_repository repo(pool);
-    const auto r = run_coro(ctx, repo.read_all("00000000-0000-4000-8000-000000000000"));
+    const auto r = run_coro(ctx, repo.read_all(as_schedule("00000000-0000-4000-8000-000000000000")));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, domain::errc::schedule_not_found);
 }
@@ -170,16 +171,18 @@ TEST_F(seat_map_repository_test, takes_payments_and_releases_are_all_seen_as_cha
         watermark = changed.watermark;
     };
 
-    ASSERT_TRUE(run_coro(ctx, seats.take(fan, {seat}, domain::hold_policy{300, 4}, "")));
+    const domain::hold_policy policy{.hold_ttl_seconds = 300, .max_seats_per_user = 4};
+    const domain::schedule_id any_schedule;
+    ASSERT_TRUE(run_coro(ctx, seats.take(as_user(fan), {as_seat(seat)}, policy, any_schedule)));
     expect_changed("a take");
-    const auto paid = run_coro(ctx, wallet.pay(fan, seat, std::nullopt, [](const pg::payment&) {
-        return pg::stored_answer{201, "{}"};
+    const auto paid = run_coro(ctx, wallet.pay(as_user(fan), as_seat(seat), std::nullopt, [](const pg::payment&) {
+        return pg::stored_answer{.status = 201, .body = "{}"};
     }));
     ASSERT_TRUE(paid);
     expect_changed("a payment");
 
     const auto other = schedule.seat_ids[1];
-    ASSERT_TRUE(run_coro(ctx, seats.take(fan, {other}, domain::hold_policy{300, 4}, "")));
+    ASSERT_TRUE(run_coro(ctx, seats.take(as_user(fan), {as_seat(other)}, policy, any_schedule)));
     inspect().sql("UPDATE performance_seats SET hold_expires_at = now() - interval '1 second' WHERE id = $1", {other});
     watermark = read_changes(schedule.schedule_id, watermark).watermark;
     EXPECT_EQ(run_coro(ctx, seats.release_expired_holds(10)), 1);

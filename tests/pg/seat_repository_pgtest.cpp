@@ -3,6 +3,7 @@
 
 #include "storage/pg/catalog_repository.hpp"
 #include "storage/pg/seat_repository.hpp"
+#include "support/typed_ids.hpp"
 #include "test_database.hpp"
 
 #include <algorithm>
@@ -32,7 +33,9 @@ protected:
         asio::io_context ctx;
         pg::pool pool(ctx.get_executor(), pool_options_for(url(), pool_size, 5s));
         pg::seat_repository repo(pool);
-        return run_coro(ctx, repo.take(user, seats, p, required_schedule));
+        return run_coro(
+            ctx, repo.take(as_user(user), ids_of<domain::seat_id>(seats), p, as_schedule(required_schedule))
+        );
     }
 
     std::string status_of(const std::string& seat) {
@@ -71,7 +74,7 @@ TEST_F(seat_repository_test, takes_an_available_seat_for_the_hold_time) {
     const auto r = take(fan, {seat});
     ASSERT_TRUE(r) << r.error().message;
     ASSERT_EQ(r->size(), 1u);
-    EXPECT_EQ(r->front().id, seat);
+    EXPECT_EQ(r->front().id.str(), seat);
     EXPECT_EQ(r->front().price, 70'000);
     EXPECT_FALSE(r->front().seat_number.empty());
 
@@ -259,7 +262,8 @@ TEST_F(seat_repository_test, an_expired_hold_counts_as_reservable_before_any_swe
     EXPECT_EQ(performances[0].schedules[0].reserveable_seats_count, 1);
 
     pg::seat_repository seats_repo(pool);
-    EXPECT_TRUE(run_coro(ctx, seats_repo.list_mine(fan)).size() == 1u) << "an expired hold is not the fan's any more";
+    EXPECT_TRUE(run_coro(ctx, seats_repo.list_mine(as_user(fan))).size() == 1u)
+        << "an expired hold is not the fan's any more";
 }
 
 TEST_F(seat_repository_test, the_sweeper_releases_expired_holds_only) {
@@ -321,7 +325,7 @@ TEST_F(seat_repository_test, list_mine_shows_live_holds_and_purchases) {
     asio::io_context ctx;
     pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
     pg::seat_repository repo(pool);
-    const auto mine = run_coro(ctx, repo.list_mine(fan));
+    const auto mine = run_coro(ctx, repo.list_mine(as_user(fan)));
     ASSERT_EQ(mine.size(), 2u);
     std::map<std::string, pg::my_seat> by_id;
     for (const auto& s : mine) {
@@ -399,10 +403,11 @@ TEST_F(seat_repository_test, concurrent_takes_of_one_seat_across_instances_have_
         asio::io_context ctx;
         pg::pool pool(ctx.get_executor(), pool_options_for(database, 4, 30s));
         pg::seat_repository repo(pool);
-        const std::vector<std::string> wanted{seat};
-        const std::string no_schedule;
+        const std::vector<domain::seat_id> wanted{as_seat(seat)};
+        const domain::schedule_id no_schedule;
         auto one = [&](std::string fan) -> awaitable<void> {
-            const auto r = co_await repo.take(fan, wanted, policy, no_schedule);
+            const auto taker = as_user(fan);
+            const auto r = co_await repo.take(taker, wanted, policy, no_schedule);
             if (r) {
                 winners[i].push_back(fan);
             } else if (r.error().code == errc::seat_taken) {
@@ -455,13 +460,15 @@ TEST_F(seat_repository_test, overlapping_multi_seat_takes_never_share_a_seat) {
         asio::io_context ctx;
         pg::pool pool(ctx.get_executor(), pool_options_for(database, 4, 30s));
         pg::seat_repository repo(pool);
-        const std::string no_schedule;
+        const domain::schedule_id no_schedule;
         auto one = [&](std::string fan, std::vector<std::string> wanted) -> awaitable<void> {
             std::sort(wanted.begin(), wanted.end());
-            const auto r = co_await repo.take(fan, wanted, policy, no_schedule);
+            const auto taker = as_user(fan);
+            const auto seats = ids_of<domain::seat_id>(wanted);
+            const auto r = co_await repo.take(taker, seats, policy, no_schedule);
             if (r) {
                 for (const auto& s : *r) {
-                    won[i].push_back(s.id);
+                    won[i].push_back(s.id.str());
                 }
             }
         };

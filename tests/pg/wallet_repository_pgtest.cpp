@@ -3,6 +3,7 @@
 // answer. Invariant I2 (balance == sum of ledger rows, never negative) is checked under load.
 
 #include "storage/pg/wallet_repository.hpp"
+#include "support/typed_ids.hpp"
 #include "test_database.hpp"
 
 #include <thread>
@@ -32,7 +33,7 @@ protected:
         asio::io_context ctx;
         pg::pool pool(ctx.get_executor(), pool_options_for(url(), 2, 5s));
         pg::wallet_repository repo(pool);
-        return run_coro(ctx, repo.charge(user, amount, claim, render_charge));
+        return run_coro(ctx, repo.charge(as_user(user), amount, claim, render_charge));
     }
 
     answer_result
@@ -43,7 +44,7 @@ protected:
         asio::io_context ctx;
         pg::pool pool(ctx.get_executor(), pool_options_for(url(), pool_size, 5s));
         pg::wallet_repository repo(pool);
-        return run_coro(ctx, repo.pay(user, seat, claim, render_payment));
+        return run_coro(ctx, repo.pay(as_user(user), as_seat(seat), claim, render_payment));
     }
 
     std::int64_t balance_of(const std::string& user) {
@@ -116,8 +117,8 @@ TEST_F(wallet_repository_test, balance_and_history_read_back_what_happened) {
     asio::io_context ctx;
     pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
     pg::wallet_repository repo(pool);
-    EXPECT_EQ(run_coro(ctx, repo.balance(fan)), 2000);
-    const auto history = run_coro(ctx, repo.history(fan));
+    EXPECT_EQ(run_coro(ctx, repo.balance(as_user(fan))), 2000);
+    const auto history = run_coro(ctx, repo.history(as_user(fan)));
     ASSERT_EQ(history.size(), 2u);
     EXPECT_EQ(history[0].amount, 5000);
     EXPECT_EQ(history[0].cause, domain::ledger_cause::charged_by_user);
@@ -247,7 +248,9 @@ TEST_F(wallet_repository_test, ten_concurrent_refused_payments_on_two_connection
     pg::wallet_repository repo(pool);
     int insufficient = 0;
     auto one = [&](int i) -> awaitable<void> {
-        const auto r = co_await repo.pay(fans[i], schedule.seat_ids[i], std::nullopt, render_payment);
+        const auto payer = as_user(fans[i]);
+        const auto seat = as_seat(schedule.seat_ids[i]);
+        const auto r = co_await repo.pay(payer, seat, std::nullopt, render_payment);
         if (!r && r.error().code == errc::insufficient_balance) {
             ++insufficient;
         }
@@ -372,7 +375,8 @@ TEST_F(wallet_repository_test, concurrent_charges_of_one_user_keep_the_balance_e
         pg::pool pool(ctx.get_executor(), pool_options_for(database, 4, 30s));
         pg::wallet_repository repo(pool);
         auto one = [&](domain::krw amount) -> awaitable<void> {
-            const auto r = co_await repo.charge(fan, amount, std::nullopt, render_charge);
+            const auto payer = as_user(fan);
+            const auto r = co_await repo.charge(payer, amount, std::nullopt, render_charge);
             if (!r) {
                 ++refused[i];
             }
@@ -413,10 +417,13 @@ TEST_F(wallet_repository_test, concurrent_charges_and_payments_of_one_user_keep_
         pg::pool pool(ctx.get_executor(), pool_options_for(database, 3, 30s));
         pg::wallet_repository repo(pool);
         auto charge_one = [&]() -> awaitable<void> {
-            co_await repo.charge(fan, 1000, std::nullopt, render_charge);
+            const auto payer = as_user(fan);
+            co_await repo.charge(payer, 1000, std::nullopt, render_charge);
         };
         auto pay_one = [&](std::string seat) -> awaitable<void> {
-            const auto r = co_await repo.pay(fan, seat, std::nullopt, render_payment);
+            const auto payer = as_user(fan);
+            const auto paid_seat = as_seat(seat);
+            const auto r = co_await repo.pay(payer, paid_seat, std::nullopt, render_payment);
             if (r) {
                 ++paid[i];
             }

@@ -74,7 +74,10 @@ struct i4_run {
 awaitable<void>
 fan(shared_loop loop, i4_run& run, std::string user, clock_type::duration delay, clock_type::duration poll) {
     co_await sleep_for(delay);
-    auto out = co_await loop->store.gate_call(user, step::performances, "", "", performances_endpoint);
+    const domain::user_id fan_id(user);
+    const domain::schedule_id no_schedule;
+    const domain::queue_token_id no_token;
+    auto out = co_await loop->store.gate_call(fan_id, step::performances, no_schedule, no_token, performances_endpoint);
     if (out.verdict != redis::queue_verdict::wait || !out.token) {
         run.problem(user + ": first call answered " + std::string(redis::to_string(out.verdict)));
         co_return;
@@ -83,7 +86,7 @@ fan(shared_loop loop, i4_run& run, std::string user, clock_type::duration delay,
     auto arrival = out.token->arrival;
     while (clock_type::now() < run.deadline) {
         co_await sleep_for(poll);
-        out = co_await loop->store.gate_call(user, step::performances, "", id, performances_endpoint);
+        out = co_await loop->store.gate_call(fan_id, step::performances, no_schedule, id, performances_endpoint);
         if (out.verdict == redis::queue_verdict::serve) {
             --run.unserved;
             co_return;
@@ -323,16 +326,20 @@ struct same_user_run {
 
 awaitable<void> same_user_call(shared_loop loop, same_user_run& run, std::string user) {
     redis::queue_outcome out;
+    const domain::user_id fan_id(user);
     if (run.hand_over) {
-        const auto token = run.step_one.at(user);
+        const domain::queue_token_id token(run.step_one.at(user));
+        const domain::schedule_id schedule(run.schedule);
         out = co_await loop->store.gate_call(
-            user, step::performance_seats, run.schedule, token, "/reservation/performance_seats/" + run.schedule
+            fan_id, step::performance_seats, schedule, token, "/reservation/performance_seats/" + run.schedule
         );
     } else {
-        out = co_await loop->store.gate_call(user, step::performances, "", "", performances_endpoint);
+        const domain::schedule_id no_schedule;
+        const domain::queue_token_id no_token;
+        out = co_await loop->store.gate_call(fan_id, step::performances, no_schedule, no_token, performances_endpoint);
     }
     std::lock_guard lock(run.mutex);
-    run.answers[user].insert(std::string(redis::to_string(out.verdict)) + ":" + (out.token ? out.token->id : ""));
+    run.answers[user].insert(std::string(redis::to_string(out.verdict)) + ":" + (out.token ? out.token->id.str() : ""));
 }
 
 awaitable<void> same_user_thread(same_user_run& run) {
@@ -376,7 +383,7 @@ TEST_F(queue_concurrency, an_active_token_is_handed_over_once_whatever_the_numbe
         const auto user = "fan-" + std::to_string(i);
         const auto out = call(user, step::performances);
         ASSERT_TRUE(out.token);
-        run.step_one[user] = out.token->id;
+        run.step_one[user] = out.token->id.str();
     }
     admit_round(performances, 60ms);
     ASSERT_EQ(active_count(performances), run.users);

@@ -32,8 +32,8 @@ protected:
             return "";
         }
         admit_round(gate);
-        EXPECT_EQ(status_of(out.token->id), "ACTIVE") << user;
-        return out.token->id;
+        EXPECT_EQ(status_of(out.token->id.str()), "ACTIVE") << user;
+        return out.token->id.str();
     }
 };
 
@@ -41,7 +41,7 @@ TEST_F(gate_call, issues_a_waiting_token_on_step_one_without_one) {
     const auto first = call("ann", step::performances);
     EXPECT_EQ(first.verdict, redis::queue_verdict::wait);
     ASSERT_TRUE(first.token);
-    EXPECT_TRUE(domain::parse_uuid(first.token->id)) << first.token->id;
+    EXPECT_TRUE(domain::parse_uuid(first.token->id.str())) << first.token->id.str();
     EXPECT_EQ(first.token->user_id, "ann");
     EXPECT_EQ(first.token->gate, "performances");
     EXPECT_EQ(first.token->status, token_status::waiting);
@@ -56,10 +56,10 @@ TEST_F(gate_call, issues_a_waiting_token_on_step_one_without_one) {
     EXPECT_GT(second.token->arrival, first.token->arrival);
 
     // Read back: the line, the user index and the record.
-    EXPECT_EQ(held_by("ann"), first.token->id);
-    EXPECT_TRUE(is_waiting(performances, first.token->id));
-    EXPECT_EQ(status_of(first.token->id), "WAITING");
-    EXPECT_EQ(token_record(first.token->id)["user"], "ann");
+    EXPECT_EQ(held_by("ann"), first.token->id.str());
+    EXPECT_TRUE(is_waiting(performances, first.token->id.str()));
+    EXPECT_EQ(status_of(first.token->id.str()), "WAITING");
+    EXPECT_EQ(token_record(first.token->id.str())["user"], "ann");
 }
 
 TEST_F(gate_call, a_fan_in_line_calling_without_a_token_gets_the_one_they_hold) {
@@ -67,7 +67,7 @@ TEST_F(gate_call, a_fan_in_line_calling_without_a_token_gets_the_one_they_hold) 
     const auto again = call("ann", step::performances);
     ASSERT_TRUE(first.token && again.token);
     EXPECT_EQ(again.verdict, redis::queue_verdict::wait);
-    EXPECT_EQ(again.token->id, first.token->id);
+    EXPECT_EQ(again.token->id.str(), first.token->id.str());
     EXPECT_EQ(waiting_count(performances), 1) << "a second call must not add a second token";
 }
 
@@ -95,10 +95,11 @@ TEST_F(gate_call, refuses_step_two_with_a_step_one_token_still_waiting) {
     const auto waiting = call("ann", step::performances);
     ASSERT_TRUE(waiting.token);
     EXPECT_EQ(
-        call("ann", step::performance_seats, schedule, waiting.token->id).verdict, redis::queue_verdict::flow_violated
+        call("ann", step::performance_seats, schedule, waiting.token->id.str()).verdict,
+        redis::queue_verdict::flow_violated
     );
-    EXPECT_TRUE(is_waiting(performances, waiting.token->id)) << "the refused token keeps its place";
-    EXPECT_EQ(held_by("ann"), waiting.token->id);
+    EXPECT_TRUE(is_waiting(performances, waiting.token->id.str())) << "the refused token keeps its place";
+    EXPECT_EQ(held_by("ann"), waiting.token->id.str());
 }
 
 TEST_F(gate_call, hands_an_active_step_one_token_over_for_step_two) {
@@ -106,14 +107,14 @@ TEST_F(gate_call, hands_an_active_step_one_token_over_for_step_two) {
     const auto out = call("ann", step::performance_seats, schedule, step_one);
     EXPECT_EQ(out.verdict, redis::queue_verdict::wait);
     ASSERT_TRUE(out.token);
-    EXPECT_NE(out.token->id, step_one);
+    EXPECT_NE(out.token->id.str(), step_one);
     EXPECT_EQ(out.token->gate, seats_gate(schedule));
     EXPECT_EQ(out.token->status, token_status::waiting);
     // The step-1 token is consumed: gone, its place freed.
     EXPECT_FALSE(inspect().exists(token_key(step_one)));
     EXPECT_FALSE(is_active(performances, step_one));
-    EXPECT_EQ(held_by("ann"), out.token->id);
-    EXPECT_TRUE(is_waiting(seats_gate(schedule), out.token->id));
+    EXPECT_EQ(held_by("ann"), out.token->id.str());
+    EXPECT_TRUE(is_waiting(seats_gate(schedule), out.token->id.str()));
     // A consumed token cannot be consumed twice.
     EXPECT_EQ(call("ann", step::performance_seats, schedule, step_one).verdict, redis::queue_verdict::not_found);
 }
@@ -128,7 +129,9 @@ TEST_F(gate_call, hands_an_active_step_two_token_over_for_step_three) {
     EXPECT_FALSE(inspect().exists(token_key(step_two)));
     EXPECT_EQ(active_count(seats_gate(schedule)), 0);
     admit_round(take_gate(schedule));
-    EXPECT_EQ(call("ann", step::take_performance_seat, schedule, out.token->id).verdict, redis::queue_verdict::serve);
+    EXPECT_EQ(
+        call("ann", step::take_performance_seat, schedule, out.token->id.str()).verdict, redis::queue_verdict::serve
+    );
 }
 
 TEST_F(gate_call, refuses_step_three_from_a_step_one_token) {
@@ -167,15 +170,15 @@ TEST_F(gate_call, step_one_drops_a_later_steps_token_and_starts_at_the_back) {
     call("bob", step::performances);
     call("cid", step::performances);
 
-    const auto back = call("ann", step::performances, "", step_two.token->id);
+    const auto back = call("ann", step::performances, "", step_two.token->id.str());
     EXPECT_EQ(back.verdict, redis::queue_verdict::wait);
     ASSERT_TRUE(back.token);
-    EXPECT_NE(back.token->id, step_two.token->id);
+    EXPECT_NE(back.token->id.str(), step_two.token->id.str());
     EXPECT_EQ(back.token->gate, "performances");
     EXPECT_EQ(*back.token->rank, 3) << "behind bob and cid";
-    EXPECT_FALSE(inspect().exists(token_key(step_two.token->id)));
-    EXPECT_FALSE(is_waiting(seats_gate(schedule), step_two.token->id));
-    EXPECT_EQ(held_by("ann"), back.token->id);
+    EXPECT_FALSE(inspect().exists(token_key(step_two.token->id.str())));
+    EXPECT_FALSE(is_waiting(seats_gate(schedule), step_two.token->id.str()));
+    EXPECT_EQ(held_by("ann"), back.token->id.str());
     // Still only one token: the user holds nothing on step 2 any more.
     EXPECT_EQ(waiting_count(seats_gate(schedule)), 0);
 }
@@ -191,7 +194,7 @@ TEST_F(gate_call, requeues_an_expired_token_at_the_back_of_its_gate) {
     const auto out = call("ann", step::performances, "", anns);
     EXPECT_EQ(out.verdict, redis::queue_verdict::wait);
     ASSERT_TRUE(out.token);
-    EXPECT_EQ(out.token->id, anns);
+    EXPECT_EQ(out.token->id.str(), anns);
     EXPECT_EQ(*out.token->rank, 2) << "behind bob, who was waiting";
     EXPECT_GT(out.token->arrival, bob.token->arrival);
     EXPECT_GT(out.token->arrival, arrival_before);
@@ -202,7 +205,7 @@ TEST_F(gate_call, requeues_an_expired_token_at_the_back_of_its_gate) {
     EXPECT_EQ(inspect().integer({"TTL", token_key(anns)}), -1) << "a waiting token must not vanish";
     // Bob is admitted next, not the re-queued fan.
     run_tick(performances);
-    EXPECT_EQ(status_of(bob.token->id), "ACTIVE");
+    EXPECT_EQ(status_of(bob.token->id.str()), "ACTIVE");
     EXPECT_EQ(status_of(anns), "WAITING");
 }
 
@@ -237,7 +240,7 @@ TEST_F(gate_call, sold_out_schedule_answers_sold_out_and_stops_admission) {
     const auto bobs = admitted_token("bob", step::performances, performances);
     EXPECT_NE(now_serving(seats_gate(schedule)), std::numeric_limits<std::int64_t>::max());
 
-    run_coro(ctx_, store().mark_sold_out(schedule));
+    run_coro(ctx_, store().mark_sold_out(domain::schedule_id(schedule)));
     EXPECT_EQ(now_serving(seats_gate(schedule)), std::numeric_limits<std::int64_t>::max());
     EXPECT_EQ(now_serving(take_gate(schedule)), std::numeric_limits<std::int64_t>::max());
     EXPECT_NE(now_serving(performances), std::numeric_limits<std::int64_t>::max());
@@ -250,10 +253,10 @@ TEST_F(gate_call, sold_out_schedule_answers_sold_out_and_stops_admission) {
     // The next tick tells everyone still waiting, and admits no one.
     configure(seats_gate(schedule), 100, 1000);
     EXPECT_EQ(admit_round(seats_gate(schedule)), 0);
-    EXPECT_EQ(status_of(anns_two.token->id), "SOLD_OUT");
+    EXPECT_EQ(status_of(anns_two.token->id.str()), "SOLD_OUT");
     EXPECT_EQ(waiting_count(seats_gate(schedule)), 0);
-    EXPECT_EQ(info("ann", anns_two.token->id).token->status, token_status::sold_out);
-    const auto anns_call = call("ann", step::performance_seats, schedule, anns_two.token->id);
+    EXPECT_EQ(info("ann", anns_two.token->id.str()).token->status, token_status::sold_out);
+    const auto anns_call = call("ann", step::performance_seats, schedule, anns_two.token->id.str());
     EXPECT_EQ(anns_call.verdict, redis::queue_verdict::sold_out);
     ASSERT_TRUE(anns_call.token);
     EXPECT_EQ(anns_call.token->status, token_status::sold_out);
@@ -265,11 +268,11 @@ TEST_F(gate_call, a_waiting_token_on_a_sold_out_gate_is_told_at_once) {
     const auto anns_one = admitted_token("ann", step::performances, performances);
     const auto anns_two = call("ann", step::performance_seats, schedule, anns_one);
     ASSERT_TRUE(anns_two.token);
-    run_coro(ctx_, store().mark_sold_out(schedule));
-    const auto out = call("ann", step::performance_seats, schedule, anns_two.token->id);
+    run_coro(ctx_, store().mark_sold_out(domain::schedule_id(schedule)));
+    const auto out = call("ann", step::performance_seats, schedule, anns_two.token->id.str());
     EXPECT_EQ(out.verdict, redis::queue_verdict::sold_out);
-    EXPECT_EQ(status_of(anns_two.token->id), "SOLD_OUT");
-    EXPECT_FALSE(is_waiting(seats_gate(schedule), anns_two.token->id));
+    EXPECT_EQ(status_of(anns_two.token->id.str()), "SOLD_OUT");
+    EXPECT_FALSE(is_waiting(seats_gate(schedule), anns_two.token->id.str()));
 }
 
 // --- enter (POST /queue/queue): one token per user --------------------------------------------
@@ -281,7 +284,7 @@ TEST_F(gate_call, enter_creates_one_token_per_user) {
     const auto again = enter("ann", step::performances);
     EXPECT_EQ(again.verdict, redis::queue_verdict::existing);
     ASSERT_TRUE(again.token);
-    EXPECT_EQ(again.token->id, created.token->id);
+    EXPECT_EQ(again.token->id.str(), created.token->id.str());
     EXPECT_EQ(waiting_count(performances), 1);
 }
 
@@ -292,10 +295,10 @@ TEST_F(gate_call, enter_refuses_a_second_token_for_another_step) {
     const auto out = enter("ann", step::performances);
     EXPECT_EQ(out.verdict, redis::queue_verdict::exists);
     ASSERT_TRUE(out.token);
-    EXPECT_EQ(out.token->id, step_two.token->id);
+    EXPECT_EQ(out.token->id.str(), step_two.token->id.str());
     EXPECT_EQ(enter("ann", step::performance_seats, schedule).verdict, redis::queue_verdict::existing);
     EXPECT_EQ(enter("ann", step::performance_seats, redis::new_token_id()).verdict, redis::queue_verdict::exists);
-    EXPECT_EQ(held_by("ann"), step_two.token->id);
+    EXPECT_EQ(held_by("ann"), step_two.token->id.str());
     EXPECT_EQ(waiting_count(performances), 0);
 }
 
@@ -311,7 +314,7 @@ TEST_F(gate_call, enter_replaces_an_expired_token) {
     const auto out = enter("ann", step::performances);
     EXPECT_EQ(out.verdict, redis::queue_verdict::created);
     ASSERT_TRUE(out.token);
-    EXPECT_NE(out.token->id, old);
+    EXPECT_NE(out.token->id.str(), old);
     EXPECT_FALSE(inspect().exists(token_key(old)));
     EXPECT_FALSE(is_active(performances, old)) << "the expired token's place is freed";
 }
@@ -330,14 +333,14 @@ TEST_F(gate_call, leave_frees_the_place_at_once) {
     EXPECT_FALSE(inspect().exists(token_key(anns)));
     EXPECT_FALSE(held_by("ann"));
     run_tick(performances);
-    EXPECT_EQ(status_of(bob.token->id), "ACTIVE");
+    EXPECT_EQ(status_of(bob.token->id.str()), "ACTIVE");
 }
 
 TEST_F(gate_call, leave_without_a_token_id_drops_what_the_user_holds) {
     const auto waiting = call("ann", step::performances);
     ASSERT_TRUE(waiting.token);
     EXPECT_EQ(leave("ann", ""), redis::queue_verdict::ok);
-    EXPECT_FALSE(is_waiting(performances, waiting.token->id));
+    EXPECT_FALSE(is_waiting(performances, waiting.token->id.str()));
     EXPECT_FALSE(held_by("ann"));
     EXPECT_EQ(leave("ann", ""), redis::queue_verdict::ok) << "nothing held: nothing to do";
 }
@@ -347,17 +350,17 @@ TEST_F(gate_call, leave_without_a_token_id_drops_what_the_user_holds) {
 TEST_F(gate_call, token_info_reports_the_state_of_a_token) {
     const auto waiting = call("ann", step::performances);
     ASSERT_TRUE(waiting.token);
-    auto out = info("ann", waiting.token->id);
+    auto out = info("ann", waiting.token->id.str());
     EXPECT_EQ(out.verdict, redis::queue_verdict::ok);
     ASSERT_TRUE(out.token);
     EXPECT_EQ(out.token->status, token_status::waiting);
     EXPECT_EQ(*out.token->rank, 1);
     admit_round(performances);
-    out = info("ann", waiting.token->id);
+    out = info("ann", waiting.token->id.str());
     EXPECT_EQ(out.token->status, token_status::active);
     EXPECT_EQ(*out.token->rank, 0);
     // The stream reads by id alone.
-    EXPECT_EQ(info("", waiting.token->id).verdict, redis::queue_verdict::ok);
+    EXPECT_EQ(info("", waiting.token->id.str()).verdict, redis::queue_verdict::ok);
 }
 
 TEST_F(gate_call, token_info_gives_the_place_in_line_arrival_and_the_gates_own_rate) {
@@ -366,7 +369,7 @@ TEST_F(gate_call, token_info_gives_the_place_in_line_arrival_and_the_gates_own_r
     for (const auto* user : {"ann", "bob", "cid"}) {
         const auto waiting = call(user, step::performances);
         ASSERT_TRUE(waiting.token);
-        ids.push_back(waiting.token->id);
+        ids.push_back(waiting.token->id.str());
     }
     const auto cid = info("cid", ids[2]);
     ASSERT_TRUE(cid.token);
@@ -385,10 +388,10 @@ TEST_F(gate_call, token_info_reads_an_admission_past_its_time_as_expired_before_
     const auto waiting = call("ann", step::performances);
     ASSERT_TRUE(waiting.token);
     admit_round(performances);
-    ASSERT_EQ(info("ann", waiting.token->id).verdict, redis::queue_verdict::ok);
+    ASSERT_EQ(info("ann", waiting.token->id.str()).verdict, redis::queue_verdict::ok);
     pause(150ms);
-    EXPECT_EQ(status_of(waiting.token->id), "ACTIVE") << "no tick has swept it";
-    EXPECT_EQ(info("ann", waiting.token->id).verdict, redis::queue_verdict::expired);
+    EXPECT_EQ(status_of(waiting.token->id.str()), "ACTIVE") << "no tick has swept it";
+    EXPECT_EQ(info("ann", waiting.token->id.str()).verdict, redis::queue_verdict::expired);
 }
 
 } // namespace

@@ -20,6 +20,16 @@ inline void PrintTo(queue_verdict verdict, std::ostream* os) {
 
 namespace tp::test {
 
+// Tests name a token by its text or by the id a store call returned: either will do here
+// (implicit on purpose, unlike the id types themselves).
+struct token_ref {
+    token_ref(const char* given) : text(given) {}
+    token_ref(std::string given) : text(std::move(given)) {}
+    token_ref(const domain::queue_token_id& id) : text(id.str()) {}
+    domain::queue_token_id id() const { return domain::queue_token_id(text); }
+    std::string text;
+};
+
 inline std::string waiting_key(const std::string& gate) {
     return "tp:gate:{" + gate + "}:waiting";
 }
@@ -29,8 +39,8 @@ inline std::string active_key(const std::string& gate) {
 inline std::string state_key(const std::string& gate) {
     return "tp:gate:{" + gate + "}:state";
 }
-inline std::string token_key(const std::string& id) {
-    return "tp:token:" + id;
+inline std::string token_key(const token_ref& id) {
+    return "tp:token:" + id.text;
 }
 inline std::string user_key(const std::string& user) {
     return "tp:user:" + user;
@@ -80,18 +90,24 @@ protected:
 
     // --- blocking wrappers around the store -------------------------------------------------
 
-    redis::queue_outcome
-    call(const std::string& user, step s, const std::string& schedule = "", const std::string& token = "") {
-        return run_coro(ctx_, store_->gate_call(user, s, schedule, token, endpoint_of(s, schedule)));
+    redis::queue_outcome call(const std::string& user, step s, const std::string& schedule = "", token_ref token = "") {
+        return run_coro(
+            ctx_,
+            store_->gate_call(
+                domain::user_id(user), s, domain::schedule_id(schedule), token.id(), endpoint_of(s, schedule)
+            )
+        );
     }
     redis::queue_outcome enter(const std::string& user, step s, const std::string& schedule = "") {
-        return run_coro(ctx_, store_->enter(user, s, schedule, endpoint_of(s, schedule)));
+        return run_coro(
+            ctx_, store_->enter(domain::user_id(user), s, domain::schedule_id(schedule), endpoint_of(s, schedule))
+        );
     }
-    redis::queue_outcome info(const std::string& user, const std::string& token) {
-        return run_coro(ctx_, store_->token_info(user, token));
+    redis::queue_outcome info(const std::string& user, const token_ref& token) {
+        return run_coro(ctx_, store_->token_info(domain::user_id(user), token.id()));
     }
-    redis::queue_verdict leave(const std::string& user, const std::string& token) {
-        return run_coro(ctx_, store_->leave(user, token));
+    redis::queue_verdict leave(const std::string& user, const token_ref& token) {
+        return run_coro(ctx_, store_->leave(domain::user_id(user), token.id()));
     }
     std::int64_t run_tick(const std::string& gate) { return tick_counts(gate).admitted; }
     redis::queue_store::tick_result tick_counts(const std::string& gate) { return run_coro(ctx_, store_->tick(gate)); }
@@ -112,15 +128,15 @@ protected:
 
     // --- reading Redis directly --------------------------------------------------------------
 
-    std::map<std::string, std::string> token_record(const std::string& id) { return inspect().hash(token_key(id)); }
-    std::string status_of(const std::string& id) { return token_record(id)["status"]; }
+    std::map<std::string, std::string> token_record(const token_ref& id) { return inspect().hash(token_key(id.text)); }
+    std::string status_of(const token_ref& id) { return token_record(id)["status"]; }
     std::int64_t active_count(const std::string& gate) { return inspect().integer({"ZCARD", active_key(gate)}); }
     std::int64_t waiting_count(const std::string& gate) { return inspect().integer({"ZCARD", waiting_key(gate)}); }
-    bool is_waiting(const std::string& gate, const std::string& id) {
-        return inspect().text({"ZSCORE", waiting_key(gate), id}).has_value();
+    bool is_waiting(const std::string& gate, const token_ref& id) {
+        return inspect().text({"ZSCORE", waiting_key(gate), id.text}).has_value();
     }
-    bool is_active(const std::string& gate, const std::string& id) {
-        return inspect().text({"ZSCORE", active_key(gate), id}).has_value();
+    bool is_active(const std::string& gate, const token_ref& id) {
+        return inspect().text({"ZSCORE", active_key(gate), id.text}).has_value();
     }
     std::optional<std::string> held_by(const std::string& user) { return inspect().text({"GET", user_key(user)}); }
 

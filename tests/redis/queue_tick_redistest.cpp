@@ -25,7 +25,7 @@ protected:
         for (int i = first; i < first + count; ++i) {
             const auto out = call("u" + std::to_string(i), step::performances);
             EXPECT_EQ(out.verdict, redis::queue_verdict::wait);
-            ids.push_back(out.token ? out.token->id : "");
+            ids.push_back(out.token ? out.token->id.str() : "");
         }
         return ids;
     }

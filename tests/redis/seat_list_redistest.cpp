@@ -20,14 +20,15 @@ protected:
     seat_list_redis() : queue_suite(6) {}
 
     const std::string schedule = redis::new_token_id();
+    const domain::schedule_id the_schedule{schedule};
 
     redis::seat_map_version read(const std::string& since = {}) {
         redis::seat_map_versions versions(*conn_);
-        return run_coro(ctx_, versions.read(schedule, since));
+        return run_coro(ctx_, versions.read(the_schedule, since));
     }
     void bump(std::vector<domain::seat_state_change> changes = {}) {
         redis::seat_map_versions versions(*conn_);
-        run_coro(ctx_, versions.bump(schedule, changes));
+        run_coro(ctx_, versions.bump(the_schedule, changes));
     }
     static domain::seat_state_change held(std::size_t position, std::int64_t count) {
         return {.position = position, .state = {domain::seat_status::temporary_reserved, 1'800'000'000'000, count, ""}};
@@ -37,8 +38,8 @@ protected:
         std::from_chars(text.data(), text.data() + text.size(), v);
         return v;
     }
-    redis::queue_store::active_check check(const std::string& user, const std::string& token, const std::string& gate) {
-        return run_coro(ctx_, store().check_active(user, token, gate));
+    redis::queue_store::active_check check(const std::string& user, const token_ref& token, const std::string& gate) {
+        return run_coro(ctx_, store().check_active(domain::user_id(user), token.id(), gate));
     }
 };
 
@@ -53,15 +54,15 @@ TEST_F(seat_list_redis, a_version_rises_with_every_bump_even_past_a_lost_key) {
     bump();
     const auto second = read();
     EXPECT_GT(number(second.value), number(first.value));
-    EXPECT_GT(inspect().integer({"TTL", redis::seat_map_version_key(schedule)}), 0); // never left behind
+    EXPECT_GT(inspect().integer({"TTL", redis::seat_map_version_key(the_schedule)}), 0); // never left behind
 
     // A restart that lost the key, or its expiry: the next version is still new.
-    inspect().integer({"DEL", redis::seat_map_version_key(schedule)});
+    inspect().integer({"DEL", redis::seat_map_version_key(the_schedule)});
     bump();
     EXPECT_GT(number(read().value), number(second.value));
 
     // Far ahead of the clock (many bumps in one microsecond): still + 1.
-    inspect().text({"SET", redis::seat_map_version_key(schedule), "99999999999999999"});
+    inspect().text({"SET", redis::seat_map_version_key(the_schedule), "99999999999999999"});
     bump();
     EXPECT_EQ(read().value, "100000000000000000");
 }
@@ -88,7 +89,7 @@ TEST_F(seat_list_redis, a_reader_gets_the_logged_changes_after_its_version_when_
     const auto current = read(after_v1.value);
     ASSERT_TRUE(current.changes);
     EXPECT_TRUE(current.changes->empty()) << "already current";
-    EXPECT_GT(inspect().integer({"TTL", redis::seat_map_changes_key(schedule)}), 0);
+    EXPECT_GT(inspect().integer({"TTL", redis::seat_map_changes_key(the_schedule)}), 0);
 }
 
 TEST_F(seat_list_redis, a_gap_in_the_log_sends_the_reader_to_postgresql) {
@@ -100,7 +101,7 @@ TEST_F(seat_list_redis, a_gap_in_the_log_sends_the_reader_to_postgresql) {
 
     const auto v3 = read();
     bump({held(4, 1)});
-    inspect().integer({"DEL", redis::seat_map_changes_key(schedule)}); // the log lost (a restart)
+    inspect().integer({"DEL", redis::seat_map_changes_key(the_schedule)}); // the log lost (a restart)
     bump({held(4, 2)});
     EXPECT_FALSE(read(v3.value).changes);
     const auto v5 = read();
@@ -108,7 +109,7 @@ TEST_F(seat_list_redis, a_gap_in_the_log_sends_the_reader_to_postgresql) {
     EXPECT_TRUE(read(v5.value).changes);
 
     const auto v4 = read();
-    inspect().integer({"DEL", redis::seat_map_version_key(schedule)}); // the version lost, the log kept
+    inspect().integer({"DEL", redis::seat_map_version_key(the_schedule)}); // the version lost, the log kept
     bump({held(5, 1)});
     EXPECT_FALSE(read(v4.value).changes);
 
@@ -143,7 +144,7 @@ TEST_F(seat_list_redis, a_read_names_its_connection_session_which_a_reset_moves)
     const auto id = run_coro(ctx_, conn_->execute({"CLIENT", "ID"})).integer;
     inspect().integer({"CLIENT", "KILL", "ID", std::to_string(id)});
     redis::seat_map_versions versions(*conn_);
-    EXPECT_THROW(run_coro(ctx_, versions.read(schedule)), redis::error);
+    EXPECT_THROW(run_coro(ctx_, versions.read(the_schedule)), redis::error);
     pause(300ms); // the connection's retry interval
     EXPECT_NE(read().session, first.session);
 }
@@ -154,31 +155,31 @@ TEST_F(seat_list_redis, the_read_only_check_serves_exactly_the_admitted_token) {
     const auto step1 = call("ann", step::performances);
     ASSERT_TRUE(step1.token);
     admit_round(performances);
-    EXPECT_TRUE(check("ann", step1.token->id, performances).token);
-    const auto step2 = call("ann", step::performance_seats, schedule, step1.token->id);
+    EXPECT_TRUE(check("ann", step1.token->id.str(), performances).token);
+    const auto step2 = call("ann", step::performance_seats, schedule, step1.token->id.str());
     ASSERT_TRUE(step2.token);
-    EXPECT_FALSE(check("ann", step2.token->id, gate).token) << "served while still waiting";
+    EXPECT_FALSE(check("ann", step2.token->id.str(), gate).token) << "served while still waiting";
     admit_round(gate);
 
-    const auto served = check("ann", step2.token->id, gate);
+    const auto served = check("ann", step2.token->id.str(), gate);
     ASSERT_TRUE(served.token);
     EXPECT_EQ(served.token->gate, gate);
     EXPECT_EQ(served.token->status, domain::token_status::active);
     EXPECT_EQ(
-        call("ann", step::performance_seats, schedule, step2.token->id).verdict, redis::queue_verdict::serve
+        call("ann", step::performance_seats, schedule, step2.token->id.str()).verdict, redis::queue_verdict::serve
     ); // the script agrees
 
-    EXPECT_FALSE(check("bob", step2.token->id, gate).token) << "another user's token";
-    EXPECT_FALSE(check("ann", step2.token->id, seats_gate(redis::new_token_id())).token) << "another gate";
+    EXPECT_FALSE(check("bob", step2.token->id.str(), gate).token) << "another user's token";
+    EXPECT_FALSE(check("ann", step2.token->id.str(), seats_gate(redis::new_token_id())).token) << "another gate";
     EXPECT_FALSE(check("ann", redis::new_token_id(), gate).token) << "an unknown token";
-    EXPECT_FALSE(check("ann", step1.token->id, performances).token) << "a consumed token";
+    EXPECT_FALSE(check("ann", step1.token->id.str(), performances).token) << "a consumed token";
 
-    inspect().integer({"HSET", token_key(step2.token->id), "expire", "1"});
-    EXPECT_FALSE(check("ann", step2.token->id, gate).token) << "an expired token";
-    inspect().integer({"HSET", token_key(step2.token->id), "expire", "99999999999999"});
-    ASSERT_TRUE(check("ann", step2.token->id, gate).token);
-    run_coro(ctx_, store().mark_sold_out(schedule));
-    EXPECT_FALSE(check("ann", step2.token->id, gate).token) << "a sold-out schedule";
+    inspect().integer({"HSET", token_key(step2.token->id.str()), "expire", "1"});
+    EXPECT_FALSE(check("ann", step2.token->id.str(), gate).token) << "an expired token";
+    inspect().integer({"HSET", token_key(step2.token->id.str()), "expire", "99999999999999"});
+    ASSERT_TRUE(check("ann", step2.token->id.str(), gate).token);
+    run_coro(ctx_, store().mark_sold_out(the_schedule));
+    EXPECT_FALSE(check("ann", step2.token->id.str(), gate).token) << "a sold-out schedule";
 }
 
 TEST_F(seat_list_redis, the_check_returns_the_replies_of_what_it_carried) {
@@ -186,7 +187,10 @@ TEST_F(seat_list_redis, the_check_returns_the_replies_of_what_it_carried) {
     const auto r = run_coro(
         ctx_,
         store().check_active(
-            "ann", redis::new_token_id(), performances, redis::seat_map_versions::read_commands(schedule)
+            domain::user_id("ann"),
+            domain::queue_token_id(redis::new_token_id()),
+            performances,
+            redis::seat_map_versions::read_commands(the_schedule)
         )
     );
     EXPECT_FALSE(r.token);

@@ -10,7 +10,11 @@ using tp::pg::is_retryable;
 namespace {
 
 error violation(std::string sqlstate, std::string constraint) {
-    return error(error::kind::query, "PostgreSQL: violation", std::move(sqlstate), std::move(constraint));
+    return error(
+        error::kind::query,
+        "PostgreSQL: violation",
+        {.sqlstate = std::move(sqlstate), .constraint = std::move(constraint)}
+    );
 }
 
 } // namespace
@@ -43,7 +47,7 @@ TEST(constraint_errors, anything_else_stays_an_infrastructure_failure) {
     EXPECT_FALSE(as_domain_error(violation("23505", "some_other_index")));
     EXPECT_FALSE(as_domain_error(violation("42601", "")));
     EXPECT_FALSE(as_domain_error(error(error::kind::unavailable, "connection refused")));
-    EXPECT_FALSE(as_domain_error(error(error::kind::timeout, "too slow", "57014")));
+    EXPECT_FALSE(as_domain_error(error(error::kind::timeout, "too slow", {.sqlstate = "57014", .constraint = ""})));
 }
 
 TEST(constraint_errors, deadlocks_and_serialization_failures_are_retryable) {

@@ -3,6 +3,7 @@
 // Test-only: found by argument-dependent lookup.
 
 #include "domain/errc.hpp"
+#include "domain/identifiers.hpp"
 
 #include <ostream>
 
@@ -14,6 +15,11 @@ inline bool operator==(const error& a, const error& b) {
 
 inline std::ostream& operator<<(std::ostream& os, const error& e) {
     return os << "error{" << static_cast<int>(e.code) << ", \"" << e.message << "\"}";
+}
+
+// An id prints as its text.
+template <class Tag> std::ostream& operator<<(std::ostream& os, const strong_id<Tag>& id) {
+    return os << id.str();
 }
 
 } // namespace tp::domain

@@ -36,7 +36,7 @@ TEST(queue_request_endpoint, maps_booking_paths_to_steps) {
     const auto seats = parse_request_endpoint(std::string("/reservation/performance_seats/") + schedule);
     ASSERT_TRUE(seats);
     EXPECT_EQ(seats->step, flow_step::performance_seats);
-    EXPECT_EQ(seats->schedule_id, schedule);
+    EXPECT_EQ(seats->schedule_id.str(), schedule);
     EXPECT_EQ(parse_request_endpoint("/reservation/take_performance_seat")->step, flow_step::take_performance_seat);
 }
 
@@ -67,10 +67,10 @@ TEST(queue_token_status, an_admission_reads_as_expired_once_its_time_is_up) {
 }
 
 TEST(queue_estimates, use_the_measured_rate_once_there_is_one) {
-    EXPECT_EQ(estimated_wait_seconds(100, 50.0, 10.0), 2);
-    EXPECT_EQ(estimated_wait_seconds(100, 0.0, 10.0), 10); // nothing measured yet: configured rate
-    EXPECT_EQ(estimated_wait_seconds(0, 50.0, 10.0), 0);   // admitted
-    EXPECT_EQ(estimated_wait_seconds(1, 0.0, 0.0), 3600);  // paused gate: a long time, not infinity
+    EXPECT_EQ(estimated_wait_seconds(100, {.measured = 50.0, .configured = 10.0}), 2);
+    EXPECT_EQ(estimated_wait_seconds(100, {.measured = 0.0, .configured = 10.0}), 10); // nothing measured yet
+    EXPECT_EQ(estimated_wait_seconds(0, {.measured = 50.0, .configured = 10.0}), 0);   // admitted
+    EXPECT_EQ(estimated_wait_seconds(1, {.measured = 0.0, .configured = 0.0}), 3600);  // paused: long, not infinite
 }
 
 TEST(queue_estimates, retry_after_grows_with_the_wait_within_bounds) {

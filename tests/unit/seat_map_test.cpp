@@ -155,8 +155,12 @@ protected:
         const tp::pg::seat_change change{position, {status, expires, ++count_, who}};
         ASSERT_TRUE(map.apply(std::span(&change, 1)));
     }
-    std::optional<tp::domain::error> refusal(std::vector<std::string> ids, tp::domain::epoch_ms at = now) const {
-        return map.refusal_of_take(me, ids, limit, schedule, at);
+    std::optional<tp::domain::error> refusal(const std::vector<std::string>& ids, tp::domain::epoch_ms at = now) const {
+        std::vector<tp::domain::seat_id> seat_ids;
+        for (const auto& id : ids) {
+            seat_ids.emplace_back(id);
+        }
+        return map.refusal_of_take(tp::domain::user_id(me), seat_ids, limit, tp::domain::schedule_id(schedule), at);
     }
 
 private:

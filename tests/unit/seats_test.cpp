@@ -18,16 +18,25 @@ const std::string seat_e = "00000000-0000-4000-8000-00000000000e";
 const std::string schedule_1 = "10000000-0000-4000-8000-000000000001";
 const std::string schedule_2 = "20000000-0000-4000-8000-000000000002";
 
+// The selection as text, to compare with the ids above.
 result<std::vector<std::string>> select(std::vector<std::string> ids, int max = 4) {
-    return validate_seat_selection(ids, max);
+    const auto selected = validate_seat_selection(ids, max);
+    if (!selected) {
+        return selected.error();
+    }
+    std::vector<std::string> out;
+    for (const auto& id : *selected) {
+        out.push_back(id.str());
+    }
+    return out;
 }
 
 seat_view free_seat(const std::string& id) {
-    return seat_view{id, schedule_1, seat_status::available, false, false, true, 50'000};
+    return seat_view{seat_id(id), schedule_id(schedule_1), seat_status::available, false, false, true, 50'000};
 }
 
 seat_view seat_held_by_other(const std::string& id) {
-    return seat_view{id, schedule_1, seat_status::temporary_reserved, false, false, true, 50'000};
+    return seat_view{seat_id(id), schedule_id(schedule_1), seat_status::temporary_reserved, false, false, true, 50'000};
 }
 
 // A take of `ids` refused by the guarded write, as the repository would describe it.
@@ -42,7 +51,12 @@ struct refused_take {
     std::string required_schedule; // empty: any schedule
 
     error explain() const {
-        return explain_refused_take(take_context{ids, seats, mine, available, max, required_schedule});
+        std::vector<seat_id> requested;
+        for (const auto& id : ids) {
+            requested.emplace_back(id);
+        }
+        return explain_refused_take(take_context{requested, seats, mine, available, max, schedule_id(required_schedule)}
+        );
     }
 };
 
@@ -51,7 +65,7 @@ payment_context paying(seat_view seat, krw balance = 1'000'000) {
 }
 
 seat_view my_hold(const std::string& id, krw price = 50'000) {
-    return seat_view{id, schedule_1, seat_status::temporary_reserved, true, false, true, price};
+    return seat_view{seat_id(id), schedule_id(schedule_1), seat_status::temporary_reserved, true, false, true, price};
 }
 
 } // namespace
@@ -149,7 +163,7 @@ TEST(refused_take, an_unknown_seat_is_seat_not_found_before_anything_else) {
 
 TEST(refused_take, seats_of_two_schedules_in_one_take_are_a_bad_request) {
     auto other = free_seat(seat_b);
-    other.schedule_id = schedule_2;
+    other.schedule_id = schedule_id(schedule_2);
     refused_take t{{seat_a, seat_b}, {free_seat(seat_a), other}};
     EXPECT_EQ(t.explain().code, errc::bad_request);
 }

@@ -62,6 +62,7 @@ int churn(const churn_options& o) {
             start +
             std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o.seconds));
         asio::steady_timer pace(context);
+        const domain::schedule_id schedule(o.schedule_id);
         for (auto next = start; next < end; next += every) {
             pace.expires_at(next);
             co_await pace.async_wait(asio::as_tuple(use_awaitable));
@@ -84,7 +85,7 @@ int churn(const churn_options& o) {
             if (changes.empty()) {
                 continue; // a sold seat: nothing changed
             }
-            co_await versions.bump(o.schedule_id, changes);
+            co_await versions.bump(schedule, changes);
             ++made;
         }
         conn.close();

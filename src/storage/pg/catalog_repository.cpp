@@ -81,20 +81,28 @@ awaitable<created_performance> catalog_repository::create(const domain::new_perf
 }
 
 awaitable<std::vector<performance_summary>>
-catalog_repository::list_performances(const std::vector<std::string>& counted_elsewhere) {
+catalog_repository::list_performances(const std::vector<domain::schedule_id>& counted_elsewhere) {
     const auto r = co_await pool_.execute(select_performances, make_params(counted_elsewhere));
     std::vector<performance_summary> out;
     for (int row = 0; row < r.rows(); ++row) {
         if (out.empty() || out.back().id != r.text(row, 0)) {
             out.push_back(performance_summary{
-                r.string(row, 0), r.string(row, 1), r.int64(row, 2), r.string(row, 3), r.string(row, 4), {}});
+                .id = r.string(row, 0),
+                .title = r.string(row, 1),
+                .ticketing_start_date = r.int64(row, 2),
+                .stage_name = r.string(row, 3),
+                .stage_location = r.string(row, 4),
+                .schedules = {}});
         }
-        out.back().schedules.push_back(schedule_summary{r.string(row, 5), r.int64(row, 6), r.optional_int64(row, 7)});
+        out.back().schedules.push_back(schedule_summary{
+            .id = r.string(row, 5),
+            .staging_date = r.int64(row, 6),
+            .reserveable_seats_count = r.optional_int64(row, 7)});
     }
     co_return out;
 }
 
-awaitable<bool> catalog_repository::schedule_exists(const std::string& schedule_id) {
+awaitable<bool> catalog_repository::schedule_exists(const domain::schedule_id& schedule_id) {
     if (known_schedules_.contains(schedule_id)) {
         co_return true;
     }

@@ -4,6 +4,7 @@
 // whose time has passed counts as available here, whether or not the sweeper ran.
 
 #include "domain/catalog.hpp"
+#include "domain/identifiers.hpp"
 #include "domain/seats.hpp"
 #include "storage/pg/pool.hpp"
 
@@ -47,13 +48,13 @@ public:
     awaitable<created_performance> create(const domain::new_performance& performance);
     // Seats are counted for every schedule but those of `counted_elsewhere` (canonical ids).
     awaitable<std::vector<performance_summary>>
-    list_performances(const std::vector<std::string>& counted_elsewhere = {});
+    list_performances(const std::vector<domain::schedule_id>& counted_elsewhere = {});
     // Answered from memory once known: schedules are never deleted.
-    awaitable<bool> schedule_exists(const std::string& schedule_id);
+    awaitable<bool> schedule_exists(const domain::schedule_id& schedule_id);
 
 private:
     pool& pool_;
-    std::unordered_set<std::string> known_schedules_;
+    std::unordered_set<domain::schedule_id> known_schedules_;
 };
 
 } // namespace tp::pg

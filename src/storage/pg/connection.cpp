@@ -172,13 +172,15 @@ awaitable<result> connection::read_results() {
         const auto message = field(outcome.get(), PG_DIAG_MESSAGE_PRIMARY);
         if (means_unavailable(sqlstate) || PQstatus(conn_) != CONNECTION_OK) {
             broken_ = true;
-            throw error(error::kind::unavailable, "PostgreSQL: " + message, sqlstate);
+            throw error(error::kind::unavailable, "PostgreSQL: " + message, {.sqlstate = sqlstate, .constraint = {}});
         }
         if (sqlstate == "57014") {
-            throw error(error::kind::timeout, "PostgreSQL: " + message, sqlstate);
+            throw error(error::kind::timeout, "PostgreSQL: " + message, {.sqlstate = sqlstate, .constraint = {}});
         }
         throw error(
-            error::kind::query, "PostgreSQL: " + message, sqlstate, field(outcome.get(), PG_DIAG_CONSTRAINT_NAME)
+            error::kind::query,
+            "PostgreSQL: " + message,
+            {.sqlstate = sqlstate, .constraint = field(outcome.get(), PG_DIAG_CONSTRAINT_NAME)}
         );
     }
     co_return outcome;

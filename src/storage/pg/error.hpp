@@ -16,17 +16,22 @@ public:
         query,       // any other server error: a bug or a constraint
     };
 
-    error(kind k, const std::string& message, std::string sqlstate = {}, std::string constraint = {})
-        : std::runtime_error(message), kind_(k), sqlstate_(std::move(sqlstate)), constraint_(std::move(constraint)) {}
+    // What the server reported beside its message, when the error came from the server.
+    struct server_detail {
+        std::string sqlstate;
+        std::string constraint; // the violated constraint's name, if any
+    };
+
+    error(kind k, const std::string& message, server_detail detail = {})
+        : std::runtime_error(message), kind_(k), detail_(std::move(detail)) {}
 
     kind what_kind() const { return kind_; }
-    const std::string& sqlstate() const { return sqlstate_; }
-    const std::string& constraint() const { return constraint_; }
+    const std::string& sqlstate() const { return detail_.sqlstate; }
+    const std::string& constraint() const { return detail_.constraint; }
 
 private:
     kind kind_;
-    std::string sqlstate_;
-    std::string constraint_;
+    server_detail detail_;
 };
 
 } // namespace tp::pg

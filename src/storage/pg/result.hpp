@@ -25,6 +25,8 @@ public:
     std::string_view text(int row, int column) const;
     std::string string(int row, int column) const { return std::string(text(row, column)); }
     std::optional<std::string> optional_string(int row, int column) const;
+    // A cell holding an id, as that id's type (domain::seat_id, ...).
+    template <class Id> Id id(int row, int column) const { return Id(string(row, column)); }
     std::int64_t int64(int row, int column) const;
     std::optional<std::int64_t> optional_int64(int row, int column) const;
     bool boolean(int row, int column) const { return text(row, column) == "t"; }

@@ -44,7 +44,7 @@ seat_state state_of(const result& r, int row, int status_column) {
 
 } // namespace
 
-awaitable<domain::result<seat_list_read>> seat_map_repository::read_all(const std::string& schedule_id) {
+awaitable<domain::result<seat_list_read>> seat_map_repository::read_all(const domain::schedule_id& schedule_id) {
     const auto r = co_await pool_.execute(select_all, make_params(schedule_id));
     seat_list_read out;
     if (r.empty()) {
@@ -57,9 +57,13 @@ awaitable<domain::result<seat_list_read>> seat_map_repository::read_all(const st
     out.seats.reserve(static_cast<std::size_t>(r.rows()));
     for (int row = 0; row < r.rows(); ++row) {
         if (r.int64(row, 7) != row) {
-            throw error(error::kind::query, "seat positions of schedule " + schedule_id + " are not 0..n-1");
+            throw error(error::kind::query, "seat positions of schedule " + schedule_id.str() + " are not 0..n-1");
         }
-        out.seats.push_back(listed_seat{r.string(row, 0), r.string(row, 1), r.int64(row, 2), state_of(r, row, 3)});
+        out.seats.push_back(listed_seat{
+            .id = r.string(row, 0),
+            .seat_number = r.string(row, 1),
+            .price = r.int64(row, 2),
+            .state = state_of(r, row, 3)});
     }
     out.watermark = r.string(0, 8);
     out.ticketing_starts = r.int64(0, 9);
@@ -67,7 +71,7 @@ awaitable<domain::result<seat_list_read>> seat_map_repository::read_all(const st
 }
 
 awaitable<seat_changes_read>
-seat_map_repository::read_changes(const std::string& schedule_id, const std::string& watermark) {
+seat_map_repository::read_changes(const domain::schedule_id& schedule_id, const std::string& watermark) {
     const auto r = co_await pool_.execute(select_changes, make_params(schedule_id, watermark));
     seat_changes_read out;
     out.changes.reserve(static_cast<std::size_t>(r.rows()));
@@ -76,7 +80,8 @@ seat_map_repository::read_changes(const std::string& schedule_id, const std::str
         if (position < 0) {
             out.watermark = r.string(row, 5);
         } else {
-            out.changes.push_back(seat_change{static_cast<std::size_t>(position), state_of(r, row, 1)});
+            out.changes.push_back(seat_change{
+                .position = static_cast<std::size_t>(position), .state = state_of(r, row, 1)});
         }
     }
     co_return out;

@@ -4,6 +4,7 @@
 // ended when the read ran, so `changes_since(watermark)` finds every seat whose state the read
 // did not see, however the writers' commits were ordered.
 
+#include "domain/identifiers.hpp"
 #include "domain/seats.hpp"
 #include "domain/timestamp.hpp"
 #include "storage/pg/pool.hpp"
@@ -39,10 +40,10 @@ public:
     explicit seat_map_repository(pool& p) : pool_(p) {}
 
     // schedule_not_found for an unknown schedule.
-    awaitable<domain::result<seat_list_read>> read_all(const std::string& schedule_id);
+    awaitable<domain::result<seat_list_read>> read_all(const domain::schedule_id& schedule_id);
     // Seats changed by transactions at or above `watermark` (some may be unchanged: a
     // reader applies them all, which is harmless).
-    awaitable<seat_changes_read> read_changes(const std::string& schedule_id, const std::string& watermark);
+    awaitable<seat_changes_read> read_changes(const domain::schedule_id& schedule_id, const std::string& watermark);
 
 private:
     pool& pool_;

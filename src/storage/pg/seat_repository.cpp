@@ -98,10 +98,10 @@ constexpr query release_expired{"seats_release_expired", R"sql(
 } // namespace
 
 awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
-    const std::string& user_id,
-    const std::vector<std::string>& seat_ids,
+    const domain::user_id& user_id,
+    const std::vector<domain::seat_id>& seat_ids,
     const domain::hold_policy& policy,
-    const std::string& schedule_id
+    const domain::schedule_id& schedule_id
 ) {
     for (int attempt = 1;; ++attempt) {
         try {
@@ -120,11 +120,11 @@ awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
                     co_await tx.commit();
                     for (int row = 0; row < r.rows(); ++row) {
                         out.push_back(held_seat{
-                            .id = r.string(row, 0),
+                            .id = r.id<domain::seat_id>(row, 0),
                             .seat_number = r.string(row, 1),
                             .price = r.int64(row, 2),
                             .hold_expire_timestamp = r.int64(row, 3),
-                            .schedule_id = r.string(row, 4),
+                            .schedule_id = r.id<domain::schedule_id>(row, 4),
                             .position = static_cast<std::size_t>(r.int64(row, 5)),
                             .change_count = r.int64(row, 6)});
                     }
@@ -147,23 +147,29 @@ awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
 }
 
 awaitable<domain::error> seat_repository::explain_refusal(
-    const std::string& user_id,
-    const std::vector<std::string>& seat_ids,
+    const domain::user_id& user_id,
+    const std::vector<domain::seat_id>& seat_ids,
     const domain::hold_policy& policy,
-    const std::string& schedule_id
+    const domain::schedule_id& schedule_id
 ) {
     const auto r = co_await pool_.execute(inspect_seats, make_params(user_id, seat_ids));
     std::vector<domain::seat_view> seats;
-    domain::take_context context{seat_ids, {}, 0, 0, policy.max_seats_per_user, schedule_id};
+    domain::take_context context{
+        .requested_ids = seat_ids,
+        .seats = {},
+        .my_live_seats_in_schedule = 0,
+        .available_in_schedule = 0,
+        .max_seats_per_user = policy.max_seats_per_user,
+        .required_schedule_id = schedule_id};
     for (int row = 0; row < r.rows(); ++row) {
         seats.push_back(domain::seat_view{
-            r.string(row, 0),
-            r.string(row, 1),
-            domain::parse_seat_status(r.text(row, 2)).value_or(domain::seat_status::available),
-            r.boolean(row, 3),
-            r.boolean(row, 4),
-            r.boolean(row, 5),
-            r.int64(row, 6)});
+            .id = r.id<domain::seat_id>(row, 0),
+            .schedule_id = r.id<domain::schedule_id>(row, 1),
+            .status = domain::parse_seat_status(r.text(row, 2)).value_or(domain::seat_status::available),
+            .held_by_me = r.boolean(row, 3),
+            .hold_expired = r.boolean(row, 4),
+            .ticketing_started = r.boolean(row, 5),
+            .price = r.int64(row, 6)});
         context.my_live_seats_in_schedule = static_cast<int>(r.int64(row, 7));
         context.available_in_schedule = static_cast<int>(r.int64(row, 8));
     }
@@ -171,24 +177,24 @@ awaitable<domain::error> seat_repository::explain_refusal(
     co_return domain::explain_refused_take(context);
 }
 
-awaitable<std::vector<my_seat>> seat_repository::list_mine(const std::string& user_id) {
+awaitable<std::vector<my_seat>> seat_repository::list_mine(const domain::user_id& user_id) {
     const auto r = co_await pool_.execute(select_mine, make_params(user_id));
     std::vector<my_seat> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int row = 0; row < r.rows(); ++row) {
         out.push_back(my_seat{
-            r.string(row, 0),
-            r.string(row, 1),
-            r.int64(row, 2),
-            r.string(row, 3),
-            r.string(row, 4),
-            r.string(row, 5),
-            r.int64(row, 6),
-            r.string(row, 7),
-            r.string(row, 8),
-            r.int64(row, 9),
-            domain::parse_seat_status(r.text(row, 10)).value_or(domain::seat_status::reserved),
-            r.optional_int64(row, 11)});
+            .performance_id = r.string(row, 0),
+            .title = r.string(row, 1),
+            .ticketing_start_date = r.int64(row, 2),
+            .stage_name = r.string(row, 3),
+            .stage_location = r.string(row, 4),
+            .schedule_id = r.string(row, 5),
+            .staging_date = r.int64(row, 6),
+            .seat_id = r.string(row, 7),
+            .seat_number = r.string(row, 8),
+            .price = r.int64(row, 9),
+            .status = domain::parse_seat_status(r.text(row, 10)).value_or(domain::seat_status::reserved),
+            .hold_expire_timestamp = r.optional_int64(row, 11)});
     }
     co_return out;
 }

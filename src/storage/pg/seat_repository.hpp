@@ -12,11 +12,11 @@
 namespace tp::pg {
 
 struct held_seat {
-    std::string id;
+    domain::seat_id id;
     std::string seat_number;
     domain::krw price = 0;
     domain::epoch_ms hold_expire_timestamp = 0;
-    std::string schedule_id;
+    domain::schedule_id schedule_id;
     std::size_t position = 0;      // in the schedule's seat list
     std::int64_t change_count = 0; // the seat's, after this take
 };
@@ -43,14 +43,14 @@ public:
     // All of `seat_ids` (validated, sorted) or none. `schedule_id`, when not empty, is the
     // only schedule the seats may belong to (the one the caller's queue token admits to).
     awaitable<domain::result<std::vector<held_seat>>> take(
-        const std::string& user_id,
-        const std::vector<std::string>& seat_ids,
+        const domain::user_id& user_id,
+        const std::vector<domain::seat_id>& seat_ids,
         const domain::hold_policy& policy,
-        const std::string& schedule_id
+        const domain::schedule_id& schedule_id
     );
 
     // Live holds and purchases, ordered by performance, schedule and seat.
-    awaitable<std::vector<my_seat>> list_mine(const std::string& user_id);
+    awaitable<std::vector<my_seat>> list_mine(const domain::user_id& user_id);
 
     // Turns up to `batch` expired holds back into AVAILABLE rows; returns how many.
     // Safe on every instance at once (SKIP LOCKED); correctness never depends on it.
@@ -58,10 +58,10 @@ public:
 
 private:
     awaitable<domain::error> explain_refusal(
-        const std::string& user_id,
-        const std::vector<std::string>& seat_ids,
+        const domain::user_id& user_id,
+        const std::vector<domain::seat_id>& seat_ids,
         const domain::hold_policy& policy,
-        const std::string& schedule_id
+        const domain::schedule_id& schedule_id
     );
 
     pool& pool_;

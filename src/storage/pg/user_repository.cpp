@@ -37,7 +37,8 @@ awaitable<std::optional<credentials>> user_repository::find_credentials(const st
     if (r.empty()) {
         co_return std::nullopt;
     }
-    co_return credentials{r.string(0, 0), r.string(0, 1)};
+    credentials found{.user_id = r.string(0, 0), .password_hash = r.string(0, 1)};
+    co_return found;
 }
 
 } // namespace tp::pg

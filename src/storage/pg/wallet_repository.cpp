@@ -86,7 +86,7 @@ constexpr query select_history{"wallet_history", R"sql(
 
 // A replay of a stored answer, or the refusal of a key reused with another body.
 awaitable<std::optional<domain::result<stored_answer>>>
-replay(transaction& tx, const std::string& user_id, const idempotency_claim& claim) {
+replay(transaction& tx, const domain::user_id& user_id, const idempotency_claim& claim) {
     const auto r = co_await tx.execute(find_answer, user_id, claim.route, claim.key);
     if (r.empty()) {
         co_return std::nullopt;
@@ -94,14 +94,15 @@ replay(transaction& tx, const std::string& user_id, const idempotency_claim& cla
     if (r.text(0, 0) != claim.canonical_request) {
         co_return domain::result<stored_answer>(domain::make_error(domain::errc::idempotency_key_reused));
     }
-    co_return domain::result<stored_answer>(stored_answer{static_cast<int>(r.int64(0, 1)), r.string(0, 2)});
+    co_return domain::result<stored_answer>(stored_answer{
+        .status = static_cast<int>(r.int64(0, 1)), .body = r.string(0, 2)});
 }
 
 // The start of every money transaction: lock the user's row (one user's money moves one
 // call at a time), then, for a retried call, find its stored answer (the transaction is
 // then rolled back and the caller returns that answer as it is).
 awaitable<std::optional<domain::result<stored_answer>>>
-lock_and_replay(transaction& tx, const std::string& user_id, const std::optional<idempotency_claim>& claim) {
+lock_and_replay(transaction& tx, const domain::user_id& user_id, const std::optional<idempotency_claim>& claim) {
     tx.send_ahead(lock_user, user_id); // travels with the next statement
     if (!claim) {
         co_return std::nullopt;
@@ -114,7 +115,7 @@ lock_and_replay(transaction& tx, const std::string& user_id, const std::optional
 }
 
 awaitable<void>
-remember(transaction& tx, const std::string& user_id, const idempotency_claim& claim, const stored_answer& answer) {
+remember(transaction& tx, const domain::user_id& user_id, const idempotency_claim& claim, const stored_answer& answer) {
     co_await tx.execute(
         store_answer, user_id, claim.route, claim.key, claim.canonical_request, answer.status, answer.body
     );
@@ -122,28 +123,28 @@ remember(transaction& tx, const std::string& user_id, const idempotency_claim& c
 
 } // namespace
 
-awaitable<domain::krw> wallet_repository::balance(const std::string& user_id) {
+awaitable<domain::krw> wallet_repository::balance(const domain::user_id& user_id) {
     const auto r = co_await pool_.execute(select_balance, make_params(user_id));
     co_return r.empty() ? 0 : r.int64(0, 0);
 }
 
-awaitable<std::vector<ledger_row>> wallet_repository::history(const std::string& user_id) {
+awaitable<std::vector<ledger_row>> wallet_repository::history(const domain::user_id& user_id) {
     const auto r = co_await pool_.execute(select_history, make_params(user_id));
     std::vector<ledger_row> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int row = 0; row < r.rows(); ++row) {
         out.push_back(ledger_row{
-            r.int64(row, 0),
-            r.int64(row, 1),
-            r.text(row, 2) == "CHARGED_BY_USER" ? domain::ledger_cause::charged_by_user
-                                                : domain::ledger_cause::payment_performance_seat,
-            r.optional_string(row, 3)});
+            .date_created = r.int64(row, 0),
+            .amount = r.int64(row, 1),
+            .cause = r.text(row, 2) == "CHARGED_BY_USER" ? domain::ledger_cause::charged_by_user
+                                                         : domain::ledger_cause::payment_performance_seat,
+            .performance_seat_id = r.optional_string(row, 3)});
     }
     co_return out;
 }
 
 awaitable<domain::result<stored_answer>> wallet_repository::charge(
-    const std::string& user_id,
+    const domain::user_id& user_id,
     domain::krw amount,
     const std::optional<idempotency_claim>& claim,
     std::function<stored_answer(domain::krw)> render
@@ -169,8 +170,8 @@ awaitable<domain::result<stored_answer>> wallet_repository::charge(
 }
 
 awaitable<domain::result<stored_answer>> wallet_repository::pay(
-    const std::string& user_id,
-    const std::string& seat_id,
+    const domain::user_id& user_id,
+    const domain::seat_id& seat_id,
     const std::optional<idempotency_claim>& claim,
     std::function<stored_answer(const payment&)> render
 ) {
@@ -188,7 +189,7 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
                     .performance_seat_id = r.string(0, 0),
                     .price = r.int64(0, 1),
                     .balance = r.int64(0, 2),
-                    .schedule_id = r.string(0, 3),
+                    .schedule_id = r.id<domain::schedule_id>(0, 3),
                     .sold_out = r.boolean(0, 4),
                     .position = static_cast<std::size_t>(r.int64(0, 5)),
                     .change_count = r.int64(0, 6)});
@@ -205,13 +206,13 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
             domain::payment_context context;
             if (!seen.empty()) {
                 context.seat = domain::seat_view{
-                    seen.string(0, 0),
-                    seen.string(0, 1),
-                    domain::parse_seat_status(seen.text(0, 2)).value_or(domain::seat_status::available),
-                    seen.boolean(0, 3),
-                    seen.boolean(0, 4),
-                    true,
-                    seen.int64(0, 5)};
+                    .id = seen.id<domain::seat_id>(0, 0),
+                    .schedule_id = seen.id<domain::schedule_id>(0, 1),
+                    .status = domain::parse_seat_status(seen.text(0, 2)).value_or(domain::seat_status::available),
+                    .held_by_me = seen.boolean(0, 3),
+                    .hold_expired = seen.boolean(0, 4),
+                    .ticketing_started = true,
+                    .price = seen.int64(0, 5)};
                 context.balance = seen.optional_int64(0, 6).value_or(0);
             }
             co_return domain::explain_refused_payment(context);

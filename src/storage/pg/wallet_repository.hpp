@@ -8,6 +8,7 @@
 // Idempotency: when the caller passes a claim (Idempotency-Key), the first successful
 // answer is stored in the same transaction as the effect; a retry replays it unchanged.
 
+#include "domain/identifiers.hpp"
 #include "domain/timestamp.hpp"
 #include "domain/wallet.hpp"
 #include "storage/pg/pool.hpp"
@@ -43,7 +44,7 @@ struct payment {
     std::string performance_seat_id;
     domain::krw price = 0;
     domain::krw balance = 0;
-    std::string schedule_id;
+    domain::schedule_id schedule_id;
     bool sold_out = false;         // this payment sold the schedule's last unsold seat
     std::size_t position = 0;      // the seat's, in the schedule's seat list
     std::int64_t change_count = 0; // the seat's, after this payment
@@ -53,11 +54,11 @@ class wallet_repository {
 public:
     explicit wallet_repository(pool& p) : pool_(p) {}
 
-    awaitable<domain::krw> balance(const std::string& user_id);
-    awaitable<std::vector<ledger_row>> history(const std::string& user_id);
+    awaitable<domain::krw> balance(const domain::user_id& user_id);
+    awaitable<std::vector<ledger_row>> history(const domain::user_id& user_id);
 
     awaitable<domain::result<stored_answer>> charge(
-        const std::string& user_id,
+        const domain::user_id& user_id,
         domain::krw amount,
         const std::optional<idempotency_claim>& claim,
         std::function<stored_answer(domain::krw new_balance)> render
@@ -66,8 +67,8 @@ public:
     // The seat must be held by this user with an unexpired hold; it becomes RESERVED, the
     // price (the seat's, never the client's) is debited and a ledger row written.
     awaitable<domain::result<stored_answer>>
-    pay(const std::string& user_id,
-        const std::string& seat_id,
+    pay(const domain::user_id& user_id,
+        const domain::seat_id& seat_id,
         const std::optional<idempotency_claim>& claim,
         std::function<stored_answer(const payment&)> render);
 

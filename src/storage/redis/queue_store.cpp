@@ -104,7 +104,7 @@ queue_outcome read_outcome(const reply& r) {
             return r.elements[i].text;
         };
         domain::queue_token t;
-        t.id = at(1);
+        t.id = domain::queue_token_id(at(1));
         t.user_id = at(2);
         t.gate = at(3);
         t.requested_endpoint = at(4);
@@ -137,8 +137,8 @@ std::string gate_key(const std::string& gate, const char* part) {
 }
 
 // The token's record: user, gate, endpoint, status, issued, active, expire, arrival number.
-std::vector<std::string> read_token(const std::string& token_id) {
-    std::vector<std::string> command{"HMGET", "tp:token:" + token_id};
+std::vector<std::string> read_token(const domain::queue_token_id& token_id) {
+    std::vector<std::string> command{"HMGET", "tp:token:" + token_id.str()};
     for (const auto* field : {"user", "gate", "endpoint", "status", "issued", "active", "expire", "seq"}) {
         command.emplace_back(field);
     }
@@ -146,9 +146,9 @@ std::vector<std::string> read_token(const std::string& token_id) {
 }
 
 // A waiting token's place in line and its gate's rates (ZRANK, measured rate, operator's rate).
-std::vector<std::vector<std::string>> place_in_line(const std::string& gate, const std::string& token_id) {
+std::vector<std::vector<std::string>> place_in_line(const std::string& gate, const domain::queue_token_id& token_id) {
     return {
-        {"ZRANK", gate_key(gate, "waiting"), token_id},
+        {"ZRANK", gate_key(gate, "waiting"), token_id.str()},
         {"HGET", gate_key(gate, "state"), "rate"},
         {"HGET", gate_key(gate, "settings"), "rate"}};
 }
@@ -204,26 +204,27 @@ std::string new_token_id() {
 }
 
 awaitable<queue_outcome> queue_store::gate_call(
-    const std::string& user,
+    const domain::user_id& user,
     domain::flow_step step,
-    const std::string& schedule,
-    const std::string& presented_token,
+    const domain::schedule_id& schedule,
+    const domain::queue_token_id& presented_token,
     const std::string& endpoint
 ) {
-    std::vector<std::string> args{user, step_text(step), schedule, presented_token, new_token_id(), endpoint};
+    std::vector<std::string> args{
+        user.str(), step_text(step), schedule.str(), presented_token.str(), new_token_id(), endpoint};
     const auto r = co_await run_script(conn_, named("gate_call.lua"), std::move(args));
     co_return read_outcome(r);
 }
 
 awaitable<queue_store::active_check> queue_store::check_active(
-    const std::string& user,
-    const std::string& token_id,
+    const domain::user_id& user,
+    const domain::queue_token_id& token_id,
     const std::string& gate,
     std::vector<std::vector<std::string>> also
 ) {
     const auto schedule = domain::schedule_of_gate(gate);
     std::vector<std::vector<std::string>> batch{
-        {"HMGET", "tp:token:" + token_id, "user", "gate", "status", "expire"},
+        {"HMGET", "tp:token:" + token_id.str(), "user", "gate", "status", "expire"},
         {"TIME"},
         {"EXISTS", "tp:soldout:" + std::string(schedule)}};
     const auto own = batch.size();
@@ -242,13 +243,13 @@ awaitable<queue_store::active_check> queue_store::check_active(
     const auto now = number(clock[0].text).value_or(0) * 1000 + number(clock[1].text).value_or(0) / 1000;
     const auto expire = number(f[3].text);
     const bool sold_out = !schedule.empty() && answers[2].integer == 1;
-    if (f[0].is_nil() || f[0].text != user || f[1].text != gate || f[2].text != "ACTIVE" || !expire || *expire <= now ||
-        sold_out) {
+    if (f[0].is_nil() || f[0].text != user.str() || f[1].text != gate || f[2].text != "ACTIVE" || !expire ||
+        *expire <= now || sold_out) {
         co_return out;
     }
     domain::queue_token t;
     t.id = token_id;
-    t.user_id = user;
+    t.user_id = user.str();
     t.gate = gate;
     t.status = domain::token_status::active;
     t.expire_timestamp = expire;
@@ -258,9 +259,12 @@ awaitable<queue_store::active_check> queue_store::check_active(
 }
 
 awaitable<queue_outcome> queue_store::enter(
-    const std::string& user, domain::flow_step step, const std::string& schedule, const std::string& endpoint
+    const domain::user_id& user,
+    domain::flow_step step,
+    const domain::schedule_id& schedule,
+    const std::string& endpoint
 ) {
-    std::vector<std::string> args{user, step_text(step), schedule, new_token_id(), endpoint};
+    std::vector<std::string> args{user.str(), step_text(step), schedule.str(), new_token_id(), endpoint};
     const auto r = co_await run_script(conn_, named("enter.lua"), std::move(args));
     co_return read_outcome(r);
 }
@@ -271,9 +275,9 @@ awaitable<queue_outcome> queue_store::enter(
 // rates. A token's gate never changes, so once this event loop has seen it, all of that goes
 // in one batch; the first time, the place is read in a second one. A token admitted between
 // the reads is read again.
-awaitable<queue_outcome> queue_store::token_info(const std::string& user, const std::string& token_id) {
+awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, const domain::queue_token_id& token_id) {
     for (int attempt = 0;; ++attempt) {
-        const auto* remembered = gate_of_token_.find(token_id);
+        const auto* remembered = gate_of_token_.find(token_id.str());
         const std::string known_gate = remembered != nullptr ? *remembered : "";
         std::vector<std::vector<std::string>> batch{read_token(token_id), {"TIME"}};
         if (!known_gate.empty()) {
@@ -289,7 +293,7 @@ awaitable<queue_outcome> queue_store::token_info(const std::string& user, const 
         if (token_id.empty() || fields[0].is_nil()) {
             co_return queue_outcome{queue_verdict::not_found, std::nullopt};
         }
-        if (!user.empty() && fields[0].text != user) { // "": the stream, which knows the token by id alone
+        if (!user.empty() && fields[0].text != user.str()) { // "": the stream, which knows the token by id alone
             co_return queue_outcome{queue_verdict::not_yours, std::nullopt};
         }
         domain::queue_token t;
@@ -305,7 +309,7 @@ awaitable<queue_outcome> queue_store::token_info(const std::string& user, const 
         const auto stored = domain::parse_token_status(fields[3].text).value_or(domain::token_status::expired);
         t.status = domain::status_at(stored, t.expire_timestamp, now);
         if (known_gate.empty()) {
-            gate_of_token_.insert(token_id, t.gate);
+            gate_of_token_.insert(token_id.str(), t.gate);
         }
         if (t.status == domain::token_status::expired) {
             co_return queue_outcome{queue_verdict::expired, std::move(t)};
@@ -336,8 +340,8 @@ awaitable<queue_outcome> queue_store::token_info(const std::string& user, const 
     }
 }
 
-awaitable<queue_verdict> queue_store::leave(const std::string& user, const std::string& token_id) {
-    std::vector<std::string> args{user, token_id};
+awaitable<queue_verdict> queue_store::leave(const domain::user_id& user, const domain::queue_token_id& token_id) {
+    std::vector<std::string> args{user.str(), token_id.str()};
     const auto r = co_await run_script(conn_, named("leave.lua"), std::move(args));
     co_return read_outcome(r).verdict;
 }
@@ -359,11 +363,14 @@ awaitable<queue_store::tick_result> queue_store::tick(const std::string& gate) {
     if (r.elements.size() != 3) {
         throw error("unexpected answer from the tick script");
     }
-    co_return tick_result{r.elements[0].integer, r.elements[1].integer, r.elements[2].integer};
+    const tick_result ticked{
+        .admitted = r.elements[0].integer, .waiting = r.elements[1].integer, .active = r.elements[2].integer};
+    co_return ticked;
 }
 
 awaitable<gate_snapshot> queue_store::gate(const std::string& gate) {
-    gate_snapshot out{gate, defaults_, 0, 0, 0, 0};
+    gate_snapshot out{
+        .gate = gate, .settings = defaults_, .active = 0, .waiting = 0, .admitted_total = 0, .measured_rate = 0};
     std::vector<std::string> settings_command{"HMGET", gate_key(gate, "settings"), "capacity", "rate"};
     std::vector<std::string> state_command{"HMGET", gate_key(gate, "state"), "admitted", "rate"};
     std::vector<std::string> active_command{"ZCARD", gate_key(gate, "active")};
@@ -416,8 +423,8 @@ awaitable<std::int64_t> queue_store::now_serving(const std::string& gate) {
     co_return number(serving.text).value_or(0);
 }
 
-awaitable<void> queue_store::mark_sold_out(const std::string& schedule_id) {
-    std::vector<std::string> command{"SET", "tp:soldout:" + schedule_id, "1"};
+awaitable<void> queue_store::mark_sold_out(const domain::schedule_id& schedule_id) {
+    std::vector<std::string> command{"SET", "tp:soldout:" + schedule_id.str(), "1"};
     co_await conn_.execute(std::move(command));
 }
 

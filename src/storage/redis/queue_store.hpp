@@ -59,11 +59,12 @@ public:
     queue_store(connection& conn, gate_settings defaults, std::chrono::milliseconds token_ttl)
         : conn_(conn), defaults_(defaults), token_ttl_(token_ttl) {}
 
+    // `schedule` empty for the performances step; `presented_token` empty when none was sent.
     awaitable<queue_outcome> gate_call(
-        const std::string& user,
+        const domain::user_id& user,
         domain::flow_step step,
-        const std::string& schedule,
-        const std::string& presented_token,
+        const domain::schedule_id& schedule,
+        const domain::queue_token_id& presented_token,
         const std::string& endpoint
     );
     // The common case of a gated call, decided without a script: the presented token is active
@@ -75,17 +76,22 @@ public:
         std::vector<reply> also;
     };
     awaitable<active_check> check_active(
-        const std::string& user,
-        const std::string& token_id,
+        const domain::user_id& user,
+        const domain::queue_token_id& token_id,
         const std::string& gate,
         std::vector<std::vector<std::string>> also = {}
     );
 
-    awaitable<queue_outcome>
-    enter(const std::string& user, domain::flow_step step, const std::string& schedule, const std::string& endpoint);
-    awaitable<queue_outcome> token_info(const std::string& user, const std::string& token_id);
-    // token_id "" = whatever token the user holds. ok, not_found or not_yours.
-    awaitable<queue_verdict> leave(const std::string& user, const std::string& token_id);
+    awaitable<queue_outcome> enter(
+        const domain::user_id& user,
+        domain::flow_step step,
+        const domain::schedule_id& schedule,
+        const std::string& endpoint
+    );
+    // An empty `user` reads the token whoever holds it (the stream knows the token by id alone).
+    awaitable<queue_outcome> token_info(const domain::user_id& user, const domain::queue_token_id& token_id);
+    // An empty token_id = whatever token the user holds. ok, not_found or not_yours.
+    awaitable<queue_verdict> leave(const domain::user_id& user, const domain::queue_token_id& token_id);
 
     awaitable<std::vector<std::string>> gates_in_use();
     struct tick_result {
@@ -98,7 +104,7 @@ public:
     // Sets the given fields only, so two operators changing different fields don't collide.
     awaitable<void>
     configure_gate(const std::string& gate, std::optional<std::int64_t> capacity, std::optional<std::int64_t> rate);
-    awaitable<void> mark_sold_out(const std::string& schedule_id);
+    awaitable<void> mark_sold_out(const domain::schedule_id& schedule_id);
     // The gate's "now serving" arrival number; the largest number once its schedule sold out.
     awaitable<std::int64_t> now_serving(const std::string& gate);
 

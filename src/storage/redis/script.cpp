@@ -18,14 +18,14 @@ script::script(std::string_view source) : source_(source) {
 }
 
 awaitable<reply> run_script(connection& conn, const script& s, std::vector<std::string> args) {
-    co_return co_await run_script(conn, s, {}, std::move(args));
+    script_input input{.keys = {}, .args = std::move(args)};
+    co_return co_await run_script(conn, s, std::move(input));
 }
 
-awaitable<reply>
-run_script(connection& conn, const script& s, const std::vector<std::string>& keys, std::vector<std::string> args) {
-    std::vector<std::string> command{"EVALSHA", s.sha1(), std::to_string(keys.size())};
-    command.insert(command.end(), keys.begin(), keys.end());
-    command.insert(command.end(), args.begin(), args.end());
+awaitable<reply> run_script(connection& conn, const script& s, script_input input) {
+    std::vector<std::string> command{"EVALSHA", s.sha1(), std::to_string(input.keys.size())};
+    command.insert(command.end(), input.keys.begin(), input.keys.end());
+    command.insert(command.end(), input.args.begin(), input.args.end());
     auto first_try = command;
     auto answer = co_await conn.execute(std::move(first_try));
     if (answer.is_error() && answer.text.starts_with("NOSCRIPT")) {

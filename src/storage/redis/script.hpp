@@ -27,8 +27,13 @@ private:
 // docs/waiting-queue.md on Redis Cluster); throws redis::error for an error reply.
 awaitable<reply> run_script(connection& conn, const script& s, std::vector<std::string> args);
 
-// Runs `s` with declared KEYS (what a Redis Cluster routes by) and ARGV.
-awaitable<reply>
-run_script(connection& conn, const script& s, const std::vector<std::string>& keys, std::vector<std::string> args);
+// A script's declared KEYS (what a Redis Cluster routes by) and its ARGV: one value, so the
+// two lists cannot be passed the wrong way round.
+struct script_input {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+};
+
+awaitable<reply> run_script(connection& conn, const script& s, script_input input);
 
 } // namespace tp::redis

@@ -129,12 +129,12 @@ chained_changes(const reply& entries, const std::string& since, const std::strin
 
 } // namespace
 
-std::string seat_map_version_key(const std::string& schedule_id) {
-    return "tp:seatmap:{" + schedule_id + "}:version";
+std::string seat_map_version_key(const domain::schedule_id& schedule_id) {
+    return "tp:seatmap:{" + schedule_id.str() + "}:version";
 }
 
-std::string seat_map_changes_key(const std::string& schedule_id) {
-    return "tp:seatmap:{" + schedule_id + "}:changes";
+std::string seat_map_changes_key(const domain::schedule_id& schedule_id) {
+    return "tp:seatmap:{" + schedule_id.str() + "}:changes";
 }
 
 std::string encode_seat_changes(std::span<const domain::seat_state_change> changes) {
@@ -190,7 +190,7 @@ std::optional<std::vector<domain::seat_state_change>> decode_seat_changes(std::s
 }
 
 std::vector<std::vector<std::string>>
-seat_map_versions::read_commands(const std::string& schedule_id, const std::string& since) {
+seat_map_versions::read_commands(const domain::schedule_id& schedule_id, const std::string& since) {
     std::vector<std::vector<std::string>> commands{{"GET", seat_map_version_key(schedule_id)}, {"TIME"}};
     if (!since.empty()) {
         commands.push_back(
@@ -226,13 +226,13 @@ seat_map_version seat_map_versions::read_from(std::span<const reply> replies, co
     return out;
 }
 
-awaitable<seat_map_version> seat_map_versions::read(const std::string& schedule_id, const std::string& since) {
+awaitable<seat_map_version> seat_map_versions::read(const domain::schedule_id& schedule_id, const std::string& since) {
     const auto replies = co_await conn_.execute_all(read_commands(schedule_id, since));
     co_return read_from(replies, since);
 }
 
 awaitable<std::vector<seat_map_version>>
-seat_map_versions::read_many(std::span<const std::string> schedule_ids, std::span<const std::string> since) {
+seat_map_versions::read_many(std::span<const domain::schedule_id> schedule_ids, std::span<const std::string> since) {
     std::vector<std::vector<std::string>> commands;
     for (std::size_t i = 0; i < schedule_ids.size(); ++i) {
         for (auto& c : read_commands(schedule_ids[i], since[i])) {
@@ -257,11 +257,11 @@ seat_map_versions::read_many(std::span<const std::string> schedule_ids, std::spa
 }
 
 awaitable<void>
-seat_map_versions::bump(const std::string& schedule_id, std::span<const domain::seat_state_change> changes) {
-    const std::vector<std::string> keys{seat_map_version_key(schedule_id), seat_map_changes_key(schedule_id)};
-    std::vector<std::string> args{
-        std::string(version_ttl_seconds), encode_seat_changes(changes), std::string(log_length)};
-    co_await run_script(conn_, bump_script(), keys, std::move(args));
+seat_map_versions::bump(const domain::schedule_id& schedule_id, std::span<const domain::seat_state_change> changes) {
+    script_input input{
+        .keys = {seat_map_version_key(schedule_id), seat_map_changes_key(schedule_id)},
+        .args = {std::string(version_ttl_seconds), encode_seat_changes(changes), std::string(log_length)}};
+    co_await run_script(conn_, bump_script(), std::move(input));
 }
 
 } // namespace tp::redis

@@ -10,6 +10,7 @@
 // they chain from that version to the current one without a gap, it applies them instead of
 // reading PostgreSQL.
 
+#include "domain/identifiers.hpp"
 #include "domain/seats.hpp"
 #include "storage/redis/connection.hpp"
 
@@ -39,18 +40,19 @@ public:
     explicit seat_map_versions(connection& conn) : conn_(conn) {}
 
     // `since`: the version the reader's cache holds ("" for none: no log is read).
-    awaitable<seat_map_version> read(const std::string& schedule_id, const std::string& since = {});
+    awaitable<seat_map_version> read(const domain::schedule_id& schedule_id, const std::string& since = {});
     // Several schedules' reads in one round trip: `since[i]` for `schedule_ids[i]`.
     awaitable<std::vector<seat_map_version>>
-    read_many(std::span<const std::string> schedule_ids, std::span<const std::string> since);
+    read_many(std::span<const domain::schedule_id> schedule_ids, std::span<const std::string> since);
     // The same read as commands to send in another batch, and its reading from their replies.
     static std::vector<std::vector<std::string>>
-    read_commands(const std::string& schedule_id, const std::string& since = {});
+    read_commands(const domain::schedule_id& schedule_id, const std::string& since = {});
     seat_map_version read_from(std::span<const reply> replies, const std::string& since = {}) const;
     // Moves the version to a value it never had: max(version + 1, Redis's clock in µs), so
     // it keeps rising even if the key expired or a restart lost the last increments; logs
     // `changes` under it (none: a change readers must take from PostgreSQL).
-    awaitable<void> bump(const std::string& schedule_id, std::span<const domain::seat_state_change> changes = {});
+    awaitable<void>
+    bump(const domain::schedule_id& schedule_id, std::span<const domain::seat_state_change> changes = {});
 
 private:
     connection& conn_;
@@ -58,8 +60,8 @@ private:
 
 // The keys of a schedule's version and change log; their hash tag is the schedule id, the tag
 // of the schedule's gates' keys on a Redis Cluster.
-std::string seat_map_version_key(const std::string& schedule_id);
-std::string seat_map_changes_key(const std::string& schedule_id);
+std::string seat_map_version_key(const domain::schedule_id& schedule_id);
+std::string seat_map_changes_key(const domain::schedule_id& schedule_id);
 
 // A log entry's text: "position status expiry count holder" per seat, seats separated by
 // ';' (status A, T or R; expiry in epoch ms, "-" for none; holder a user id, "-" for none).
