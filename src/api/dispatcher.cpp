@@ -4,6 +4,7 @@
 #include "api/queue_gate.hpp"
 #include "http/compression.hpp"
 #include "http/error_reply.hpp"
+#include "storage/pg/constraint_errors.hpp"
 #include "storage/pg/error.hpp"
 #include "storage/redis/reply.hpp"
 #include "support/log_throttle.hpp"
@@ -113,7 +114,9 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
         }
         co_return co_await r.fn(ctx);
     } catch (const pg::error& e) {
-        const bool down = e.what_kind() != pg::error::kind::query;
+        // Unreachable, timed out, or a deadlock or serialization failure left to the client
+        // to retry: the database, not the server, is the reason, and trying again will do.
+        const bool down = e.what_kind() != pg::error::kind::query || pg::is_retryable(e);
         static log_throttle throttle;
         log_throttled(
             throttle,
