@@ -35,6 +35,11 @@ std::string dispatcher::next_request_id(const http::request& req) {
     return instance_id_ + '-' + std::to_string(++sequence_);
 }
 
+http::failure failure_of(const pg::error& e) {
+    const bool transient = e.what_kind() != pg::error::kind::query || pg::is_retryable(e);
+    return transient ? http::failure::database_unavailable : http::failure::internal;
+}
+
 awaitable<http::reply> dispatcher::handle(http::request& req, const http::connection_info&) {
     const auto started = std::chrono::steady_clock::now();
     auto request_id = next_request_id(req);
@@ -114,19 +119,17 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
         }
         co_return co_await r.fn(ctx);
     } catch (const pg::error& e) {
-        // Unreachable, timed out, or a deadlock or serialization failure left to the client
-        // to retry: the database, not the server, is the reason, and trying again will do.
-        const bool down = e.what_kind() != pg::error::kind::query || pg::is_retryable(e);
+        const auto failure = failure_of(e);
         static log_throttle throttle;
         log_throttled(
             throttle,
-            down ? spdlog::level::warn : spdlog::level::err,
+            failure == http::failure::internal ? spdlog::level::err : spdlog::level::warn,
             "msg=\"database error\" request_id={} sqlstate={} error=\"{}\"",
             ctx.request_id,
             e.sqlstate(),
             e.what()
         );
-        co_return http::error_response(down ? http::failure::database_unavailable : http::failure::internal);
+        co_return http::error_response(failure);
     } catch (const redis::error& e) {
         static log_throttle throttle;
         log_throttled(

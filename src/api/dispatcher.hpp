@@ -4,9 +4,16 @@
 // request id, answered 503 (a dependency is down) or 500 (a bug) without internals.
 
 #include "api/routes.hpp"
+#include "http/failure.hpp"
 #include "http/server.hpp"
+#include "storage/pg/error.hpp"
 
 namespace tp::api {
+
+// How a database error that escaped a handler is answered: 503 DATABASE_UNAVAILABLE when the
+// database is the reason and trying again will do (unreachable, timed out, a deadlock or a
+// serialization failure); 500 INTERNAL_ERROR for anything else, a bug.
+http::failure failure_of(const pg::error& e);
 
 class dispatcher {
 public:
