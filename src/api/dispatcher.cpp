@@ -124,7 +124,7 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
         log_throttled(
             throttle,
             failure == http::failure::internal ? spdlog::level::err : spdlog::level::warn,
-            "msg=\"database error\" request_id={} sqlstate={} error=\"{}\"",
+            "msg=\"database error\" request_id={} sqlstate={} error=\"{}\" suppressed={}",
             ctx.request_id,
             e.sqlstate(),
             e.what()
@@ -133,13 +133,21 @@ awaitable<http::response> dispatcher::run(request_context& ctx, const route& r) 
     } catch (const redis::error& e) {
         static log_throttle throttle;
         log_throttled(
-            throttle, spdlog::level::warn, "msg=\"queue error\" request_id={} error=\"{}\"", ctx.request_id, e.what()
+            throttle,
+            spdlog::level::warn,
+            "msg=\"queue error\" request_id={} error=\"{}\" suppressed={}",
+            ctx.request_id,
+            e.what()
         );
         co_return http::error_response(http::failure::queue_unavailable);
     } catch (const std::exception& e) {
         static log_throttle throttle;
         log_throttled(
-            throttle, spdlog::level::err, "msg=\"unhandled error\" request_id={} error=\"{}\"", ctx.request_id, e.what()
+            throttle,
+            spdlog::level::err,
+            "msg=\"unhandled error\" request_id={} error=\"{}\" suppressed={}",
+            ctx.request_id,
+            e.what()
         );
         co_return http::error_response(http::failure::internal);
     }

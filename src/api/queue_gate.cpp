@@ -20,7 +20,11 @@ namespace {
 void log_queue_unavailable(const request_context& ctx, const redis::error& e) {
     static log_throttle throttle;
     log_throttled(
-        throttle, spdlog::level::warn, "msg=\"queue unavailable\" request_id={} error=\"{}\"", ctx.request_id, e.what()
+        throttle,
+        spdlog::level::warn,
+        "msg=\"queue unavailable\" request_id={} error=\"{}\" suppressed={}",
+        ctx.request_id,
+        e.what()
     );
 }
 
@@ -113,7 +117,7 @@ awaitable<void> give_up_queue_token(request_context& ctx, const domain::queue_to
         log_throttled(
             throttle,
             spdlog::level::warn,
-            "msg=\"could not release a queue token\" request_id={} error=\"{}\"",
+            "msg=\"could not release a queue token\" request_id={} error=\"{}\" suppressed={}",
             ctx.request_id,
             e.what()
         );
@@ -129,7 +133,7 @@ awaitable<void> announce_sold_out(request_context& ctx, const domain::schedule_i
         log_throttled(
             throttle,
             spdlog::level::warn,
-            "msg=\"could not mark a schedule sold out\" request_id={} error=\"{}\"",
+            "msg=\"could not mark a schedule sold out\" request_id={} error=\"{}\" suppressed={}",
             ctx.request_id,
             e.what()
         );
@@ -147,7 +151,7 @@ awaitable<void> announce_seat_change(
         log_throttled(
             throttle,
             spdlog::level::warn,
-            "msg=\"could not move a seat list version\" request_id={} schedule={} error=\"{}\"",
+            "msg=\"could not move a seat list version\" request_id={} schedule={} error=\"{}\" suppressed={}",
             ctx.request_id,
             schedule_id.str(),
             e.what()

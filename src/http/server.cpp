@@ -91,7 +91,7 @@ awaitable<void> server::accept_loop() {
             log_throttled(
                 throttle,
                 spdlog::level::warn,
-                "msg=\"accept failed\" error=\"{}\" open_connections={}",
+                "msg=\"accept failed\" error=\"{}\" open_connections={} suppressed={}",
                 ec.message(),
                 sessions_.size()
             );
@@ -184,7 +184,10 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
             } catch (const std::exception& e) {
                 static log_throttle throttle;
                 log_throttled(
-                    throttle, spdlog::level::err, "msg=\"unhandled error in a request handler\" error=\"{}\"", e.what()
+                    throttle,
+                    spdlog::level::err,
+                    "msg=\"unhandled error in a request handler\" error=\"{}\" suppressed={}",
+                    e.what()
                 );
                 res = error_response(failure::internal, req.version());
             }

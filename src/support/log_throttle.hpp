@@ -5,7 +5,7 @@
 // One throttle per kind of line (a static at the call site); safe from any thread.
 //
 //   static log_throttle throttle;
-//   log_throttled(throttle, spdlog::level::warn, "msg=\"...\" error=\"{}\"", e.what());
+//   log_throttled(throttle, spdlog::level::warn, "msg=\"...\" error=\"{}\" suppressed={}", e.what());
 
 #include <spdlog/spdlog.h>
 
@@ -41,13 +41,19 @@ private:
     std::atomic<std::uint64_t> dropped_{0};
 };
 
-// One structured line when `throttle` admits it, ending with how many were dropped before it.
+// One structured line when `throttle` admits it. The format ends with a placeholder for the
+// number of lines dropped before this one (" suppressed={}"), which is passed last. (The line
+// is formatted by spdlog alone: formatting it with fmt first tripped UBSan's vptr check on
+// fmt's buffer across the shared library.)
 template <class... Args>
 void log_throttled(
-    log_throttle& throttle, spdlog::level::level_enum level, fmt::format_string<Args...> format, Args&&... args
+    log_throttle& throttle,
+    spdlog::level::level_enum level,
+    spdlog::format_string_t<Args..., std::uint64_t> format,
+    Args&&... args
 ) {
     if (const auto dropped = throttle.admit()) {
-        spdlog::log(level, "{} suppressed={}", fmt::format(format, std::forward<Args>(args)...), *dropped);
+        spdlog::log(level, format, std::forward<Args>(args)..., std::uint64_t{*dropped});
     }
 }
 
