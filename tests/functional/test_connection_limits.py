@@ -40,7 +40,7 @@ def get_on(sock, path="/healthz"):
 
 
 def test_over_the_file_limit_the_server_waits_instead_of_spinning(start_server):
-    server = start_server(file_limit=96, THREADS="1", DB_POOL_SIZE="2", LOG_LEVEL="info")
+    server = start_server(file_limit=96, THREADS="1", DB_POOL_SIZE="2")
     kept = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     assert get_on(kept)[0] == 200
 
