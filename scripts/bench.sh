@@ -210,7 +210,7 @@ peak_rss() {
   --sign-in "$SIGN_IN" --deadline-seconds "$REPLAY_DEADLINE" \
   > "$WORK/replay.json" || REPLAY_STATUS=$?
 peak_rss > "$WORK/rss"
-jq -r '.endpoints | to_entries[] | "  \(.key)\t\(.value.requests) requests\t\(.value.rate | floor)/s\tp50 \(.value.p50_ms * 100 | floor / 100) ms\tp99 \(.value.p99_ms * 100 | floor / 100) ms\t(queued p99 \(.value.queued_p99_ms | floor) ms)\t\(.value.statuses)"' \
+jq -r '.endpoints | to_entries[] | "  \(.key)\t\(.value.requests) requests\t\(.value.rate | floor)/s\tp50 \(.value.p50_ms * 100 | floor / 100) ms\tp99 \(.value.p99_ms * 100 | floor / 100) ms\t(queued p99 \(.value.queued_p99_ms | floor) ms)\t\(.value.statuses)\(if .value.failures > 0 then "\t\(.value.failures) failed on the wire" else "" end)"' \
   "$WORK/replay.json" | column -t -s $'\t' >&2
 jq -r '"  fans signed in before the doors opened: \(.sign_in // "none (on arrival)")",
        "  seats sold: \(.sold) of \(.seats); sold out after: \(.sold_out_seconds // "never") s from the doors opening; replay took \(.seconds) s",

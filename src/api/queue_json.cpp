@@ -7,16 +7,16 @@ json::value optional_number(const std::optional<std::int64_t>& v) {
     return v ? json::value(*v) : json::value(nullptr);
 }
 
+} // namespace
+
 // The gate's own rate if an operator set one, else the default, until a rate is measured.
-std::int64_t wait_of(const domain::queue_token& t, double default_rate) {
+std::int64_t estimated_wait_of(const domain::queue_token& t, double default_rate) {
     const double configured = t.gate_rate.value_or(default_rate);
     if (configured <= 0) {
         return domain::estimated_wait_seconds(t.rank.value_or(0), {.measured = 0, .configured = 0}); // paused
     }
     return domain::estimated_wait_seconds(t.rank.value_or(0), {.measured = t.admission_rate, .configured = configured});
 }
-
-} // namespace
 
 json::object token_info_json(const domain::queue_token& t, double configured_rate) {
     return json::object{
@@ -28,12 +28,12 @@ json::object token_info_json(const domain::queue_token& t, double configured_rat
         {"active_timestamp", optional_number(t.active_timestamp)},
         {"expire_timestamp", optional_number(t.expire_timestamp)},
         {"rank", optional_number(t.rank)},
-        {"estimated_wait_seconds", wait_of(t, configured_rate)},
+        {"estimated_wait_seconds", estimated_wait_of(t, configured_rate)},
     };
 }
 
 http::response waiting_answer(const domain::queue_token& t, double configured_rate) {
-    const auto wait = wait_of(t, configured_rate);
+    const auto wait = estimated_wait_of(t, configured_rate);
     auto res = json_answer(
         http::status::accepted,
         json::object{

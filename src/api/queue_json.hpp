@@ -8,6 +8,10 @@
 
 namespace tp::api {
 
+// Seconds until admission as the token's answers state it (the gate's measured rate, else
+// its configured one, else `configured_rate`).
+std::int64_t estimated_wait_of(const domain::queue_token& token, double configured_rate);
+
 json::object token_info_json(const domain::queue_token& token, double configured_rate);
 
 http::response waiting_answer(const domain::queue_token& token, double configured_rate);

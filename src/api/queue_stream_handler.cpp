@@ -27,11 +27,6 @@ using domain::token_status;
 
 constexpr auto heartbeat_interval = std::chrono::seconds(15);
 constexpr auto check_stopping_every = std::chrono::milliseconds(1000);
-// After a rank event a stream rests this long before it looks again, so it sends at most one
-// rank event (with the newest rank) per period: while a gate admits, ranks move on every
-// tick, and ten thousand streams woken and told of each move cost the server and every
-// client far more than the news is worth. An admission is seen at most this late.
-constexpr auto rank_event_spacing = std::chrono::milliseconds(250);
 
 std::string frame(std::string_view event, const domain::queue_token& t, double configured_rate) {
     return "event: " + std::string(event) + "\ndata: " + json::serialize(token_info_json(t, configured_rate)) + "\n\n";
@@ -115,7 +110,9 @@ awaitable<void> queue_events(http::event_stream& out, services& svc, domain::que
             if (!co_await out.write(frame("rank", token, rate))) {
                 co_return;
             }
-            rest.expires_after(rank_event_spacing);
+            // While a gate admits, ranks move on every tick: the rest spaces the events by
+            // the distance from the front (domain::stream_rest_after_rank).
+            rest.expires_after(domain::stream_rest_after_rank(estimated_wait_of(token, rate)));
             co_await rest.async_wait(asio::as_tuple(use_awaitable));
         } else if (now - quiet_since >= heartbeat_interval) {
             quiet_since = now;

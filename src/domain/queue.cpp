@@ -104,4 +104,11 @@ std::int64_t retry_after_seconds(std::int64_t estimated_wait) {
     return std::clamp<std::int64_t>(estimated_wait / 2, 1, 30);
 }
 
+std::chrono::milliseconds stream_rest_after_rank(std::int64_t estimated_wait) {
+    constexpr std::int64_t nearest_ms = 250;
+    constexpr std::int64_t farthest_ms = 5000;
+    const auto quarter_ms = std::min(estimated_wait, farthest_ms) * 1000 / 4;
+    return std::chrono::milliseconds(std::clamp(quarter_ms, nearest_ms, farthest_ms));
+}
+
 } // namespace tp::domain

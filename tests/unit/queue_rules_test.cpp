@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 using namespace tp::domain;
 
 namespace {
@@ -78,4 +80,13 @@ TEST(queue_estimates, retry_after_grows_with_the_wait_within_bounds) {
     EXPECT_EQ(retry_after_seconds(10), 5);
     EXPECT_LE(retry_after_seconds(20), retry_after_seconds(40));
     EXPECT_EQ(retry_after_seconds(100000), 30);
+}
+
+TEST(queue_estimates, a_stream_rests_a_quarter_of_the_wait_within_bounds) {
+    using std::chrono::milliseconds;
+    EXPECT_EQ(stream_rest_after_rank(0), milliseconds(250)); // at the front: four events a second at most
+    EXPECT_EQ(stream_rest_after_rank(1), milliseconds(250));
+    EXPECT_EQ(stream_rest_after_rank(4), milliseconds(1000));
+    EXPECT_EQ(stream_rest_after_rank(3600), milliseconds(5000)); // a paused gate: every few seconds
+    EXPECT_EQ(stream_rest_after_rank(std::numeric_limits<std::int64_t>::max()), milliseconds(5000));
 }
