@@ -204,12 +204,28 @@ peak_rss() {
   done
   echo "$peak"
 }
+# CPU time of each part of the system during the replay (clock ticks of every process with
+# that name, from /proc): what the machine spends its cores on, robust to a noisy neighbour.
+cpu_ticks() {
+  local total=0 p
+  for p in $(pgrep -x "$1"); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+COMPONENTS=(ticketd redis-server postgres) # and the load generator's own, from its report
+declare -A CPU_BEFORE
+for c in "${COMPONENTS[@]}"; do CPU_BEFORE[$c]=$(cpu_ticks "$c"); done
 "$TOOLS/onsale" replay "${URL_ARGS[@]}" --database-url "$DATABASE_URL" --redis-url "$REDIS_URL" \
   --fans "$FANS" --seats "$SEATS" --arrival-seconds "$ARRIVAL_SECONDS" --stream-share "$STREAM_SHARE" \
   --gate-capacity "$GATE_CAPACITY" --gate-rate "$GATE_RATE" --observations "$WORK/observations.json" \
   --sign-in "$SIGN_IN" --deadline-seconds "$REPLAY_DEADLINE" \
   > "$WORK/replay.json" || REPLAY_STATUS=$?
 peak_rss > "$WORK/rss"
+CPU_USED=""
+for c in "${COMPONENTS[@]}"; do
+  CPU_USED+=" $c $(awk -v a="${CPU_BEFORE[$c]}" -v b="$(cpu_ticks "$c")" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f s", (b - a) / hz}'),"
+done
 jq -r '.endpoints | to_entries[] | "  \(.key)\t\(.value.requests) requests\t\(.value.rate | floor)/s\tp50 \(.value.p50_ms * 100 | floor / 100) ms\tp99 \(.value.p99_ms * 100 | floor / 100) ms\t(queued p99 \(.value.queued_p99_ms | floor) ms)\t\(.value.statuses)\(if .value.failures > 0 then "\t\(.value.failures) failed on the wire" else "" end)"' \
   "$WORK/replay.json" | column -t -s $'\t' >&2
 jq -r '"  fans signed in before the doors opened: \(.sign_in // "none (on arrival)")",
@@ -217,6 +233,7 @@ jq -r '"  fans signed in before the doors opened: \(.sign_in // "none (on arriva
        "  fans: \(.outcomes)", "  server errors: \(.server_errors), failures on the wire: \(.wire_failures), unexpected answers: \(.unexpected_outcomes)"' \
   "$WORK/replay.json" >&2
 printf '  %-40s %s KiB (largest of the %s instances during the replay)\n' "peak resident memory" "$(cat "$WORK/rss")" "$INSTANCES" >&2
+printf '  %-40s%s onsale %.1f s\n' "CPU time during the replay" "$CPU_USED" "$(jq .cpu_seconds "$WORK/replay.json")" >&2
 # How the instances answered, summed over them (counters since they started: earlier parts count too).
 for name in ticketd_seat_list_cache_hits_total ticketd_seat_list_logged_updates_total \
             ticketd_seat_list_refreshes_total ticketd_takes_refused_from_seat_map_total; do

@@ -21,6 +21,7 @@ struct config {
     std::string admin_api_key;
     int hold_ttl_seconds = 300;
     int queue_token_ttl_seconds = 300;
+    int queue_record_retention_seconds = 86400; // an ended token's record and index, kept this long
     int gate_default_capacity = 1000;
     int gate_default_rate = 100;
     int queue_tick_ms = 100;

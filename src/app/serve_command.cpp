@@ -79,8 +79,10 @@ struct worker {
           redis(context.get_executor(), redis_options), tokens(jwt),
           queue(
               redis,
-              redis::gate_settings{.capacity = c.gate_default_capacity, .rate = c.gate_default_rate},
-              std::chrono::seconds(c.queue_token_ttl_seconds)
+              redis::queue_options{
+                  .defaults = {.capacity = c.gate_default_capacity, .rate = c.gate_default_rate},
+                  .token_ttl = std::chrono::seconds(c.queue_token_ttl_seconds),
+                  .record_retention = std::chrono::seconds(c.queue_record_retention_seconds)}
           ),
           watch(context.get_executor(), queue, std::chrono::milliseconds(c.queue_tick_ms)), seat_versions(redis),
           seat_maps(

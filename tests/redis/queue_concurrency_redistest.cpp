@@ -43,7 +43,8 @@ struct loop_resources {
         redis::gate_settings defaults,
         std::chrono::milliseconds ttl
     )
-        : conn(ex, options), store(conn, defaults, ttl) {}
+        : conn(ex, options),
+          store(conn, {.defaults = defaults, .token_ttl = ttl, .record_retention = std::chrono::hours(24)}) {}
     redis::connection conn;
     redis::queue_store store;
 };

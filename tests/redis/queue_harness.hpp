@@ -76,14 +76,18 @@ protected:
             return;
         }
         conn_ = std::make_unique<redis::connection>(ctx_.get_executor(), options());
-        store_ = std::make_unique<redis::queue_store>(*conn_, defaults_, ttl_);
+        store_ = std::make_unique<redis::queue_store>(*conn_, options_);
     }
 
-    // Replaces the store with one of other defaults (capacity, rate) and token lifetime.
-    void use_store(redis::gate_settings defaults, std::chrono::milliseconds ttl = std::chrono::minutes(5)) {
-        defaults_ = defaults;
-        ttl_ = ttl;
-        store_ = std::make_unique<redis::queue_store>(*conn_, defaults_, ttl_);
+    // Replaces the store with one of other defaults (capacity, rate), token lifetime and
+    // record retention.
+    void use_store(
+        redis::gate_settings defaults,
+        std::chrono::milliseconds ttl = std::chrono::minutes(5),
+        std::chrono::seconds retention = std::chrono::hours(24)
+    ) {
+        options_ = {.defaults = defaults, .token_ttl = ttl, .record_retention = retention};
+        store_ = std::make_unique<redis::queue_store>(*conn_, options_);
     }
 
     redis::queue_store& store() { return *store_; }
@@ -143,8 +147,10 @@ protected:
     std::unique_ptr<redis::connection> conn_;
 
 private:
-    redis::gate_settings defaults_{10, 1000};
-    std::chrono::milliseconds ttl_{std::chrono::minutes(5)};
+    redis::queue_options options_{
+        .defaults = {.capacity = 10, .rate = 1000},
+        .token_ttl = std::chrono::minutes(5),
+        .record_retention = std::chrono::hours(24)};
     std::unique_ptr<redis::queue_store> store_;
 };
 

@@ -17,6 +17,10 @@ using asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 constexpr auto exchange_timeout = std::chrono::seconds(60);
 constexpr std::size_t read_buffer_size = 64 * 1024;
+// ticketd closes a keep-alive connection idle for HEADER_TIMEOUT_SECONDS (10 s by default);
+// like a load balancer, the pool keeps its own idle limit below the server's, so a request
+// is never sent on a connection the server is closing.
+constexpr auto max_idle = std::chrono::seconds(5);
 
 } // namespace
 
@@ -54,12 +58,15 @@ awaitable<std::unique_ptr<boost::beast::tcp_stream>> http_client::open(std::size
 
 awaitable<std::unique_ptr<boost::beast::tcp_stream>> http_client::acquire(std::size_t instance) {
     auto& p = pools_[instance];
-    const bool may_open = p.waiters.empty() && p.open < per_instance_;
-    if (p.waiters.empty() && !p.idle.empty()) {
-        auto stream = std::move(p.idle.back());
+    while (p.waiters.empty() && !p.idle.empty()) {
+        auto connection = std::move(p.idle.back());
         p.idle.pop_back();
-        co_return stream;
+        if (clock_type::now() - connection.since < max_idle) {
+            co_return std::move(connection.stream);
+        }
+        --p.open; // idle too long: closed when it goes out of scope, its place reopened
     }
+    const bool may_open = p.waiters.empty() && p.open < per_instance_;
     if (may_open) {
         ++p.open;
     } else {
@@ -81,7 +88,7 @@ awaitable<std::unique_ptr<boost::beast::tcp_stream>> http_client::acquire(std::s
 void http_client::release(pool& p, std::unique_ptr<boost::beast::tcp_stream> stream) {
     if (p.waiters.empty()) {
         if (stream) {
-            p.idle.push_back(std::move(stream));
+            p.idle.push_back({std::move(stream), clock_type::now()});
         } else {
             --p.open;
         }

@@ -68,10 +68,15 @@ private:
         std::unique_ptr<boost::beast::tcp_stream> handed; // else: open one in a broken one's place
     };
 
+    struct idle_connection {
+        std::unique_ptr<boost::beast::tcp_stream> stream;
+        std::chrono::steady_clock::time_point since;
+    };
+
     struct pool {
         instance_address address;
         asio::ip::tcp::resolver::results_type endpoints;
-        std::vector<std::unique_ptr<boost::beast::tcp_stream>> idle;
+        std::vector<idle_connection> idle; // the most recently used last
         int open = 0;
         std::deque<std::shared_ptr<waiter>> waiters;
     };

@@ -269,6 +269,16 @@ tp::awaitable<void> rush(const options& o, sale& s, const std::vector<fan_accoun
     }
 }
 
+// User and system CPU time of this process so far.
+double own_cpu_seconds() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -376,6 +386,7 @@ int main(int argc, char** argv) {
         report["server_errors"] = server_errors;
         report["wire_failures"] = wire_failures;
         report["unexpected_outcomes"] = unexpected;
+        report["cpu_seconds"] = own_cpu_seconds(); // the load generator's share of the machine
         if (!o.observations.empty()) {
             std::ofstream(o.observations) << boost::json::serialize(observer.report()) << "\n";
         }

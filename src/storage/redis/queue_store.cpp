@@ -203,6 +203,11 @@ std::string new_token_id() {
     return out;
 }
 
+awaitable<reply> queue_store::run(std::string_view name, std::vector<std::string> args) {
+    args.push_back(std::to_string(options_.record_retention.count()));
+    co_return co_await run_script(conn_, named(name), std::move(args));
+}
+
 awaitable<queue_outcome> queue_store::gate_call(
     const domain::user_id& user,
     domain::flow_step step,
@@ -212,7 +217,7 @@ awaitable<queue_outcome> queue_store::gate_call(
 ) {
     std::vector<std::string> args{
         user.str(), step_text(step), schedule.str(), presented_token.str(), new_token_id(), endpoint};
-    const auto r = co_await run_script(conn_, named("gate_call.lua"), std::move(args));
+    const auto r = co_await run("gate_call.lua", std::move(args));
     co_return read_outcome(r);
 }
 
@@ -265,7 +270,7 @@ awaitable<queue_outcome> queue_store::enter(
     const std::string& endpoint
 ) {
     std::vector<std::string> args{user.str(), step_text(step), schedule.str(), new_token_id(), endpoint};
-    const auto r = co_await run_script(conn_, named("enter.lua"), std::move(args));
+    const auto r = co_await run("enter.lua", std::move(args));
     co_return read_outcome(r);
 }
 
@@ -342,7 +347,7 @@ awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, co
 
 awaitable<queue_verdict> queue_store::leave(const domain::user_id& user, const domain::queue_token_id& token_id) {
     std::vector<std::string> args{user.str(), token_id.str()};
-    const auto r = co_await run_script(conn_, named("leave.lua"), std::move(args));
+    const auto r = co_await run("leave.lua", std::move(args));
     co_return read_outcome(r).verdict;
 }
 
@@ -358,8 +363,11 @@ awaitable<std::vector<std::string>> queue_store::gates_in_use() {
 
 awaitable<queue_store::tick_result> queue_store::tick(const std::string& gate) {
     std::vector<std::string> args{
-        gate, std::to_string(defaults_.capacity), std::to_string(defaults_.rate), std::to_string(token_ttl_.count())};
-    const auto r = co_await run_script(conn_, named("tick.lua"), std::move(args));
+        gate,
+        std::to_string(options_.defaults.capacity),
+        std::to_string(options_.defaults.rate),
+        std::to_string(options_.token_ttl.count())};
+    const auto r = co_await run("tick.lua", std::move(args));
     if (r.elements.size() != 3) {
         throw error("unexpected answer from the tick script");
     }
@@ -370,7 +378,12 @@ awaitable<queue_store::tick_result> queue_store::tick(const std::string& gate) {
 
 awaitable<gate_snapshot> queue_store::gate(const std::string& gate) {
     gate_snapshot out{
-        .gate = gate, .settings = defaults_, .active = 0, .waiting = 0, .admitted_total = 0, .measured_rate = 0};
+        .gate = gate,
+        .settings = options_.defaults,
+        .active = 0,
+        .waiting = 0,
+        .admitted_total = 0,
+        .measured_rate = 0};
     std::vector<std::string> settings_command{"HMGET", gate_key(gate, "settings"), "capacity", "rate"};
     std::vector<std::string> state_command{"HMGET", gate_key(gate, "state"), "admitted", "rate"};
     std::vector<std::string> active_command{"ZCARD", gate_key(gate, "active")};
@@ -380,8 +393,8 @@ awaitable<gate_snapshot> queue_store::gate(const std::string& gate) {
     const auto active = co_await conn_.execute(std::move(active_command));
     const auto waiting = co_await conn_.execute(std::move(waiting_command));
     if (settings.elements.size() == 2) {
-        out.settings.capacity = number(settings.elements[0].text).value_or(defaults_.capacity);
-        out.settings.rate = number(settings.elements[1].text).value_or(defaults_.rate);
+        out.settings.capacity = number(settings.elements[0].text).value_or(options_.defaults.capacity);
+        out.settings.rate = number(settings.elements[1].text).value_or(options_.defaults.rate);
     }
     if (state.elements.size() == 2) {
         out.admitted_total = number(state.elements[0].text).value_or(0);

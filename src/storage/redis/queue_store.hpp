@@ -54,10 +54,15 @@ struct gate_snapshot {
     double measured_rate = 0;
 };
 
+struct queue_options {
+    gate_settings defaults;                  // a gate's capacity and rate unless an operator set them
+    std::chrono::milliseconds token_ttl{};   // an admission's validity
+    std::chrono::seconds record_retention{}; // how long an ended token's record is kept (docs/waiting-queue.md)
+};
+
 class queue_store {
 public:
-    queue_store(connection& conn, gate_settings defaults, std::chrono::milliseconds token_ttl)
-        : conn_(conn), defaults_(defaults), token_ttl_(token_ttl) {}
+    queue_store(connection& conn, queue_options options) : conn_(conn), options_(options) {}
 
     // `schedule` empty for the performances step; `presented_token` empty when none was sent.
     awaitable<queue_outcome> gate_call(
@@ -108,12 +113,14 @@ public:
     // The gate's "now serving" arrival number; the largest number once its schedule sold out.
     awaitable<std::int64_t> now_serving(const std::string& gate);
 
-    const gate_settings& defaults() const { return defaults_; }
+    const gate_settings& defaults() const { return options_.defaults; }
 
 private:
+    // Runs a queue script; the record retention goes last, where the prelude reads it.
+    awaitable<reply> run(std::string_view name, std::vector<std::string> args);
+
     connection& conn_;
-    gate_settings defaults_;
-    std::chrono::milliseconds token_ttl_;
+    queue_options options_;
     recent_map<std::string> gate_of_token_{16384}; // a token's gate never changes
 };
 

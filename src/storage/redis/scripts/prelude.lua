@@ -3,7 +3,8 @@
 -- Keys (gate keys carry the gate in a hash tag, so one gate's keys share a cluster slot):
 --   tp:gate:{G}:waiting   ZSET token id -> arrival sequence (FIFO line)
 --   tp:gate:{G}:active    ZSET token id -> expiry (ms)
---   tp:gate:{G}:state     HASH seq, last_tick, allowance, rate (measured), admitted
+--   tp:gate:{G}:state     HASH seq, last_tick, allowance, rate (measured), admitted, serving
+--   tp:gate:{G}:recent    ZSET token id -> admission time (the last second's admissions)
 --   tp:gate:{G}:settings  HASH capacity, rate (operator overrides)
 --   tp:gates              SET of gates with a line or active tokens
 --   tp:token:<id>         HASH user, gate, endpoint, status, seq, issued, active, expire
@@ -19,8 +20,12 @@ local function gate_key(gate, part) return 'tp:gate:{' .. gate .. '}:' .. part e
 local function token_key(id) return 'tp:token:' .. id end
 local function user_key(user) return 'tp:user:' .. user end
 
--- Token records outlive their use by a day, so a late call can still be told "expired".
-local record_ttl_seconds = 86400
+-- How long a token's record and its user's index outlive the token's use, so a late call can
+-- still be told "expired": the last ARGV of every queue script (QUEUE_RECORD_RETENTION_SECONDS).
+-- A waiting token's keys have no expiry: they go with the token (admitted, left, sold out).
+-- Every per-fan key ends this way, and a gate's state expires once its gate is empty, so
+-- Redis's memory follows the crowd and not the history of sales (docs/waiting-queue.md).
+local record_ttl_seconds = tonumber(ARGV[#ARGV])
 
 local function load_token(id)
   if not id or id == '' then return nil end
@@ -52,8 +57,16 @@ local function view(outcome, id, now)
            f[8] or '', configured }
 end
 
+-- A new arrival number. The gate's state lives as long as the gate has anyone in it (its
+-- expiry, set when the gate empties, is lifted), so numbers never restart under a line.
+local function next_arrival(gate)
+  local state = gate_key(gate, 'state')
+  redis.call('PERSIST', state)
+  return redis.call('HINCRBY', state, 'seq', 1)
+end
+
 local function issue(user, gate, id, endpoint, now)
-  local seq = redis.call('HINCRBY', gate_key(gate, 'state'), 'seq', 1)
+  local seq = next_arrival(gate)
   redis.call('HSET', token_key(id), 'user', user, 'gate', gate, 'endpoint', endpoint,
              'status', 'WAITING', 'seq', seq, 'issued', now)
   redis.call('ZADD', gate_key(gate, 'waiting'), seq, id)
@@ -61,13 +74,22 @@ local function issue(user, gate, id, endpoint, now)
   redis.call('SADD', 'tp:gates', gate)
 end
 
+-- The token has ended (admitted, expired, sold out): its record and its user's index are kept
+-- `extra_seconds` (the admission's validity) plus the retention, then Redis drops them.
+local function retire(id, user, extra_seconds)
+  local ttl = record_ttl_seconds + (extra_seconds or 0)
+  redis.call('EXPIRE', token_key(id), ttl)
+  if user and redis.call('GET', user_key(user)) == id then redis.call('EXPIRE', user_key(user), ttl) end
+end
+
 -- Back of the line: a new arrival number, as if the fan had just come.
 local function requeue(t, now)
   redis.call('ZREM', gate_key(t.gate, 'active'), t.id)
-  local seq = redis.call('HINCRBY', gate_key(t.gate, 'state'), 'seq', 1)
+  local seq = next_arrival(t.gate)
   redis.call('HSET', token_key(t.id), 'status', 'WAITING', 'seq', seq)
   redis.call('HDEL', token_key(t.id), 'active', 'expire')
   redis.call('PERSIST', token_key(t.id))
+  redis.call('PERSIST', user_key(t.user))
   redis.call('ZADD', gate_key(t.gate, 'waiting'), seq, t.id)
   redis.call('SADD', 'tp:gates', t.gate)
 end
@@ -92,5 +114,13 @@ local function mark_sold_out(t)
   redis.call('ZREM', gate_key(t.gate, 'waiting'), t.id)
   redis.call('ZREM', gate_key(t.gate, 'active'), t.id)
   redis.call('HSET', token_key(t.id), 'status', 'SOLD_OUT')
-  redis.call('EXPIRE', token_key(t.id), record_ttl_seconds)
+  retire(t.id, t.user)
+end
+
+-- A gate with no one in line and no one admitted is forgotten: no more ticks, and its state
+-- (arrival numbers, measured rate) expires after the retention unless someone arrives.
+local function forget_if_empty(gate)
+  if redis.call('ZCARD', gate_key(gate, 'waiting')) + redis.call('ZCARD', gate_key(gate, 'active')) > 0 then return end
+  redis.call('SREM', 'tp:gates', gate)
+  redis.call('EXPIRE', gate_key(gate, 'state'), record_ttl_seconds)
 end

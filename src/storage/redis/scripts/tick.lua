@@ -10,8 +10,10 @@ local waiting_key, active_key, state_key = gate_key(gate, 'waiting'), gate_key(g
 -- must not cycle); a fan who comes back is re-queued by the gated call.
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', active_key, '-inf', now)) do
   redis.call('ZREM', active_key, id)
-  redis.call('HSET', token_key(id), 'status', 'EXPIRED')
-  redis.call('EXPIRE', token_key(id), record_ttl_seconds)
+  if redis.call('EXISTS', token_key(id)) == 1 then
+    redis.call('HSET', token_key(id), 'status', 'EXPIRED')
+    retire(id, redis.call('HGET', token_key(id), 'user'))
+  end
 end
 
 if is_sold_out(gate) then
@@ -19,7 +21,7 @@ if is_sold_out(gate) then
     local t = load_token(id)
     if t then mark_sold_out(t) else redis.call('ZREM', waiting_key, id) end
   end
-  redis.call('SREM', 'tp:gates', gate)
+  forget_if_empty(gate)
   return { 0, 0, redis.call('ZCARD', active_key) }
 end
 
@@ -48,7 +50,7 @@ if admit > 0 then
   for i = 1, #popped, 2 do
     local id = popped[i]
     redis.call('HSET', token_key(id), 'status', 'ACTIVE', 'active', now, 'expire', now + ttl)
-    redis.call('EXPIRE', token_key(id), record_ttl_seconds)
+    retire(id, redis.call('HGET', token_key(id), 'user'), math.ceil(ttl / 1000))
     redis.call('ZADD', active_key, now + ttl, id)
     redis.call('ZADD', recent_key, now, id)
   end
@@ -68,5 +70,5 @@ if elapsed > 0 then
 end
 redis.call('HSET', state_key, 'last_tick', now, 'allowance', tostring(allowance), 'rate', tostring(measured))
 redis.call('HINCRBY', state_key, 'admitted', admit)
-if waiting - admit == 0 and active + admit == 0 then redis.call('SREM', 'tp:gates', gate) end
+if waiting - admit == 0 and active + admit == 0 then forget_if_empty(gate) end
 return { admit, waiting - admit, active + admit }
