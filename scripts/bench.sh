@@ -204,18 +204,23 @@ peak_rss() {
   done
   echo "$peak"
 }
-# CPU time of each part of the system during the replay (clock ticks of every process with
-# that name, from /proc): what the machine spends its cores on, robust to a noisy neighbour.
-cpu_ticks() {
+# CPU time of each part of the system during the replay (clock ticks from /proc, this run's
+# processes only): what the machine spends its cores on, robust to a noisy neighbour.
+ticks_of() {
   local total=0 p
-  for p in $(pgrep -x "$1"); do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
+  for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
   echo "$total"
+}
+component_pids() {
+  case "$1" in
+    ticketd) echo "${TICKETD_PIDS[@]}" ;;
+    redis-server) cat "$WORK/redis/redis.pid" ;;
+    postgres) local main; main=$(head -1 "$WORK/pg/postmaster.pid"); echo "$main" $(pgrep -P "$main") ;;
+  esac
 }
 COMPONENTS=(ticketd redis-server postgres) # and the load generator's own, from its report
 declare -A CPU_BEFORE
-for c in "${COMPONENTS[@]}"; do CPU_BEFORE[$c]=$(cpu_ticks "$c"); done
+for c in "${COMPONENTS[@]}"; do CPU_BEFORE[$c]=$(ticks_of $(component_pids "$c")); done
 "$TOOLS/onsale" replay "${URL_ARGS[@]}" --database-url "$DATABASE_URL" --redis-url "$REDIS_URL" \
   --fans "$FANS" --seats "$SEATS" --arrival-seconds "$ARRIVAL_SECONDS" --stream-share "$STREAM_SHARE" \
   --gate-capacity "$GATE_CAPACITY" --gate-rate "$GATE_RATE" --observations "$WORK/observations.json" \
@@ -224,7 +229,8 @@ for c in "${COMPONENTS[@]}"; do CPU_BEFORE[$c]=$(cpu_ticks "$c"); done
 peak_rss > "$WORK/rss"
 CPU_USED=""
 for c in "${COMPONENTS[@]}"; do
-  CPU_USED+=" $c $(awk -v a="${CPU_BEFORE[$c]}" -v b="$(cpu_ticks "$c")" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f s", (b - a) / hz}'),"
+  CPU_USED+=" $c $(awk -v a="${CPU_BEFORE[$c]}" -v b="$(ticks_of $(component_pids "$c"))" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN {printf "%.1f s", (b - a) / hz}'),"
 done
 jq -r '.endpoints | to_entries[] | "  \(.key)\t\(.value.requests) requests\t\(.value.rate | floor)/s\tp50 \(.value.p50_ms * 100 | floor / 100) ms\tp99 \(.value.p99_ms * 100 | floor / 100) ms\t(queued p99 \(.value.queued_p99_ms | floor) ms)\t\(.value.statuses)\(if .value.failures > 0 then "\t\(.value.failures) failed on the wire" else "" end)"' \
   "$WORK/replay.json" | column -t -s $'\t' >&2

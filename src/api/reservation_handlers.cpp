@@ -129,7 +129,7 @@ reply list_seats(request_context& ctx) {
         ctx.req,
         {answer->etag,
          answer->json_size(),
-         http::shared_body(answer, &answer->gzip),
+         [&answer] { return http::shared_body(answer, &answer->gzip()); },
          [&answer] {
              return http::shared_body(answer, &answer->json());
          }}

@@ -24,10 +24,17 @@ void sha256(std::string_view data, unsigned char* out) {
 
 } // namespace
 
+const http::deflated_piece& encoded_block::deflated() const {
+    if (!deflated_) {
+        deflated_ = http::deflate_piece(json);
+    }
+    return *deflated_;
+}
+
 std::size_t seat_list_answer::json_size() const {
     std::size_t size = 0;
-    for (const auto& b : json_blocks) {
-        size += b->size();
+    for (const auto& b : blocks) {
+        size += b->json.size();
     }
     return size;
 }
@@ -35,11 +42,23 @@ std::size_t seat_list_answer::json_size() const {
 const std::string& seat_list_answer::json() const {
     if (json_.empty()) {
         json_.reserve(json_size());
-        for (const auto& b : json_blocks) {
-            json_ += *b;
+        for (const auto& b : blocks) {
+            json_ += b->json;
         }
     }
     return json_;
+}
+
+const std::string& seat_list_answer::gzip() const {
+    if (gzip_.empty()) {
+        std::vector<const http::deflated_piece*> pieces;
+        pieces.reserve(blocks.size());
+        for (const auto& b : blocks) {
+            pieces.push_back(&b->deflated());
+        }
+        gzip_ = http::gzip_of(pieces);
+    }
+    return gzip_;
 }
 
 seat_map::seat_map(std::vector<pg::listed_seat> seats, domain::epoch_ms ticketing_starts)
@@ -70,12 +89,17 @@ bool seat_map::apply(std::span<const pg::seat_change> changes) {
         auto& stored = seats_[c.position].stored;
         if (c.state.change_count >= stored.change_count) { // an older state arriving late changes nothing
             stored = c.state;
+            applied_since_answer_ = true;
         }
     }
     return true;
 }
 
 std::shared_ptr<const seat_list_answer> seat_map::answer_at(domain::epoch_ms now_ms) {
+    if (answer_ && !applied_since_answer_ && now_ms < next_expiry_) {
+        return answer_; // no state stored or shown has changed since (the scan below is per seat)
+    }
+    applied_since_answer_ = false;
     next_expiry_ = std::numeric_limits<domain::epoch_ms>::max();
     available_ = 0;
     for (std::size_t i = 0; i < seats_.size(); ++i) {
@@ -101,14 +125,12 @@ std::shared_ptr<const seat_list_answer> seat_map::answer_at(domain::epoch_ms now
         return answer_;
     }
     auto answer = std::make_shared<seat_list_answer>();
-    std::vector<const http::deflated_piece*> pieces;
+    answer->blocks.reserve(blocks_.size());
     std::string digests;
     for (const auto& b : blocks_) {
-        answer->json_blocks.push_back(b.json);
-        pieces.push_back(&b.deflated);
+        answer->blocks.push_back(b.encoded);
         digests.append(reinterpret_cast<const char*>(b.digest.data()), b.digest.size());
     }
-    answer->gzip = http::gzip_of(pieces);
     std::array<unsigned char, 32> tag{};
     sha256(digests, tag.data());
     static constexpr char hex[] = "0123456789abcdef";
@@ -237,9 +259,10 @@ void seat_map::encode(std::size_t index) {
     if (index + 1 == blocks_.size()) {
         json += ']';
     }
-    b.deflated = http::deflate_piece(json);
     sha256(json, b.digest.data());
-    b.json = std::make_shared<const std::string>(std::move(json));
+    auto encoded = std::make_shared<encoded_block>();
+    encoded->json = std::move(json);
+    b.encoded = std::move(encoded);
     b.stale = false;
     ++blocks_encoded_;
 }

@@ -21,20 +21,31 @@
 
 namespace tp::api {
 
+// A block of the list as encoded once: its JSON text, and that text compressed the first
+// time a client asks for gzip (shared by every answer made of this block).
+struct encoded_block {
+    std::string json;
+    const http::deflated_piece& deflated() const;
+
+private:
+    mutable std::optional<http::deflated_piece> deflated_;
+};
+
 // The seat list as sent: the same bytes and tag on every instance for the same seats at the
 // same time. Shared by the requests of one thread only.
 struct seat_list_answer {
     std::string etag; // weak (W/"..."): one tag for the identity and the gzip forms
-    std::string gzip;
-    std::vector<std::shared_ptr<const std::string>> json_blocks;
+    std::vector<std::shared_ptr<const encoded_block>> blocks;
 
-    // The identity form, put together from the blocks when first asked for: most clients take
-    // gzip, and a list that changes often would otherwise be assembled for nobody.
+    // Both forms are put together from the blocks when first asked for: a list that changes
+    // often would otherwise be assembled, and compressed, for nobody.
     const std::string& json() const;
+    const std::string& gzip() const;
     std::size_t json_size() const;
 
 private:
     mutable std::string json_;
+    mutable std::string gzip_;
 };
 
 class seat_map {
@@ -87,8 +98,7 @@ private:
         domain::seat_status shown = domain::seat_status::available;
     };
     struct block {
-        std::shared_ptr<const std::string> json; // immutable: answers keep the ones they were made of
-        http::deflated_piece deflated;
+        std::shared_ptr<const encoded_block> encoded; // immutable: answers keep the ones they were made of
         std::array<unsigned char, 32> digest{};
         bool stale = true;
     };
@@ -101,6 +111,7 @@ private:
     std::vector<block> blocks_;
     std::shared_ptr<const seat_list_answer> answer_;
     domain::epoch_ms next_expiry_ = 0;
+    bool applied_since_answer_ = true;
     std::size_t available_ = 0;
     std::uint64_t blocks_encoded_ = 0;
 };

@@ -164,7 +164,7 @@ shared_response prepared_json_response(const request& req, const prepared_json& 
     res.set(beast_http::field::content_type, "application/json");
     if (answer.size >= min_compressed_size && accepts_gzip(req)) {
         res.set(beast_http::field::content_encoding, "gzip");
-        out.body = answer.gzip;
+        out.body = answer.gzip();
     } else {
         out.body = answer.identity();
     }

@@ -37,11 +37,12 @@ std::string gzip(std::string_view data);
 // Whether If-None-Match names `etag` (weak comparison, RFC 9110 §13.1.2; "*" matches).
 bool none_match_names(const request& req, std::string_view etag);
 
-// A JSON answer kept ready, with its validator. The identity form may be made on demand.
+// A JSON answer kept ready, with its validator. Each form may be made on demand: only the
+// one the client takes is asked for.
 struct prepared_json {
     std::string_view etag;
     std::size_t size = 0; // of the identity form
-    shared_body gzip;
+    std::function<shared_body()> gzip;
     std::function<shared_body()> identity;
 };
 

@@ -104,9 +104,13 @@ TEST(prepared_json_response, answers_304_gzip_or_identity) {
     const auto gz = std::make_shared<const std::string>(tp::http::gzip(*json));
     const std::string tag = "W/\"feed\"";
 
-    const tp::http::prepared_json answer{tag, json->size(), gz, [&json] {
-                                             return json;
-                                         }};
+    const tp::http::prepared_json answer{
+        tag,
+        json->size(),
+        [&gz] { return gz; },
+        [&json] {
+            return json;
+        }};
     auto not_modified = tp::http::prepared_json_response(with("If-None-Match", tag), answer);
     EXPECT_EQ(not_modified.head.result(), status::not_modified);
     EXPECT_TRUE(not_modified.head.body().empty());
