@@ -238,6 +238,10 @@ jq -r '"  fans signed in before the doors opened: \(.sign_in // "none (on arriva
        "  seats sold: \(.sold) of \(.seats); sold out after: \(.sold_out_seconds // "never") s from the doors opening; replay took \(.seconds) s",
        "  fans: \(.outcomes)", "  server errors: \(.server_errors), failures on the wire: \(.wire_failures), unexpected answers: \(.unexpected_outcomes)"' \
   "$WORK/replay.json" >&2
+# Fans past each milestone by every 5 s after the doors opened (cumulative).
+jq -r '.milestones_per_second // {} | to_entries[] | "  \(.key | .[2:])\t" +
+       ([foreach .value[] as $n (0; . + $n)] | [to_entries[] | select((.key + 1) % 5 == 0) | "\(.key + 1)s:\(.value)"] | join("  "))' \
+  "$WORK/replay.json" | column -t -s $'\t' >&2
 printf '  %-40s %s KiB (largest of the %s instances during the replay)\n' "peak resident memory" "$(cat "$WORK/rss")" "$INSTANCES" >&2
 printf '  %-40s%s onsale %.1f s\n' "CPU time during the replay" "$CPU_USED" "$(jq .cpu_seconds "$WORK/replay.json")" >&2
 # How the instances answered, summed over them (counters since they started: earlier parts count too).

@@ -211,6 +211,7 @@ awaitable<bool> journey::pay(const std::string& seat_id) {
     if (!out || out->status != 201) {
         co_return false;
     }
+    sale_.reached("4 paid");
     if (++sale_.sold == sale_.seats) {
         sale_.sold_out_s = std::chrono::duration<double>(clock_type::now() - sale_.doors_open).count();
     }
@@ -219,6 +220,9 @@ awaitable<bool> journey::pay(const std::string& seat_id) {
 
 awaitable<void> journey::finish(std::string outcome) {
     ++sale_.outcomes[outcome];
+    if (outcome != "bought a seat") {
+        sale_.reached("5 gave up or told sold out");
+    }
     if (outcome != "bought a seat" && !queue_token_.empty()) {
         exchange leave{verb::delete_, "/queue/queue", {}, {}};
         co_await call("DELETE /queue/queue", std::move(leave));
@@ -238,6 +242,7 @@ awaitable<void> journey::shop() {
     if (!listed.served || listed.served->status != 200) {
         co_return co_await finish("failed: performances");
     }
+    sale_.reached("1 listed performances");
     const auto seats_path = "/reservation/performance_seats/" + sale_.schedule_id;
     exchange list_seats{verb::get, seats_path, {}, {}};
     auto seats = co_await through_gate("GET /reservation/performance_seats/{id}", std::move(list_seats));
@@ -245,6 +250,7 @@ awaitable<void> journey::shop() {
         const bool sold_out = seats.served && error_code_of(*seats.served) == "SOLD_OUT";
         co_return co_await finish(sold_out || !seats.served ? "sold out before listing" : "failed: seat list");
     }
+    sale_.reached("2 listed seats");
     // A few ids: thousands of fans hold their choices while they wait at the next gate.
     auto choices = available_seats(seats.served->body, seats_in_mind, sale_.rng);
     seats.served->body.clear();
@@ -260,6 +266,7 @@ awaitable<void> journey::shop() {
             co_return co_await finish("sold out while waiting to take");
         }
         if (held->status == 200) {
+            sale_.reached("3 took a seat");
             const bool paid = co_await pay(seat);
             co_return co_await finish(paid ? "bought a seat" : "failed: payment");
         }

@@ -31,7 +31,19 @@ struct sale {
     std::chrono::steady_clock::time_point doors_open; // the first fan may arrive from then on
     double sold_out_s = -1;                           // when the last seat was paid for, from doors_open
     std::map<std::string, int> outcomes;
+    // How many fans reached each milestone in each second after the doors opened: where the
+    // sale's time goes.
+    std::map<std::string, std::vector<int>> milestones;
     std::mt19937_64 rng{20261124};
+
+    void reached(const std::string& milestone) {
+        const auto second = static_cast<std::size_t>(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - doors_open).count()
+        );
+        auto& counts = milestones[milestone];
+        counts.resize(std::max(counts.size(), second + 1));
+        ++counts[second];
+    }
 };
 
 // How a gated call ended.

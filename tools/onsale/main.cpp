@@ -33,6 +33,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -208,6 +209,11 @@ replay(const options& o, sale& s, const std::vector<fan_account>& fans, boost::j
     report["schedule_id"] = s.schedule_id;
     report["seconds"] = elapsed;
     report["sold_out_seconds"] = s.sold_out_s < 0 ? boost::json::value(nullptr) : boost::json::value(s.sold_out_s);
+    boost::json::object milestones;
+    for (const auto& [milestone, per_second] : s.milestones) {
+        milestones[milestone] = boost::json::value_from(per_second);
+    }
+    report["milestones_per_second"] = std::move(milestones);
 }
 
 tp::awaitable<void> rush(const options& o, sale& s, const std::vector<fan_account>& fans, boost::json::object& report) {
