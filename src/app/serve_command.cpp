@@ -82,7 +82,9 @@ struct worker {
               redis::queue_options{
                   .defaults = {.capacity = c.gate_default_capacity, .rate = c.gate_default_rate},
                   .token_ttl = std::chrono::seconds(c.queue_token_ttl_seconds),
-                  .record_retention = std::chrono::seconds(c.queue_record_retention_seconds)}
+                  .record_retention = std::chrono::seconds(c.queue_record_retention_seconds),
+                  // Instances tick each gate every QUEUE_TICK_MS: together, about once per period.
+                  .tick_spacing = std::chrono::milliseconds(c.queue_tick_ms * 9 / 10)}
           ),
           watch(context.get_executor(), queue, std::chrono::milliseconds(c.queue_tick_ms)), seat_versions(redis),
           seat_maps(

@@ -43,8 +43,13 @@ struct loop_resources {
         redis::gate_settings defaults,
         std::chrono::milliseconds ttl
     )
-        : conn(ex, options),
-          store(conn, {.defaults = defaults, .token_ttl = ttl, .record_retention = std::chrono::hours(24)}) {}
+        : conn(ex, options), store(
+                                 conn,
+                                 {.defaults = defaults,
+                                  .token_ttl = ttl,
+                                  .record_retention = std::chrono::hours(24),
+                                  .tick_spacing = std::chrono::milliseconds(1)}
+                             ) {}
     redis::connection conn;
     redis::queue_store store;
 };

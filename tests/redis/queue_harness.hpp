@@ -79,14 +79,16 @@ protected:
         store_ = std::make_unique<redis::queue_store>(*conn_, options_);
     }
 
-    // Replaces the store with one of other defaults (capacity, rate), token lifetime and
-    // record retention.
+    // Replaces the store with one of other defaults (capacity, rate), token lifetime, record
+    // retention and tick spacing.
     void use_store(
         redis::gate_settings defaults,
         std::chrono::milliseconds ttl = std::chrono::minutes(5),
-        std::chrono::seconds retention = std::chrono::hours(24)
+        std::chrono::seconds retention = std::chrono::hours(24),
+        std::chrono::milliseconds tick_spacing = {}
     ) {
-        options_ = {.defaults = defaults, .token_ttl = ttl, .record_retention = retention};
+        options_ = {
+            .defaults = defaults, .token_ttl = ttl, .record_retention = retention, .tick_spacing = tick_spacing};
         store_ = std::make_unique<redis::queue_store>(*conn_, options_);
     }
 
@@ -150,7 +152,8 @@ private:
     redis::queue_options options_{
         .defaults = {.capacity = 10, .rate = 1000},
         .token_ttl = std::chrono::minutes(5),
-        .record_retention = std::chrono::hours(24)};
+        .record_retention = std::chrono::hours(24),
+        .tick_spacing = {}}; // every tick of a test is a whole round
     std::unique_ptr<redis::queue_store> store_;
 };
 

@@ -197,5 +197,18 @@ TEST_F(tick, now_serving_follows_admissions) {
     EXPECT_EQ(*last.token->rank, last.token->arrival - now_serving(performances));
 }
 
+TEST_F(tick, a_gate_ticked_within_the_spacing_is_left_to_the_next_round) {
+    use_store(redis::gate_settings{100, 1000}, std::chrono::minutes(5), std::chrono::hours(24), 300ms);
+    line_up(10);
+    run_tick(performances); // the bucket starts empty: this round only starts the clock
+    pause(100ms);
+    EXPECT_EQ(run_tick(performances), 0) << "another instance ticked this gate 100 ms ago";
+    const auto skipped = tick_counts(performances);
+    EXPECT_EQ(skipped.admitted, 0);
+    EXPECT_EQ(skipped.waiting, 10) << "a skipped round still reports the line";
+    pause(300ms);
+    EXPECT_GT(run_tick(performances), 0) << "past the spacing, a whole round admits what the rate saved up";
+}
+
 } // namespace
 } // namespace tp::test

@@ -366,7 +366,8 @@ awaitable<queue_store::tick_result> queue_store::tick(const std::string& gate) {
         gate,
         std::to_string(options_.defaults.capacity),
         std::to_string(options_.defaults.rate),
-        std::to_string(options_.token_ttl.count())};
+        std::to_string(options_.token_ttl.count()),
+        std::to_string(options_.tick_spacing.count())};
     const auto r = co_await run("tick.lua", std::move(args));
     if (r.elements.size() != 3) {
         throw error("unexpected answer from the tick script");

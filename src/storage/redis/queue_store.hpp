@@ -55,9 +55,10 @@ struct gate_snapshot {
 };
 
 struct queue_options {
-    gate_settings defaults;                  // a gate's capacity and rate unless an operator set them
-    std::chrono::milliseconds token_ttl{};   // an admission's validity
-    std::chrono::seconds record_retention{}; // how long an ended token's record is kept (docs/waiting-queue.md)
+    gate_settings defaults;                   // a gate's capacity and rate unless an operator set them
+    std::chrono::milliseconds token_ttl{};    // an admission's validity
+    std::chrono::seconds record_retention{};  // how long an ended token's record is kept (docs/waiting-queue.md)
+    std::chrono::milliseconds tick_spacing{}; // a gate ticked this recently (by any instance) is not ticked again
 };
 
 class queue_store {

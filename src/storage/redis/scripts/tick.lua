@@ -1,10 +1,19 @@
 -- One admission round for one gate; any instance may run it at any moment, and running it
 -- twice at once is harmless: allowance accrues with Redis's clock, not with the number of
--- callers. ARGV: gate, default capacity, default rate (per second), token TTL (ms).
--- Returns {admitted, waiting, active} after the round.
+-- callers. ARGV: gate, default capacity, default rate (per second), token TTL (ms), spacing
+-- (ms). Returns {admitted, waiting, active} after the round.
 local gate, default_capacity, default_rate, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local spacing = tonumber(ARGV[5])
 local now = now_ms()
 local waiting_key, active_key, state_key = gate_key(gate, 'waiting'), gate_key(gate, 'active'), gate_key(gate, 'state')
+
+-- Every instance ticks every gate; a gate ticked by another instance less than `spacing` ago
+-- has nothing new to admit worth a round, so the round stops here (it would only split the
+-- same admissions into smaller batches, at the cost of a whole round per instance).
+local last_tick = tonumber(redis.call('HGET', state_key, 'last_tick'))
+if last_tick and now - last_tick < spacing then
+  return { 0, redis.call('ZCARD', waiting_key), redis.call('ZCARD', active_key) }
+end
 
 -- Expired admissions free their place. They are not re-queued here (an abandoned token
 -- must not cycle); a fan who comes back is re-queued by the gated call.
