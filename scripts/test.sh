@@ -24,6 +24,8 @@ start_redis "$WORK/redis" "$REDIS_PORT"
 export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
 export TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export TEST_PG_DATA="$WORK/pg"
+# A server suite that finds no server fails here instead of skipping every test.
+export TEST_REQUIRE_SERVERS=1
 
 cd "$ROOT"
 status=0

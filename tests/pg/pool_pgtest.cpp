@@ -3,6 +3,7 @@
 
 #include "storage/pg/error.hpp"
 #include "storage/pg/pool.hpp"
+#include "support/servers_required.hpp"
 #include "test_database.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -243,7 +244,7 @@ std::optional<pg::error::kind> failure_kind(asio::io_context& ctx, pg::pool& poo
 TEST(pool_unreachable, a_server_that_is_not_there_is_unavailable_not_a_hang) {
     const auto maintenance = maintenance_url();
     if (!maintenance) {
-        GTEST_SKIP() << "TEST_DATABASE_URL is not set";
+        TP_SKIP_OR_FAIL_WITHOUT_SERVER("TEST_DATABASE_URL is not set");
     }
     asio::io_context ctx;
     // Port 1 on loopback: refused at once.
@@ -260,7 +261,7 @@ TEST(pool_unreachable, a_server_that_is_not_there_is_unavailable_not_a_hang) {
 
 TEST(pool_unreachable, a_server_that_never_answers_times_out_at_the_connect_deadline) {
     if (!maintenance_url()) {
-        GTEST_SKIP() << "TEST_DATABASE_URL is not set";
+        TP_SKIP_OR_FAIL_WITHOUT_SERVER("TEST_DATABASE_URL is not set");
     }
     // A listening socket that never speaks: the TCP handshake succeeds, the startup
     // exchange never finishes.

@@ -2,6 +2,7 @@
 
 #include "storage/pg/connection.hpp"
 #include "storage/pg/migrations.hpp"
+#include "support/servers_required.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -199,8 +200,9 @@ void pg_suite::TearDownTestSuite() {
 
 void pg_suite::SetUp() {
     if (!maintenance_url()) {
-        GTEST_SKIP() << "TEST_DATABASE_URL is not set: PostgreSQL tests need a server "
-                        "(scripts/test.sh starts one and sets it)";
+        TP_SKIP_OR_FAIL_WITHOUT_SERVER(
+            "TEST_DATABASE_URL is not set: PostgreSQL tests need a server (scripts/test.sh starts one and sets it)"
+        );
     }
     ASSERT_TRUE(database_) << "could not create the test database: " << setup_failure_;
     database_->truncate_all();

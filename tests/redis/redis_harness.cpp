@@ -1,5 +1,7 @@
 #include "redis_harness.hpp"
 
+#include "support/servers_required.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 
 #include <hiredis/hiredis.h>
@@ -174,8 +176,8 @@ std::int64_t redis_inspector::client_id() {
 
 void redis_suite::SetUp() {
     if (!redis_url()) {
-        GTEST_SKIP() << "TEST_REDIS_URL is not set: these tests need a throwaway Redis "
-                        "(scripts/test.sh starts one and sets it, e.g. redis://127.0.0.1:PORT/0)";
+        TP_SKIP_OR_FAIL_WITHOUT_SERVER("TEST_REDIS_URL is not set: these tests need a throwaway Redis "
+                                       "(scripts/test.sh starts one and sets it, e.g. redis://127.0.0.1:PORT/0)");
     }
     options_ = redis_options_for(database_);
     inspector_ = std::make_unique<redis_inspector>(options_);
