@@ -19,6 +19,60 @@ protected:
     }
 };
 
+TEST_F(transaction_test, runs_read_committed_whatever_the_server_default) {
+    // A database whose default is SERIALIZABLE (as an operator might set it): the connections
+    // still run READ COMMITTED, the level the transactions were designed for.
+    inspect().sql("ALTER DATABASE " + db().name() + " SET default_transaction_isolation = 'serializable'");
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));
+    constexpr pg::query isolation{"tx_test_isolation", "SELECT current_setting('transaction_isolation')"};
+    std::string seen;
+    auto op = [&]() -> awaitable<void> {
+        auto tx = co_await pg::transaction::begin(pool);
+        const auto r = co_await tx.execute(isolation);
+        seen = r.string(0, 0);
+        co_await tx.commit();
+    };
+    run_coro(ctx, op());
+    EXPECT_EQ(blocking_connection(url()).scalar("SHOW default_transaction_isolation"), "serializable")
+        << "the check below could not fail: the database default did not take";
+    inspect().sql("ALTER DATABASE " + db().name() + " RESET default_transaction_isolation");
+    EXPECT_EQ(seen, "read committed");
+}
+
+TEST_F(transaction_test, a_deadlocked_attempt_is_run_again_and_other_errors_are_not) {
+    asio::io_context ctx;
+    int attempts = 0;
+    auto deadlocked_once = [&]() -> awaitable<int> {
+        if (++attempts == 1) {
+            throw pg::error(pg::error::kind::query, "deadlock detected", {.sqlstate = "40P01", .constraint = ""});
+        }
+        co_return 7;
+    };
+    EXPECT_EQ(run_coro(ctx, pg::run_with_retries(deadlocked_once)), 7);
+    EXPECT_EQ(attempts, 2);
+
+    attempts = 0;
+    auto always_serialization = [&]() -> awaitable<int> {
+        ++attempts;
+        throw pg::error(pg::error::kind::query, "could not serialize access", {.sqlstate = "40001", .constraint = ""});
+        co_return 0;
+    };
+    EXPECT_THROW(run_coro(ctx, pg::run_with_retries(always_serialization)), pg::error);
+    EXPECT_EQ(attempts, 3) << "three attempts in all, then the error reaches the caller";
+
+    attempts = 0;
+    auto constraint = [&]() -> awaitable<int> {
+        ++attempts;
+        throw pg::error(
+            pg::error::kind::query, "duplicate key", {.sqlstate = "23505", .constraint = "users_email_key"}
+        );
+        co_return 0;
+    };
+    EXPECT_THROW(run_coro(ctx, pg::run_with_retries(constraint)), pg::error);
+    EXPECT_EQ(attempts, 1);
+}
+
 TEST_F(transaction_test, commit_persists_every_statement) {
     asio::io_context ctx;
     pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1));

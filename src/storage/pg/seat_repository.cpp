@@ -103,46 +103,43 @@ awaitable<domain::result<std::vector<held_seat>>> seat_repository::take(
     const domain::hold_policy& policy,
     const domain::schedule_id& schedule_id
 ) {
-    for (int attempt = 1;; ++attempt) {
-        try {
-            std::vector<held_seat> out;
-            {
-                // The transaction's connection goes back to the pool at the end of this block,
-                // before a refusal is explained: a request never holds two connections.
-                auto tx = co_await transaction::begin(pool_);
-                tx.send_ahead(lock_user, user_id); // travels with the take: one round trip
-                const auto r = co_await tx.execute(
-                    take_seats, user_id, seat_ids, policy.hold_ttl_seconds, policy.max_seats_per_user, schedule_id
-                );
-                if (std::cmp_not_equal(r.rows(), seat_ids.size())) {
-                    co_await tx.rollback();
-                } else {
-                    co_await tx.commit();
-                    for (int row = 0; row < r.rows(); ++row) {
-                        out.push_back(held_seat{
-                            .id = r.id<domain::seat_id>(row, 0),
-                            .seat_number = r.string(row, 1),
-                            .price = r.int64(row, 2),
-                            .hold_expire_timestamp = r.int64(row, 3),
-                            .schedule_id = r.id<domain::schedule_id>(row, 4),
-                            .position = static_cast<std::size_t>(r.int64(row, 5)),
-                            .change_count = r.int64(row, 6)});
-                    }
-                }
+    try {
+        // The transaction's connection goes back to the pool when the attempt ends, before a
+        // refusal is explained: a request never holds two connections.
+        auto out = co_await run_with_retries([&]() -> awaitable<std::vector<held_seat>> {
+            std::vector<held_seat> held;
+            auto tx = co_await transaction::begin(pool_);
+            tx.send_ahead(lock_user, user_id); // travels with the take: one round trip
+            const auto r = co_await tx.execute(
+                take_seats, user_id, seat_ids, policy.hold_ttl_seconds, policy.max_seats_per_user, schedule_id
+            );
+            if (std::cmp_not_equal(r.rows(), seat_ids.size())) {
+                co_await tx.rollback();
+                co_return held;
             }
-            if (out.empty()) {
-                co_return co_await explain_refusal(user_id, seat_ids, policy, schedule_id);
+            co_await tx.commit();
+            held.reserve(static_cast<std::size_t>(r.rows()));
+            for (int row = 0; row < r.rows(); ++row) {
+                held.push_back(held_seat{
+                    .id = r.id<domain::seat_id>(row, 0),
+                    .seat_number = r.string(row, 1),
+                    .price = r.int64(row, 2),
+                    .hold_expire_timestamp = r.int64(row, 3),
+                    .schedule_id = r.id<domain::schedule_id>(row, 4),
+                    .position = static_cast<std::size_t>(r.int64(row, 5)),
+                    .change_count = r.int64(row, 6)});
             }
-            co_return out;
-        } catch (const error& e) {
-            if (is_retryable(e) && attempt < 3) {
-                continue;
-            }
-            if (auto refused = as_domain_error(e)) {
-                co_return *refused;
-            }
-            throw;
+            co_return held;
+        });
+        if (out.empty()) {
+            co_return co_await explain_refusal(user_id, seat_ids, policy, schedule_id);
         }
+        co_return out;
+    } catch (const error& e) {
+        if (auto refused = as_domain_error(e)) {
+            co_return *refused;
+        }
+        throw;
     }
 }
 

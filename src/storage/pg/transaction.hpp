@@ -12,9 +12,12 @@
 // with its own snapshot, so nothing about their meaning changes.
 //
 // Leaving scope without commit rolls back (the pool sends ROLLBACK before reuse); nothing is
-// ever committed implicitly. READ COMMITTED: correctness comes from row locks and guarded
-// writes, never from a snapshot (see docs/transactions.md).
+// ever committed implicitly. READ COMMITTED (set on every connection, whatever the server's
+// default): correctness comes from row locks and guarded writes, never from a snapshot (see
+// docs/transactions.md). A transaction PostgreSQL aborts for a deadlock or a serialization
+// failure is run again by `run_with_retries`.
 
+#include "storage/pg/constraint_errors.hpp"
 #include "storage/pg/pool.hpp"
 
 #include <vector>
@@ -45,5 +48,21 @@ private:
     std::vector<connection::statement> ahead_; // not sent yet; BEGIN first until it is
     bool started_ = false;                     // BEGIN has been sent
 };
+
+// Runs `attempt` (a function returning an awaitable that begins and ends its own transaction)
+// again when PostgreSQL aborted it with a deadlock or a serialization failure, up to
+// `attempts` times in all: an aborted transaction changed nothing, so running it again is
+// safe. Any other error, or the last attempt's, reaches the caller.
+template <class Attempt> auto run_with_retries(Attempt attempt, int attempts = 3) -> decltype(attempt()) {
+    for (int n = 1;; ++n) {
+        try {
+            co_return co_await attempt();
+        } catch (const error& e) {
+            if (!is_retryable(e) || n >= attempts) {
+                throw;
+            }
+        }
+    }
+}
 
 } // namespace tp::pg

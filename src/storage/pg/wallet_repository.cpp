@@ -150,17 +150,19 @@ awaitable<domain::result<stored_answer>> wallet_repository::charge(
     std::function<stored_answer(domain::krw)> render
 ) {
     try {
-        auto tx = co_await transaction::begin(pool_);
-        if (auto previous = co_await lock_and_replay(tx, user_id, claim)) {
-            co_return std::move(*previous);
-        }
-        const auto r = co_await tx.execute(credit, user_id, amount);
-        auto answer = render(r.int64(0, 0));
-        if (claim) {
-            co_await remember(tx, user_id, *claim, answer);
-        }
-        co_await tx.commit();
-        co_return answer;
+        co_return co_await run_with_retries([&]() -> awaitable<domain::result<stored_answer>> {
+            auto tx = co_await transaction::begin(pool_);
+            if (auto previous = co_await lock_and_replay(tx, user_id, claim)) {
+                co_return std::move(*previous);
+            }
+            const auto r = co_await tx.execute(credit, user_id, amount);
+            auto answer = render(r.int64(0, 0));
+            if (claim) {
+                co_await remember(tx, user_id, *claim, answer);
+            }
+            co_await tx.commit();
+            co_return answer;
+        });
     } catch (const error& e) {
         if (auto refused = as_domain_error(e)) {
             co_return *refused;
@@ -176,30 +178,34 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
     std::function<stored_answer(const payment&)> render
 ) {
     try {
-        {
-            // The transaction's connection goes back to the pool at the end of this block,
-            // before a refusal is explained: a request never holds two connections.
+        // The transaction's connection goes back to the pool when the attempt ends, before a
+        // refusal is explained: a request never holds two connections.
+        auto paid = co_await run_with_retries([&]() -> awaitable<std::optional<domain::result<stored_answer>>> {
             auto tx = co_await transaction::begin(pool_);
             if (auto previous = co_await lock_and_replay(tx, user_id, claim)) {
                 co_return std::move(*previous);
             }
             const auto r = co_await tx.execute(debit_for_seat, user_id, seat_id);
-            if (!r.empty()) {
-                auto answer = render(payment{
-                    .performance_seat_id = r.string(0, 0),
-                    .price = r.int64(0, 1),
-                    .balance = r.int64(0, 2),
-                    .schedule_id = r.id<domain::schedule_id>(0, 3),
-                    .sold_out = r.boolean(0, 4),
-                    .position = static_cast<std::size_t>(r.int64(0, 5)),
-                    .change_count = r.int64(0, 6)});
-                if (claim) {
-                    co_await remember(tx, user_id, *claim, answer);
-                }
-                co_await tx.commit();
-                co_return answer;
+            if (r.empty()) {
+                co_await tx.rollback();
+                co_return std::nullopt;
             }
-            co_await tx.rollback();
+            auto answer = render(payment{
+                .performance_seat_id = r.string(0, 0),
+                .price = r.int64(0, 1),
+                .balance = r.int64(0, 2),
+                .schedule_id = r.id<domain::schedule_id>(0, 3),
+                .sold_out = r.boolean(0, 4),
+                .position = static_cast<std::size_t>(r.int64(0, 5)),
+                .change_count = r.int64(0, 6)});
+            if (claim) {
+                co_await remember(tx, user_id, *claim, answer);
+            }
+            co_await tx.commit();
+            co_return answer;
+        });
+        if (paid) {
+            co_return std::move(*paid);
         }
         {
             const auto seen = co_await pool_.execute(inspect_seat, make_params(user_id, seat_id));
