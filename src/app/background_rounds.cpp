@@ -13,6 +13,18 @@ awaitable<void> sweep_expired_holds(pg::seat_repository& seats, metrics& stats) 
     }
 }
 
+awaitable<void>
+forget_old_idempotent_answers(pg::wallet_repository& wallet, std::chrono::hours retention, metrics& stats) {
+    constexpr int batch_size = 500;
+    for (;;) {
+        const auto forgotten = co_await wallet.forget_answers_older_than(retention, batch_size);
+        stats.idempotent_answers_forgotten.fetch_add(static_cast<std::uint64_t>(forgotten), std::memory_order_relaxed);
+        if (forgotten < batch_size) {
+            co_return;
+        }
+    }
+}
+
 awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats) {
     const auto gates = co_await queue.gates_in_use();
     for (const auto& gate : gates) {

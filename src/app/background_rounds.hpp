@@ -2,6 +2,7 @@
 // The rounds of the background tasks (see periodic_task.hpp).
 
 #include "storage/pg/seat_repository.hpp"
+#include "storage/pg/wallet_repository.hpp"
 #include "storage/redis/queue_store.hpp"
 #include "support/metrics.hpp"
 
@@ -11,6 +12,11 @@ namespace tp::app {
 // (every read and write treats an expired hold as available already); it keeps the stored
 // state tidy for operators and other readers. Batches skip rows another instance locked.
 awaitable<void> sweep_expired_holds(pg::seat_repository& seats, metrics& stats);
+
+// Deletes the stored answers of Idempotency-Key calls older than `retention`, in batches,
+// so the table holds a day of calls rather than every call ever made.
+awaitable<void>
+forget_old_idempotent_answers(pg::wallet_repository& wallet, std::chrono::hours retention, metrics& stats);
 
 // One admission tick for every gate in use.
 awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats);

@@ -134,6 +134,7 @@ domain::result<config> load_config(const std::map<std::string, std::string>& env
     in.integer("DB_POOL_SIZE", c.db_pool_size, 1, 1000);
     in.integer("DB_TIMEOUT_MS", c.db_timeout_ms, 100, 600'000);
     in.integer("SWEEP_INTERVAL_MS", c.sweep_interval_ms, 50, 3'600'000);
+    in.integer("IDEMPOTENCY_RETENTION_HOURS", c.idempotency_retention_hours, 1, 24 * 366);
     in.integer("HEADER_TIMEOUT_SECONDS", c.header_timeout_seconds, 1, 3600);
     in.text("SWAGGER_UI_DIR", c.swagger_ui_dir);
     std::string fault;

@@ -32,7 +32,8 @@ struct config {
     int db_pool_size = 8;     // per I/O thread
     int db_timeout_ms = 5000; // connect, acquire and statement deadlines
     int sweep_interval_ms = 1000;
-    int header_timeout_seconds = 10; // a request's head must arrive within it
+    int idempotency_retention_hours = 24; // stored answers of Idempotency-Key calls, kept this long
+    int header_timeout_seconds = 10;      // a request's head must arrive within it
     std::string swagger_ui_dir = "node_modules/swagger-ui-dist";
     // FAULT_INJECTION (dev mode only): faults the tests' negative controls switch on to show
     // that a check can fail. "stale_seat_lists": seat lists never check their version.

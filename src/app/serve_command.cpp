@@ -183,8 +183,10 @@ int serve(const config& c) {
     );
     // Background work runs on the first worker; it is safe on every instance at once.
     auto& first = workers.front();
-    const auto sweep = [&first, &stats] {
-        return sweep_expired_holds(first.svc.seats, stats);
+    const auto sweep =
+        [&first, &stats, retention = std::chrono::hours(c.idempotency_retention_hours)]() -> awaitable<void> {
+        co_await sweep_expired_holds(first.svc.seats, stats);
+        co_await forget_old_idempotent_answers(first.svc.wallet, retention, stats);
     };
     const auto tick = [&first, &stats] {
         return tick_queue_gates(first.queue, stats);

@@ -104,6 +104,11 @@ std::string metrics::render() const {
     counter("ticketd_seats_held_total", "Seats put on hold.", seats_held);
     counter("ticketd_seats_sold_total", "Seats paid for.", seats_sold);
     counter("ticketd_holds_released_total", "Expired holds released by the sweeper.", holds_released);
+    counter(
+        "ticketd_idempotent_answers_forgotten_total",
+        "Stored answers of Idempotency-Key calls deleted after IDEMPOTENCY_RETENTION_HOURS.",
+        idempotent_answers_forgotten
+    );
     counter("ticketd_queue_admissions_total", "Queue tokens admitted by this instance's ticks.", queue_admissions);
     counter("ticketd_seat_list_cache_hits_total", "Seat lists answered from the cache as they were.", seat_map_hits);
     counter("ticketd_seat_list_refreshes_total", "Seat list refreshes from PostgreSQL.", seat_map_refreshes);

@@ -452,5 +452,29 @@ TEST_F(wallet_repository_test, concurrent_charges_and_payments_of_one_user_keep_
     expect_ledger_consistent();
 }
 
+TEST_F(wallet_repository_test, stored_answers_are_forgotten_after_the_retention_oldest_first) {
+    const auto fan = insert_user(inspect(), "keys@example.com");
+    const auto store = [&](const std::string& key, const std::string& age) {
+        inspect().sql(
+            "INSERT INTO idempotency_keys (user_id, route, key, canonical_request, status_code, response_body, "
+            "created_at)"
+            " VALUES ($1, 'POST /payment/cash', $2, '1000', 201, '{}', now() - $3::interval)",
+            {fan, key, age}
+        );
+    };
+    store("recent", "1 hour");
+    store("old", "25 hours");
+    store("older", "30 hours");
+    store("oldest", "40 days");
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1, 5s));
+    pg::wallet_repository repo(pool);
+    EXPECT_EQ(run_coro(ctx, repo.forget_answers_older_than(std::chrono::hours(24), 2)), 2);
+    EXPECT_EQ(inspect().number("SELECT count(*) FROM idempotency_keys WHERE key IN ('oldest', 'older')"), 0);
+    EXPECT_EQ(run_coro(ctx, repo.forget_answers_older_than(std::chrono::hours(24), 2)), 1);
+    EXPECT_EQ(run_coro(ctx, repo.forget_answers_older_than(std::chrono::hours(24), 2)), 0);
+    EXPECT_EQ(inspect().scalar("SELECT string_agg(key, ',') FROM idempotency_keys"), "recent");
+}
+
 } // namespace
 } // namespace tp::test

@@ -110,6 +110,7 @@ TEST(config, reads_every_setting) {
     e["DB_POOL_SIZE"] = "16";
     e["DB_TIMEOUT_MS"] = "100";
     e["SWEEP_INTERVAL_MS"] = "50";
+    e["IDEMPOTENCY_RETENTION_HOURS"] = "48";
     e["HEADER_TIMEOUT_SECONDS"] = "5";
     e["LOG_LEVEL"] = "debug";
     e["SWAGGER_UI_DIR"] = "/opt/swagger";
@@ -131,6 +132,7 @@ TEST(config, reads_every_setting) {
     EXPECT_EQ(r->db_pool_size, 16);
     EXPECT_EQ(r->db_timeout_ms, 100);
     EXPECT_EQ(r->sweep_interval_ms, 50);
+    EXPECT_EQ(r->idempotency_retention_hours, 48);
     EXPECT_EQ(r->header_timeout_seconds, 5);
     EXPECT_EQ(r->log_level, "debug");
     EXPECT_EQ(r->swagger_ui_dir, "/opt/swagger");
@@ -178,6 +180,7 @@ TEST(config, each_number_is_checked_against_its_bounds_and_named) {
         {"THREADS", 0, 256},
         {"DB_POOL_SIZE", 1, 1000},
         {"DB_TIMEOUT_MS", 100, 600'000},
+        {"IDEMPOTENCY_RETENTION_HOURS", 1, 24 * 366},
         {"SWEEP_INTERVAL_MS", 50, 3'600'000},
         {"HEADER_TIMEOUT_SECONDS", 1, 3600},
     };

@@ -25,6 +25,17 @@ constexpr query store_answer{"wallet_store_answer", R"sql(
     VALUES ($1, $2, $3, $4, $5, $6)
 )sql"};
 
+// Oldest first, through the index on created_at; rows another instance is deleting are
+// skipped rather than waited for.
+constexpr query forget_old_answers{"wallet_forget_old_answers", R"sql(
+    DELETE FROM idempotency_keys
+    WHERE (user_id, route, key) IN (
+        SELECT user_id, route, key FROM idempotency_keys
+        WHERE created_at < now() - make_interval(hours => $1::int)
+        ORDER BY created_at LIMIT $2
+        FOR UPDATE SKIP LOCKED)
+)sql"};
+
 constexpr query credit{"wallet_charge", R"sql(
     WITH credited AS (
         UPDATE users SET balance = balance + $2 WHERE id = $1 RETURNING id, balance
@@ -229,6 +240,13 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
         }
         throw;
     }
+}
+
+awaitable<std::int64_t> wallet_repository::forget_answers_older_than(std::chrono::hours retention, int batch) {
+    const auto r = co_await pool_.execute(
+        forget_old_answers, make_params(static_cast<std::int64_t>(retention.count()), static_cast<std::int64_t>(batch))
+    );
+    co_return r.affected();
 }
 
 } // namespace tp::pg

@@ -13,6 +13,7 @@
 #include "domain/wallet.hpp"
 #include "storage/pg/pool.hpp"
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <vector>
@@ -71,6 +72,10 @@ public:
         const domain::seat_id& seat_id,
         const std::optional<idempotency_claim>& claim,
         std::function<stored_answer(const payment&)> render);
+
+    // Deletes up to `batch` stored answers older than `retention`; returns how many. A retry
+    // later than that is a new call: the retention must outlast any client's retry window.
+    awaitable<std::int64_t> forget_answers_older_than(std::chrono::hours retention, int batch);
 
 private:
     pool& pool_;
