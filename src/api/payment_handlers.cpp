@@ -129,7 +129,13 @@ reply pay_seat(request_context& ctx) {
         // seat of a schedule tells its waiting line at once (docs/waiting-queue.md, Sold out).
         const domain::queue_token_id whichever_they_hold;
         co_await give_up_queue_token(ctx, whichever_they_hold);
-        if (made->sold_out) {
+        // Payments of the last seats at the same moment each saw the others' seats unsold:
+        // with few left, the committed state decides (the sweeper catches what remains).
+        bool sold_out = made->unsold_seen == 0;
+        if (!sold_out && made->unsold_seen < pg::few_unsold_seats) {
+            sold_out = co_await ctx.svc.wallet.schedule_sold_out(made->schedule_id);
+        }
+        if (sold_out) {
             co_await announce_sold_out(ctx, made->schedule_id);
         }
     }

@@ -25,6 +25,13 @@ forget_old_idempotent_answers(pg::wallet_repository& wallet, std::chrono::hours 
     }
 }
 
+awaitable<void>
+reconcile_sold_out(pg::wallet_repository& wallet, redis::queue_store& queue, std::chrono::seconds window) {
+    for (const auto& schedule : co_await wallet.recently_sold_out(window)) {
+        co_await queue.mark_sold_out(schedule);
+    }
+}
+
 awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats) {
     const auto gates = co_await queue.gates_in_use();
     for (const auto& gate : gates) {

@@ -18,6 +18,12 @@ awaitable<void> sweep_expired_holds(pg::seat_repository& seats, metrics& stats);
 awaitable<void>
 forget_old_idempotent_answers(pg::wallet_repository& wallet, std::chrono::hours retention, metrics& stats);
 
+// Tells the queue again of every schedule paid for within `window` that has no unsold seat
+// left (setting a sold-out mark twice is harmless): a notice lost to a Redis outage, or
+// missed by payments of the last seats at the same moment, reaches the gates within a round.
+awaitable<void>
+reconcile_sold_out(pg::wallet_repository& wallet, redis::queue_store& queue, std::chrono::seconds window);
+
 // One admission tick for every gate in use.
 awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats);
 

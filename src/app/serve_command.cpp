@@ -183,10 +183,14 @@ int serve(const config& c) {
     );
     // Background work runs on the first worker; it is safe on every instance at once.
     auto& first = workers.front();
-    const auto sweep =
-        [&first, &stats, retention = std::chrono::hours(c.idempotency_retention_hours)]() -> awaitable<void> {
+    // A sold-out notice lost to a Redis outage shorter than `sold_out_window` is still delivered.
+    const auto sweep = [&first,
+                        &stats,
+                        retention = std::chrono::hours(c.idempotency_retention_hours),
+                        sold_out_window = std::chrono::seconds(600)]() -> awaitable<void> {
         co_await sweep_expired_holds(first.svc.seats, stats);
         co_await forget_old_idempotent_answers(first.svc.wallet, retention, stats);
+        co_await reconcile_sold_out(first.svc.wallet, first.queue, sold_out_window);
     };
     const auto tick = [&first, &stats] {
         return tick_queue_gates(first.queue, stats);

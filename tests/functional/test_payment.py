@@ -239,3 +239,48 @@ def test_bad_idempotency_key(quick_user, db, key):
     r = user.request("POST", "/payment/cash", {"amount": 1000}, headers={"Idempotency-Key": key})
     assert_error(r, 400, "BAD_REQUEST")
     assert db.value("SELECT balance FROM users WHERE id = %s", (user.user_id,)) == 0
+
+
+def test_paying_the_last_seats_at_once_on_two_instances_tells_the_line_sold_out(servers, quick_user, make_performance,
+                                                                                 admin):
+    """The last two seats paid at the same moment on two instances: each payment's statement
+    sees the other seat unsold, yet the schedule's waiting line must be told SOLD_OUT
+    (docs/waiting-queue.md, Sold out). Several tries, for the payments to overlap."""
+    import threading
+    import time
+
+    from conftest import gate_path, queue_headers
+
+    for attempt in range(4):
+        perf = make_performance(seats=2, price=1000)
+        a, b, waiting = (quick_user(servers[i % len(servers)], balance=5000) for i in range(3))
+        for fan, seat in ((a, perf.seat_ids[0]), (b, perf.seat_ids[1])):
+            r = fan.take(seat, perf.schedule_id)
+            assert r.status_code == 200, r.text
+        # A fan in the schedule's line behind a paused gate, when the last seats go.
+        assert admin.request("PUT", gate_path(f"performance_seats:{perf.schedule_id}"), {"rate": 0}).status_code == 200
+        assert waiting.gated("GET", "/reservation/performances").status_code == 200
+        r = waiting.get(f"/reservation/performance_seats/{perf.schedule_id}")
+        assert r.status_code == 202, r.text
+        token = r.json()["queue_data"]["id"]
+
+        start = threading.Barrier(2)
+        answers = {}
+
+        def pay(fan, seat):
+            start.wait()
+            answers[seat] = fan.pay(seat).status_code
+
+        threads = [threading.Thread(target=pay, args=(fan, seat))
+                   for fan, seat in ((a, perf.seat_ids[0]), (b, perf.seat_ids[1]))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sorted(answers.values()) == [201, 201], answers
+
+        deadline = time.monotonic() + 5
+        while waiting.get("/queue/queue", headers=queue_headers(token)).json()["status"] != "SOLD_OUT":
+            assert time.monotonic() < deadline, f"try {attempt}: the line was not told the schedule sold out"
+            time.sleep(0.05)
+        assert_error(waiting.get(f"/reservation/performance_seats/{perf.schedule_id}"), 409, "SOLD_OUT")

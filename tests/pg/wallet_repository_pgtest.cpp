@@ -476,5 +476,33 @@ TEST_F(wallet_repository_test, stored_answers_are_forgotten_after_the_retention_
     EXPECT_EQ(inspect().scalar("SELECT string_agg(key, ',') FROM idempotency_keys"), "recent");
 }
 
+TEST_F(wallet_repository_test, the_schedules_sold_out_by_recent_payments_are_found_again) {
+    const auto sold = insert_schedule(inspect(), 2);
+    const auto open = insert_schedule(inspect(), 2);
+    const auto long_ago = insert_schedule(inspect(), 1);
+    const auto fan = insert_user(inspect(), "reconcile@example.com");
+    const auto reserve = [&](const std::string& seat, const std::string& when) {
+        inspect().sql(
+            "UPDATE performance_seats SET reservation_status = 'RESERVED', holder_id = $1,"
+            " reserved_at = now() - $3::interval WHERE id = $2",
+            {fan, seat, when}
+        );
+    };
+    reserve(sold.seat_ids[0], "1 second");
+    reserve(sold.seat_ids[1], "2 minutes");
+    reserve(open.seat_ids[0], "1 second"); // one seat of this schedule is still for sale
+    reserve(long_ago.seat_ids[0], "2 hours");
+    asio::io_context ctx;
+    pg::pool pool(ctx.get_executor(), pool_options_for(url(), 1, 5s));
+    pg::wallet_repository repo(pool);
+    const auto found = run_coro(ctx, repo.recently_sold_out(std::chrono::minutes(10)));
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].str(), sold.schedule_id);
+    EXPECT_TRUE(run_coro(ctx, repo.schedule_sold_out(domain::schedule_id(sold.schedule_id))));
+    EXPECT_FALSE(run_coro(ctx, repo.schedule_sold_out(domain::schedule_id(open.schedule_id))));
+    EXPECT_TRUE(run_coro(ctx, repo.schedule_sold_out(domain::schedule_id(long_ago.schedule_id))))
+        << "sold out, only outside the window the sweeper looks at";
+}
+
 } // namespace
 } // namespace tp::test

@@ -71,11 +71,27 @@ constexpr query debit_for_seat{"wallet_pay_seat", R"sql(
         SELECT $1, -price, 'PAYMENT_PERFORMANCE_SEAT', id FROM seat
     )
     SELECT seat.id, seat.price, debited.balance, seat.staging_date_id,
-           NOT EXISTS (SELECT 1 FROM performance_seats o
-                        WHERE o.staging_date_id = seat.staging_date_id AND o.id <> seat.id
-                          AND o.reservation_status <> 'RESERVED'),
+           (SELECT count(*) FROM (SELECT 1 FROM performance_seats o
+                                  WHERE o.staging_date_id = seat.staging_date_id AND o.id <> seat.id
+                                    AND o.reservation_status <> 'RESERVED'
+                                  LIMIT $3) AS unsold),
            seat.position, seat.change_count
     FROM seat, debited
+)sql"};
+
+constexpr query sold_out_now{"wallet_schedule_sold_out", R"sql(
+    SELECT NOT EXISTS (SELECT 1 FROM performance_seats
+                       WHERE staging_date_id = $1 AND reservation_status <> 'RESERVED')
+)sql"};
+
+// The schedules of recent payments first (the index on reserved_at), then one probe of the
+// partial index of unsold seats per schedule.
+constexpr query sold_out_lately{"wallet_recently_sold_out", R"sql(
+    SELECT recent.staging_date_id FROM (
+        SELECT DISTINCT staging_date_id FROM performance_seats
+        WHERE reserved_at > now() - make_interval(secs => $1::int)) AS recent
+    WHERE NOT EXISTS (SELECT 1 FROM performance_seats o
+                      WHERE o.staging_date_id = recent.staging_date_id AND o.reservation_status <> 'RESERVED')
 )sql"};
 
 constexpr query inspect_seat{"wallet_inspect_seat", R"sql(
@@ -196,7 +212,7 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
             if (auto previous = co_await lock_and_replay(tx, user_id, claim)) {
                 co_return std::move(*previous);
             }
-            const auto r = co_await tx.execute(debit_for_seat, user_id, seat_id);
+            const auto r = co_await tx.execute(debit_for_seat, user_id, seat_id, few_unsold_seats);
             if (r.empty()) {
                 co_await tx.rollback();
                 co_return std::nullopt;
@@ -206,7 +222,7 @@ awaitable<domain::result<stored_answer>> wallet_repository::pay(
                 .price = r.int64(0, 1),
                 .balance = r.int64(0, 2),
                 .schedule_id = r.id<domain::schedule_id>(0, 3),
-                .sold_out = r.boolean(0, 4),
+                .unsold_seen = r.int64(0, 4),
                 .position = static_cast<std::size_t>(r.int64(0, 5)),
                 .change_count = r.int64(0, 6)});
             if (claim) {
@@ -247,6 +263,21 @@ awaitable<std::int64_t> wallet_repository::forget_answers_older_than(std::chrono
         forget_old_answers, make_params(static_cast<std::int64_t>(retention.count()), static_cast<std::int64_t>(batch))
     );
     co_return r.affected();
+}
+
+awaitable<bool> wallet_repository::schedule_sold_out(const domain::schedule_id& schedule_id) {
+    const auto r = co_await pool_.execute(sold_out_now, make_params(schedule_id));
+    co_return r.boolean(0, 0);
+}
+
+awaitable<std::vector<domain::schedule_id>> wallet_repository::recently_sold_out(std::chrono::seconds window) {
+    const auto r = co_await pool_.execute(sold_out_lately, make_params(static_cast<std::int64_t>(window.count())));
+    std::vector<domain::schedule_id> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) {
+        out.push_back(r.id<domain::schedule_id>(row, 0));
+    }
+    co_return out;
 }
 
 } // namespace tp::pg

@@ -41,12 +41,18 @@ struct ledger_row {
     std::optional<std::string> performance_seat_id;
 };
 
+inline constexpr std::int64_t few_unsold_seats = 64;
+
 struct payment {
     std::string performance_seat_id;
     domain::krw price = 0;
     domain::krw balance = 0;
     domain::schedule_id schedule_id;
-    bool sold_out = false;         // this payment sold the schedule's last unsold seat
+    // Other seats of the schedule this payment's statement saw unsold, counted up to
+    // `few_unsold_seats`: 0 means it sold the last one. Payments of the last seats at the
+    // same moment each see the others' seats unsold (READ COMMITTED), so a small count is
+    // checked again after commit (schedule_sold_out).
+    std::int64_t unsold_seen = 0;
     std::size_t position = 0;      // the seat's, in the schedule's seat list
     std::int64_t change_count = 0; // the seat's, after this payment
 };
@@ -76,6 +82,12 @@ public:
     // Deletes up to `batch` stored answers older than `retention`; returns how many. A retry
     // later than that is a new call: the retention must outlast any client's retry window.
     awaitable<std::int64_t> forget_answers_older_than(std::chrono::hours retention, int batch);
+
+    // Whether every seat of the schedule is paid for, as committed now.
+    awaitable<bool> schedule_sold_out(const domain::schedule_id& schedule_id);
+    // Schedules with a seat paid for within `window` that have no unsold seat left: what the
+    // sweeper tells the queue again, in case a sold-out notice was lost (docs/waiting-queue.md).
+    awaitable<std::vector<domain::schedule_id>> recently_sold_out(std::chrono::seconds window);
 
 private:
     pool& pool_;
