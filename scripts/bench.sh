@@ -168,6 +168,7 @@ fixture "$JOIN_FANS" "$WORK/joiners.txt" --no-users
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 used_memory() { rcli INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" {print $2}'; }
 evalsha_usec() { rcli INFO commandstats | tr -d '\r' | awk -F'[:,=]' '$1 == "cmdstat_evalsha" {print $7}'; }
+redis_reads() { rcli INFO stats | tr -d '\r' | awk -F: '$1 == "total_reads_processed" {print $2}'; }
 # CPU clock ticks (user + system) of the given processes, and of the whole machine (busy, all).
 ticks_of() { local total=0 p; for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$total"; }
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
@@ -183,6 +184,7 @@ REDIS_PID=$(cat "$WORK/redis/redis.pid")
 sleep 1 # let the set-up's writes settle before the first memory reading
 MEM_BEFORE=$(used_memory)
 rcli CONFIG RESETSTAT >/dev/null
+READS_BEFORE=$(redis_reads)
 read -r BUSY_BEFORE ALL_BEFORE < <(machine_ticks)
 TICKETD_BEFORE=$(ticks_of "${TICKETD_PIDS[@]}"); REDIS_BEFORE=$(ticks_of "$REDIS_PID")
 # shellcheck disable=SC2046
@@ -190,7 +192,7 @@ JOINS=$("$TOOLS/loadgen" --connections "$JOIN_CONNECTIONS" --threads "$JOIN_THRE
   $(with_urls /reservation/performances) --headers-file "$WORK/joiners.txt" --headers-once)
 read -r BUSY_AFTER ALL_AFTER < <(machine_ticks)
 TICKETD_USED=$(( $(ticks_of "${TICKETD_PIDS[@]}") - TICKETD_BEFORE )); REDIS_USED=$(( $(ticks_of "$REDIS_PID") - REDIS_BEFORE ))
-JOIN_USEC=$(evalsha_usec)
+JOIN_USEC=$(evalsha_usec); READS_USED=$(( $(redis_reads) - READS_BEFORE ))
 printf '  %-40s %s\n' "joins (GET /reservation/performances)" "$JOINS" >&2
 JOINED=$(echo "$JOINS" | jq '.statuses["202"] // 0')
 # Every fan must have joined: anything but a 202 (or a request lost on the wire) fails the bench.
@@ -202,7 +204,8 @@ printf '  %-40s ticketd %s, redis-server %s, loadgen %s; the machine was %.0f%% 
   "CPU during the joins" "$(share "$TICKETD_USED")" "$(share "$REDIS_USED")" \
   "$(share "$(echo "$JOINS" | jq ".cpu_seconds * $HZ")")" \
   "$(awk -v b=$((BUSY_AFTER - BUSY_BEFORE)) -v a=$((ALL_AFTER - ALL_BEFORE)) 'BEGIN {print 100 * b / a}')" >&2
-printf '  %-40s %s µs of Redis per call (EVALSHA, ticks included)\n' "the join script" "$JOIN_USEC" >&2
+printf '  %-40s %s µs of Redis per call (EVALSHA, ticks included); Redis read its clients %s times per join\n' \
+  "the join script" "$JOIN_USEC" "$(awk -v r="$READS_USED" -v n="$JOIN_FANS" 'BEGIN {printf "%.2f", r / n}')" >&2
 figure "joins into one gate (202, a new token)" "$(echo "$JOINS" | jq .rate)" "$(echo "$JOINS" | jq .p50_ms)" \
   "$(echo "$JOINS" | jq .p99_ms)" "bare HTTP (hello_server);Redis alone: the join script"
 
