@@ -8,8 +8,13 @@ through the waiting queue up to an ACTIVE token of step N (1: performances, 2: t
 token is left WAITING (behind a paused gate: one that never admits). Output lines:
 "Authorization: Bearer ..|Queue-Token: Bearer .."
 
+With --no-users the fans exist only in their access tokens (random user ids, nothing written
+anywhere): enough for a gated call, which checks the token's signature and never reads the
+users table (src/api/authentication.cpp), so a crowd joining a line costs no setup but the
+signing. Output lines: "Authorization: Bearer ..".
+
 usage: bench_fixture.py DATABASE_URL BASE_URL JWT_SECRET COUNT OUT_FILE [--queue-step N --schedule ID [--waiting]]
-                        [--balance KRW]
+                        [--balance KRW] [--no-users]
 """
 import argparse, base64, hashlib, hmac, json, sys, time, uuid
 import psycopg2, requests
@@ -52,8 +57,15 @@ def main():
     p.add_argument("--schedule")
     p.add_argument("--waiting", action="store_true")
     p.add_argument("--balance", type=int, default=0)
+    p.add_argument("--no-users", action="store_true")
     a = p.parse_args()
     ids = [str(uuid.uuid4()) for _ in range(int(a.count))]
+    if a.no_users:
+        if a.queue_step or a.balance:
+            sys.exit("--no-users fans have no rows: no queue walk, no balance")
+        with open(a.out, "w") as out:
+            out.writelines(f"Authorization: Bearer {jwt(a.secret, i)}\n" for i in ids)
+        return
     with psycopg2.connect(a.database_url) as db, db.cursor() as cur:
         cur.executemany(
             "INSERT INTO users (id, email_address, password_hash, balance) VALUES (%s, %s, 'not-a-hash', 0)",

@@ -30,6 +30,7 @@ private:
     std::string mac(std::string_view signing_input) const;
 
     std::string secret_;
+    std::uint64_t id_; // tells apart the codecs whose keyed HMAC a thread keeps
 };
 
 } // namespace tp::security

@@ -5,6 +5,7 @@ violation are dropped first). A checker that cannot fail proves nothing."""
 from conftest import GateSampler, Redis, insert_users, redis_url_with_db
 from invariants import (check_all, check_capacity, check_fifo, check_i1, check_i2, check_i3, check_seat_limit,
                         check_single_winner)
+from queue_line import Redis as LineReader, check_arrivals, check_records, read_line
 
 SCRATCH_REDIS_DB = 8  # a Redis database no ticketd of the suite uses
 
@@ -202,6 +203,82 @@ def test_gate_sampler_reports_a_gate_over_capacity_planted_in_redis():
         problems = check_fifo(admissions)
         assert len(problems) == 1 and "token late-comer (arrival 9)" in problems[0], problems
         assert "before token token-5 (arrival 6" in problems[0], problems
+    finally:
+        r("FLUSHDB")
+        r.close()
+
+
+# --- The arrival numbers of a line that a crowd joined (tools/queue_line.py, bench part joins) ---
+
+
+def test_arrival_checker_catches_a_gap_a_shared_number_and_a_lost_join():
+    good = [("a", "11"), ("b", "12"), ("c", "13"), ("d", "14")]
+    assert check_arrivals(good, "14", 4, first=11) == []
+    assert check_arrivals(list(reversed(good)), 14, 4) == [], "the order read does not matter, the numbers do"
+    # "c" lost: a gap at 13, and one entry fewer than the joins answered.
+    problems = check_arrivals([("a", "11"), ("b", "12"), ("d", "14")], "14", 4, first=11)
+    assert any("gap: no arrival number 13 between tokens b and d" in p for p in problems), problems
+    assert any("holds 3 entries for 4 joins" in p for p in problems), problems
+    # Two fans given one number, and a token twice.
+    problems = check_arrivals([("a", "11"), ("b", "12"), ("c", "12"), ("a", "13")], "13", 4)
+    assert any("tokens b and c share arrival number 12" in p for p in problems), problems
+    assert any("token a is in line 2 times" in p for p in problems), problems
+    # The counter ran past the line (a number handed out and lost), or the line does not start
+    # where the run began.
+    problems = check_arrivals(good, "15", 4, first=10)
+    assert any("the state's seq is 15, the largest arrival number 14" in p for p in problems), problems
+    assert any("starts at arrival number 11, expected 10" in p for p in problems), problems
+    assert any("gap: no arrival number 3..9" in p for p in check_arrivals([("a", 2), ("b", 10)], 10, 2))
+
+
+def test_record_checker_catches_a_second_token_and_a_stale_record():
+    entries = [("t1", "1"), ("t2", "2")]
+    records = {"t1": ("u1", "performances", "WAITING", "1"), "t2": ("u2", "performances", "WAITING", "2")}
+    assert check_records("performances", entries, records, {"u1": "t1", "u2": "t2"}) == []
+    # One user in line twice (the index keeps only the second token), a record at another
+    # number, a token whose record is gone.
+    records = {"t1": ("u1", "performances", "WAITING", "1"), "t2": ("u1", "performances", "WAITING", "7")}
+    problems = check_records("performances", entries + [("t3", "3")], records, {"u1": "t2"})
+    assert any("user u1 holds token t2, not t1" in p for p in problems), problems
+    assert any("user u1 is in line 2 times (t1, t2)" in p for p in problems), problems
+    assert any("token t2 is in line at 2 but its record says gate performances, WAITING, arrival 7" in p
+               for p in problems), problems
+    assert any("token t3 is in line but has no record" in p for p in problems), problems
+
+
+def test_line_checker_reports_a_broken_line_planted_in_redis():
+    """The whole path as the bench runs it (read the line back from Redis, then check), shown
+    to pass on a line written the way gate_call.lua writes one and to fail on the same line
+    with a number skipped and two fans sharing one."""
+    url = redis_url_with_db(SCRATCH_REDIS_DB)
+    r = Redis(url)
+    gate = "performances"
+    line, state = f"tp:gate:{{{gate}}}:waiting", f"tp:gate:{{{gate}}}:state"
+
+    def join(token, user, seq):
+        r("HSET", f"tp:token:{token}", "user", user, "gate", gate, "endpoint", "/reservation/performances",
+          "status", "WAITING", "seq", seq, "issued", 1)
+        r("ZADD", line, seq, token)
+        r("SET", f"tp:user:{user}", token)
+
+    try:
+        r("FLUSHDB")
+        for n in range(1, 6):
+            r("HINCRBY", state, "seq", 1)
+            join(f"t{n}", f"u{n}", n)
+        reader = LineReader(url)
+        entries, seq, records, holders = read_line(reader, gate)
+        assert check_arrivals(entries, seq, 5, first=1) == []
+        assert check_records(gate, entries, records, holders) == []
+        # t3's number handed to t4 as well (a duplicate), so 4 is never used (a gap).
+        r("ZADD", line, 3, "t4")
+        r("HSET", "tp:token:t4", "seq", 3)
+        entries, seq, records, holders = read_line(reader, gate)
+        problems = check_arrivals(entries, seq, 5, first=1)
+        assert any("tokens t3 and t4 share arrival number 3" in p for p in problems), problems
+        assert any("gap: no arrival number 4" in p for p in problems), problems
+        assert check_records(gate, entries, records, holders) == []
+        reader.sock.close()
     finally:
         r("FLUSHDB")
         r.close()

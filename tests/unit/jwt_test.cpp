@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <thread>
+
 using tp::domain::errc;
 using tp::security::base64url_decode;
 using tp::security::base64url_encode;
@@ -165,4 +167,35 @@ TEST(jwt, an_absurdly_long_token_is_invalid) {
     const auto token =
         signed_token(hs256_header, R"({"sub":")" + std::string(5000, 'x') + R"(","iat":1700000000,"exp":1700003600})");
     expect_error(codec.verify(token, issued), errc::token_invalid);
+}
+
+// Each thread keeps one keyed HMAC context and re-keys it when another codec asks.
+TEST(jwt, codecs_used_in_turn_on_one_thread_each_keep_their_own_secret) {
+    const jwt_codec ours(secret);
+    const jwt_codec theirs("another-secret-also-32-characters-long");
+    for (int round = 0; round < 3; ++round) {
+        const auto mine = ours.sign(sample_claims());
+        const auto other = theirs.sign(sample_claims());
+        EXPECT_TRUE(ours.verify(mine, issued));
+        expect_error(ours.verify(other, issued), errc::token_invalid);
+        EXPECT_TRUE(theirs.verify(other, issued));
+        expect_error(theirs.verify(mine, issued), errc::token_invalid);
+        EXPECT_EQ(mine, signed_token(hs256_header, payload())) << "the same bytes as a one-shot HMAC gives";
+    }
+}
+
+TEST(jwt, a_token_signed_on_one_thread_verifies_on_another) {
+    const jwt_codec codec(secret);
+    const auto token = codec.sign(sample_claims());
+    bool verified = false;
+    std::thread([&] { verified = static_cast<bool>(codec.verify(token, issued)); }).join();
+    EXPECT_TRUE(verified);
+}
+
+TEST(jwt, an_empty_secret_still_signs_and_verifies) {
+    const jwt_codec codec("");
+    const auto token = codec.sign(sample_claims());
+    EXPECT_EQ(token, signed_token(hs256_header, payload(), "")) << "HMAC with an empty key";
+    EXPECT_TRUE(codec.verify(token, issued));
+    expect_error(jwt_codec(secret).verify(token, issued), errc::token_invalid);
 }

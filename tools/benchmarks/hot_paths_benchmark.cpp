@@ -1,5 +1,6 @@
 // Micro-benchmarks of the work every request of an on-sale repeats: routing, verifying the
-// access token, reading a JSON body, and keeping the seat list (the largest answer) ready.
+// access token, making a queue token's id, reading a JSON body, and keeping the seat list (the
+// largest answer) ready.
 // Run: build/release/tools/hot_paths_benchmark (a release build; figures in docs/).
 
 #include "api/json_io.hpp"
@@ -8,6 +9,7 @@
 #include "domain/seats.hpp"
 #include "security/jwt.hpp"
 #include "security/token_verifier.hpp"
+#include "storage/redis/queue_store.hpp"
 
 #include <boost/json.hpp>
 
@@ -52,6 +54,15 @@ void jwt_verify_remembered(benchmark::State& state) {
     }
 }
 BENCHMARK(jwt_verify_remembered);
+
+// A new queue token's id, made for every fan joining a line.
+void queue_token_id(benchmark::State& state) {
+    for (auto _ : state) {
+        auto id = redis::new_token_id();
+        benchmark::DoNotOptimize(id);
+    }
+}
+BENCHMARK(queue_token_id);
 
 void take_body_parse(benchmark::State& state) {
     http::request req{http::verb::patch, "/reservation/take_performance_seat", 11};

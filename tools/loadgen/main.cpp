@@ -1,11 +1,16 @@
 // loadgen: a closed-loop HTTP/1.1 load generator on Asio coroutines. N keep-alive
 // connections each send a request, wait for the answer, and send the next, for a fixed time;
-// it prints one JSON line: requests, answers by status, rate, and latency percentiles.
+// it prints one JSON line: requests, answers by status, rate, latency percentiles, and its own
+// CPU time (it shares the machine with what it measures).
 //
 //   loadgen --url http://127.0.0.1:8080/payment/cash --connections 50 --duration 10
 //           --headers-file users.txt   (line i: headers of connection i, "K: V|K: V", cycled)
 //   --url may be given once per instance: connection i talks to the (i mod n)-th.
 //   --threads N runs the connections on N event loops (default 1).
+//   --headers-once: the header lines are walked once across all connections instead (the
+//   k-th request sent carries line k), and loadgen stops when every line has been sent or at
+//   --duration, whichever comes first: each line's request is sent exactly once, for calls
+//   that may be made once per caller (a fan joining a line).
 //
 // Used by scripts/bench.sh against ticketd and against the bare hello server, so that both
 // figures come from the same client on the same machine in the same run.
@@ -23,13 +28,16 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -55,6 +63,18 @@ struct options {
     int threads = 1; // event loops; connection i runs on loop i mod threads
     double duration_seconds = 10;
     std::vector<std::vector<std::pair<std::string, std::string>>> header_sets{{}};
+    bool headers_once = false;
+};
+
+// With --headers-once, the next header line to send, shared by every connection and loop.
+struct line_cursor {
+    std::atomic<std::size_t> next{0};
+    std::size_t lines = 0;
+
+    std::optional<std::size_t> take() {
+        const auto line = next.fetch_add(1, std::memory_order_relaxed);
+        return line < lines ? std::optional{line} : std::nullopt;
+    }
 };
 
 struct tally {
@@ -80,8 +100,26 @@ std::vector<std::pair<std::string, std::string>> parse_headers(const std::string
     return out;
 }
 
-tp::awaitable<void> run_connection(const options& o, int index, clock_type::time_point until, tally& out) {
-    const auto& headers = o.header_sets[static_cast<std::size_t>(index) % o.header_sets.size()];
+// Puts one header line on the request, replacing the line it carried before (--headers-once).
+void carry_line(
+    http::request<http::string_body>& req,
+    const std::vector<std::pair<std::string, std::string>>* previous,
+    const std::vector<std::pair<std::string, std::string>>& line
+) {
+    if (previous != nullptr) {
+        for (const auto& [name, value] : *previous) {
+            req.erase(name);
+        }
+    }
+    for (const auto& [name, value] : line) {
+        req.set(name, value);
+    }
+}
+
+tp::awaitable<void>
+run_connection(const options& o, int index, clock_type::time_point until, line_cursor& cursor, tally& out) {
+    const auto& headers =
+        o.headers_once ? o.header_sets.front() : o.header_sets[static_cast<std::size_t>(index) % o.header_sets.size()];
     const auto& url = o.urls[static_cast<std::size_t>(index) % o.urls.size()];
     const auto& endpoints = url.endpoints;
     http::request<http::string_body> req{o.method, url.target, 11};
@@ -94,8 +132,10 @@ tp::awaitable<void> run_connection(const options& o, int index, clock_type::time
         req.body() = o.body;
     }
     req.prepare_payload();
+    const auto* carried = &headers;
+    bool used_up = false;
     const auto executor = co_await tp::asio::this_coro::executor;
-    while (clock_type::now() < until) {
+    while (!used_up && clock_type::now() < until) {
         beast::tcp_stream stream(executor);
         auto [connect_ec, endpoint] =
             co_await tp::asio::async_connect(stream.socket(), endpoints, tp::asio::as_tuple(tp::use_awaitable));
@@ -108,6 +148,15 @@ tp::awaitable<void> run_connection(const options& o, int index, clock_type::time
         beast::flat_buffer buffer;
         buffer.reserve(64 * 1024);
         while (clock_type::now() < until) {
+            if (o.headers_once) {
+                const auto line = cursor.take();
+                if (!line) {
+                    used_up = true;
+                    break;
+                }
+                carry_line(req, carried, o.header_sets[*line]);
+                carried = &o.header_sets[*line];
+            }
             const auto started = clock_type::now();
             stream.expires_after(std::chrono::seconds(30));
             auto [write_ec, written] = co_await http::async_write(stream, req, tp::asio::as_tuple(tp::use_awaitable));
@@ -139,11 +188,21 @@ double percentile(std::vector<double>& sorted, double p) {
     return sorted[index];
 }
 
+// User and system CPU time of this process so far.
+double own_cpu_seconds() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 int usage() {
     std::fputs(
         "usage: loadgen --url http://host:port/path [--method GET|POST|PATCH|PUT|DELETE] [--body JSON]\n"
         "               [--connections N] [--threads N] [--duration SECONDS] [--header 'K: V']...\n"
-        "               [--headers-file F]\n",
+        "               [--headers-file F [--headers-once]]\n",
         stderr
     );
     return 64;
@@ -157,6 +216,10 @@ int main(int argc, char** argv) {
     std::string headers_file;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
+        if (arg == "--headers-once") {
+            o.headers_once = true;
+            continue;
+        }
         if (i + 1 >= argc) {
             return usage();
         }
@@ -204,9 +267,14 @@ int main(int argc, char** argv) {
             return 66;
         }
     }
+    if (o.headers_once && headers_file.empty()) {
+        return usage();
+    }
     for (auto& set : o.header_sets) {
         set.insert(set.end(), common.begin(), common.end());
     }
+    line_cursor cursor;
+    cursor.lines = o.header_sets.size();
 
     if (o.urls.empty()) {
         return usage();
@@ -228,7 +296,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < o.connections; ++i) {
         tp::asio::co_spawn(
             *loops[static_cast<std::size_t>(i % o.threads)],
-            run_connection(o, i, until, tallies[static_cast<std::size_t>(i)]),
+            run_connection(o, i, until, cursor, tallies[static_cast<std::size_t>(i)]),
             tp::asio::detached
         );
     }
@@ -257,14 +325,15 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "{\"requests\":%zu,\"seconds\":%.3f,\"rate\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-        "\"statuses\":{%s},\"transport_errors\":%llu}\n",
+        "\"statuses\":{%s},\"transport_errors\":%llu,\"cpu_seconds\":%.3f}\n",
         all.latencies_ms.size(),
         elapsed,
         static_cast<double>(all.latencies_ms.size()) / elapsed,
         percentile(all.latencies_ms, 0.50),
         percentile(all.latencies_ms, 0.99),
         statuses.c_str(),
-        static_cast<unsigned long long>(all.transport_errors)
+        static_cast<unsigned long long>(all.transport_errors),
+        own_cpu_seconds()
     );
     return 0;
 }

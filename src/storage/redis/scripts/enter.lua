@@ -18,5 +18,5 @@ if live then return view('exists', t.id, now) end
 if step ~= 1 then return { 'flow_violated' } end
 if is_sold_out(target) then return { 'sold_out' } end
 if t ~= nil then remove_token(t) end
-issue(user, target, fresh, endpoint, now)
-return view('created', fresh, now)
+local seq = issue(user, target, fresh, endpoint, now)
+return arrival_view('created', fresh, user, target, endpoint, seq, now)

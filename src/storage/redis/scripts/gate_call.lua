@@ -33,8 +33,8 @@ end
 
 if t == nil then
   if step == 1 then
-    issue(user, target, fresh, endpoint, now)
-    return view('wait', fresh, now)
+    local seq = issue(user, target, fresh, endpoint, now)
+    return arrival_view('wait', fresh, user, target, endpoint, seq, now)
   end
   return { 'flow_violated' }
 end
@@ -52,14 +52,14 @@ local previous = (step == 2 and 'performances') or (step == 3 and 'performance_s
 if previous ~= nil and t.gate == previous then
   if not is_live_active(t, now) then return { 'flow_violated' } end
   remove_token(t)
-  issue(user, target, fresh, endpoint, now)
-  return view('wait', fresh, now)
+  local seq = issue(user, target, fresh, endpoint, now)
+  return arrival_view('wait', fresh, user, target, endpoint, seq, now)
 end
 
 -- Going back to step 1 gives up the later step's place: back of the line, one token only.
 if step == 1 then
   remove_token(t)
-  issue(user, target, fresh, endpoint, now)
-  return view('wait', fresh, now)
+  local seq = issue(user, target, fresh, endpoint, now)
+  return arrival_view('wait', fresh, user, target, endpoint, seq, now)
 end
 return { 'flow_violated' }
