@@ -7,7 +7,7 @@
 //   onsale rush   (same connection options) [--fans 20000] [--connections 50]
 //   onsale churn  --database-url URL --redis-url URL --schedule ID [--rate 500] [--seconds 10]
 //   onsale streams (same connection options) --stream-url URL --pid PID [--fans 18000] [--gate-rate 1000]
-//          [--admit-seconds 2]
+//          [--admit-seconds 2] [--linger-seconds 0]
 //
 // replay: N fans arrive at random moments within the arrival window for one schedule of M
 //   seats, and each queues through the three gates (polling as Retry-After says, or on the
@@ -75,6 +75,7 @@ struct options {
     std::string stream_url;         // streams: the instance measured ...
     int pid = 0;                    // ... and its process
     double admit_seconds = 2;       // streams: how long the gate admits
+    double linger_seconds = 0;      // streams: how long they stay open once measured (for a profiler)
     std::int64_t price = 50000;
 };
 
@@ -119,6 +120,7 @@ std::map<std::string, std::function<void(const std::string&)>> option_table(opti
         {"--stream-url", text(o.stream_url)},
         {"--pid", whole(o.pid)},
         {"--admit-seconds", real(o.admit_seconds)},
+        {"--linger-seconds", real(o.linger_seconds)},
     };
 }
 
@@ -263,19 +265,23 @@ tp::awaitable<void> rush(const options& o, sale& s, const std::vector<fan_accoun
     }
 }
 
-tp::awaitable<void>
-streams(const options& o, sale& s, const std::vector<fan_account>& fans, boost::json::object& report) {
-    // Named, not braced in the line with co_await: GCC 12 miscompiles braced temporaries there.
-    std::vector<instance_address> measured_instance{parse_base_url(o.stream_url)};
-    const auto executor = co_await tp::asio::this_coro::executor;
-    http_client measured(executor, std::move(measured_instance), 1);
+tp::awaitable<void> streams(
+    const options& o,
+    const std::vector<instance_address>& instances,
+    sale& s,
+    const std::vector<fan_account>& fans,
+    boost::json::object& report
+) {
     const streams_options settings{
-        .admin_key = o.admin_key,
+        .set_up = instances,
+        .measured = parse_base_url(o.stream_url),
         .pid = o.pid,
+        .admin_key = o.admin_key,
         .gate_rate = o.gate_rate,
         .admit_seconds = o.admit_seconds,
-        .workers = o.connections * static_cast<int>(s.client.instances())};
-    co_await waiting_streams(s.client, measured, settings, fans, s.seen, s.outcomes, report);
+        .connections = o.connections,
+        .linger_seconds = o.linger_seconds};
+    co_await waiting_streams(settings, fans, s.seen, s.outcomes, report);
 }
 
 } // namespace
@@ -349,7 +355,7 @@ int main(int argc, char** argv) {
         std::exception_ptr failed;
         auto run = o.mode == "replay" ? replay(o, s, fans, report)
                    : o.mode == "rush" ? rush(o, s, fans, report)
-                                      : streams(o, s, fans, report);
+                                      : streams(o, instances, s, fans, report);
         bool finished = false;
         tp::asio::co_spawn(context, std::move(run), [&](std::exception_ptr e) {
             failed = e;

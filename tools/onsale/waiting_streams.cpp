@@ -30,6 +30,13 @@ awaitable<void> sleep_for(clock_type::duration d) {
     co_await timer.async_wait(asio::as_tuple(use_awaitable));
 }
 
+// A fresh pool of connections to the set-up instances for each phase of the run: they close
+// keep-alive connections left idle for HEADER_TIMEOUT_SECONDS (10 s by default), and opening
+// thousands of streams takes longer than that.
+std::unique_ptr<http_client> set_up_pool(const streams_options& o, const asio::any_io_executor& executor) {
+    return std::make_unique<http_client>(executor, o.set_up, o.connections);
+}
+
 // Sleeps in short steps until `done()` or `patience` has passed.
 awaitable<void> wait_until(const std::function<bool()>& done, clock_type::duration patience) {
     const auto give_up = clock_type::now() + patience;
@@ -84,8 +91,6 @@ boost::json::object summary_of(std::vector<double> delays_ms) {
 } // namespace
 
 awaitable<void> waiting_streams(
-    http_client& setup,
-    http_client& streams,
     const streams_options& o,
     const std::vector<fan_account>& fans,
     tally& seen,
@@ -93,22 +98,26 @@ awaitable<void> waiting_streams(
     boost::json::object& report
 ) {
     const auto count = static_cast<int>(fans.size());
-    const auto settings_before = co_await read_gate(setup, o.admin_key, gate);
+    const auto workers = o.connections * static_cast<int>(o.set_up.size());
+    const auto executor = co_await asio::this_coro::executor;
+    auto setup = set_up_pool(o, executor);
+    std::vector<instance_address> measured{o.measured}; // (named: no braces in a line with co_await, GCC 12)
+    http_client streams(executor, std::move(measured), 1);
+    const auto settings_before = co_await read_gate(*setup, o.admin_key, gate);
     if (settings_before.waiting != 0) {
         throw std::runtime_error(
             "the performances gate already has " + std::to_string(settings_before.waiting) +
             " fans in line: the admission moment would not be ours"
         );
     }
-    co_await configure_gate(setup, o.admin_key, gate, open_capacity, 0);
+    co_await configure_gate(*setup, o.admin_key, gate, open_capacity, 0);
 
     std::vector<fan_in_line> in_line(fans.size());
-    report["set_up_seconds"] = co_await for_each_fan(count, o.workers, [&](int i) -> awaitable<void> {
+    report["set_up_seconds"] = co_await for_each_fan(count, workers, [&](int i) -> awaitable<void> {
         const auto at = static_cast<std::size_t>(i);
-        in_line[at] = co_await enter_line(setup, at, fans[at], seen);
+        in_line[at] = co_await enter_line(*setup, at, fans[at], seen);
     });
 
-    const auto executor = co_await asio::this_coro::executor;
     const auto rss_before = resident_kib(o.pid);
     const auto slab_before = proc_field("/proc/meminfo", "Slab:", "");
     const auto tcp_pages_before = proc_field("/proc/net/sockstat", "TCP:", "mem");
@@ -129,12 +138,15 @@ awaitable<void> waiting_streams(
     const auto slab_with = proc_field("/proc/meminfo", "Slab:", "");
     const auto tcp_pages_with = proc_field("/proc/net/sockstat", "TCP:", "mem");
     const auto ranked = std::count_if(watches.begin(), watches.end(), [](const auto& w) { return w.ranked; });
+    co_await sleep_for(std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.linger_seconds))
+    );
 
+    setup = set_up_pool(o, executor);
     board.watching_from_ms = unix_now_ms();
-    co_await configure_gate(setup, o.admin_key, gate, open_capacity, o.gate_rate);
+    co_await configure_gate(*setup, o.admin_key, gate, open_capacity, o.gate_rate);
     co_await sleep_for(std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.admit_seconds))
     );
-    co_await configure_gate(setup, o.admin_key, gate, open_capacity, 0);
+    co_await configure_gate(*setup, o.admin_key, gate, open_capacity, 0);
     const auto all_told = [&] {
         return std::all_of(watches.begin(), watches.end(), [](const auto& w) {
             return !w.failure.empty() || !w.ranked || !w.next_event.empty();
@@ -178,7 +190,8 @@ awaitable<void> waiting_streams(
         }
     }
     co_await wait_until([&] { return board.running == 0; }, std::chrono::seconds(30));
-    co_await for_each_fan(count, o.workers, [&](int i) -> awaitable<void> {
+    setup = set_up_pool(o, executor);
+    co_await for_each_fan(count, workers, [&](int i) -> awaitable<void> {
         const auto& fan = in_line[static_cast<std::size_t>(i)];
         if (!fan.token.empty()) {
             const exchange leave{
@@ -186,11 +199,11 @@ awaitable<void> waiting_streams(
                 "/queue/queue",
                 {{"Authorization", fan.authorization}, {"Queue-Token", "Bearer " + fan.token}},
                 {}};
-            co_await recorded(setup, static_cast<std::size_t>(i), "DELETE /queue/queue", leave, seen);
+            co_await recorded(*setup, static_cast<std::size_t>(i), "DELETE /queue/queue", leave, seen);
         }
     });
     co_await configure_gate(
-        setup, o.admin_key, gate, static_cast<int>(settings_before.capacity), static_cast<int>(settings_before.rate)
+        *setup, o.admin_key, gate, static_cast<int>(settings_before.capacity), static_cast<int>(settings_before.rate)
     );
 
     const auto opened = static_cast<double>(std::max<std::ptrdiff_t>(ranked, 1));

@@ -37,17 +37,18 @@
 namespace tp::onsale {
 
 struct streams_options {
+    std::vector<instance_address> set_up; // the instances the fans sign in and queue through
+    instance_address measured;            // the instance whose streams are measured ...
+    int pid = 0;                          // ... and its process
     std::string admin_key;
-    int pid = 0;              // the measured instance (whose URL the streams client has)
-    int gate_rate = 1000;     // admissions per second while the gate is open
-    double admit_seconds = 2; // how long it is open
-    int workers = 64;         // fans set up at once
+    int gate_rate = 1000;      // admissions per second while the gate is open
+    double admit_seconds = 2;  // how long it is open
+    int connections = 32;      // per set-up instance: fans set up at once
+    double linger_seconds = 0; // streams stay open this long after the memory is read (for a profiler)
 };
 
 // Fills `report` and adds to `outcomes` how each fan's stream went ("failed: ..." for failures).
 awaitable<void> waiting_streams(
-    http_client& setup,
-    http_client& streams,
     const streams_options& o,
     const std::vector<fan_account>& fans,
     tally& seen,
