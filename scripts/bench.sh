@@ -9,16 +9,22 @@
 #   ARENA=1 scripts/bench.sh                         # the arena replay: 60,000 fans, 15,000 seats
 #   PARTS="ceilings biglist" scripts/bench.sh        # some parts only (the ratios need "ceilings")
 #   PARTS="ceilings joins" scripts/bench.sh          # a crowd joining one gate's line, and Redis's bytes per fan
+#   PARTS=streams scripts/bench.sh                   # the waiting streams: memory per stream, updates
 #
 # Parts: ceilings, reads, joins (JOIN_FANS fans, each joining the paused performances gate's
 # line once through the INSTANCES instances; every answer must be a 202, the line's arrival
 # numbers are then checked from Redis with tools/queue_line.py, Redis's bytes per waiting fan
 # and the join script's own rate on Redis alone are reported; the line is removed afterwards),
-# biglist, rush, replay.
+# biglist, rush, replay, streams.
 #
 # Starts its own PostgreSQL (fsync=off: the figures are about the service, not the disk) and
 # Redis on free loopback ports, INSTANCES ticketd processes (release build, THREADS each)
 # and hello_server; everything runs on this machine, load generators included.
+#
+# `streams` starts one more instance
+# (THREADS=2, 65,536 file descriptors), puts STREAM_FANS fans in the line of a paused gate,
+# each with an open event stream on that instance, and reports its resident memory per
+# stream, then how soon the streams hear of an admission (p50/p99) and how many failed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CONNECTIONS="${CONNECTIONS:-50}"       # concurrent requests of every rate figure
@@ -44,7 +50,9 @@ BIG_THREADS="${BIG_THREADS:-$(nproc)}" # ... served by one instance with this ma
 JOIN_FANS="${JOIN_FANS:-200000}"       # the joins figure: fans joining one gate's line, once each ...
 JOIN_CONNECTIONS="${JOIN_CONNECTIONS:-$CONNECTIONS}" # ... at this many concurrent requests
 JOIN_THREADS="${JOIN_THREADS:-1}"      # event loops of the load generator for the joins
-PARTS="${PARTS:-ceilings reads joins biglist rush replay}"
+STREAM_FANS="${STREAM_FANS:-18000}"    # the waiting streams: fans on streams of one instance ...
+STREAM_ADMIT_RATE="${STREAM_ADMIT_RATE:-1000}" # ... admitted at this rate for 2 s once they all wait
+PARTS="${PARTS:-ceilings reads joins biglist rush replay streams}"
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 install_dependencies
@@ -373,6 +381,33 @@ log "Invariants (I1-I3 read back from PostgreSQL, I4 from what was sampled from 
 /usr/bin/python3 "$ROOT/tools/invariants.py" "$DATABASE_URL" --observations "$WORK/observations.json" >&2 || INVARIANTS_STATUS=$?
 fi
 
+STREAMS_STATUS=0
+if part streams; then
+log "ticketd: $STREAM_FANS fans waiting on event streams of one instance (2 threads), then admitted at $STREAM_ADMIT_RATE/s for 2 s"
+# Thousands of sockets on each side: more descriptors than the default hard limit (root may
+# raise it; otherwise the hard limit it is).
+STREAM_PORT="$(free_port)"
+(ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+ THREADS=2 LISTEN="127.0.0.1:$STREAM_PORT" exec "$BIN" serve) > "$WORK/ticketd-streams.log" 2>&1 & STREAM_PID=$!; PIDS+=($STREAM_PID)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$STREAM_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+(ulimit -n 65536 2>/dev/null || true
+ exec "$TOOLS/onsale" streams "${URL_ARGS[@]}" --stream-url "http://127.0.0.1:$STREAM_PORT" --pid "$STREAM_PID" \
+  --database-url "$DATABASE_URL" --redis-url "$REDIS_URL" --fans "$STREAM_FANS" --gate-rate "$STREAM_ADMIT_RATE" \
+  --admit-seconds 2) > "$WORK/streams.json" || STREAMS_STATUS=$?
+jq -r '"  fans on streams: \(.streams), with a first rank event: \(.ranked) (opened in \(.open_seconds * 10 | floor / 10) s)",
+       "  resident memory of the instance: \(.rss_before_kib) KiB before, \(.rss_with_streams_kib) KiB with the streams open: \(.bytes_per_stream | floor) bytes per stream (target <= 4096)",
+       "  kernel slab memory (both ends of each loopback connection): \(.kernel_slab_bytes_per_stream_both_ends | floor) bytes per stream; TCP buffer pages \(.tcp_buffer_pages)",
+       "  first event after the first admission: p50 \(.update_after_admission.p50_ms | floor) ms, p99 \(.update_after_admission.p99_ms | floor) ms, max \(.update_after_admission.max_ms | floor) ms (target p99 <= 500 ms)",
+       "  fans admitted at the first admission, from it to their admitted event: p50 \(.admitted_event_after_own_admission.p50_ms | floor) ms, p99 \(.admitted_event_after_own_admission.p99_ms | floor) ms (\(.admitted_event_after_own_admission.count) fans)",
+       "  streams: \(.outcomes); failed streams: \(.failed_streams); server errors: \(.server_errors), failures on the wire: \(.wire_failures)"' \
+  "$WORK/streams.json" >&2
+# No ceiling for this one ("none" is never a figure): the ratios print it without a ratio.
+figure "stream updates after an admission" "$(jq .update_after_admission.rate "$WORK/streams.json")" \
+  "$(jq .update_after_admission.p50_ms "$WORK/streams.json")" "$(jq .update_after_admission.p99_ms "$WORK/streams.json")" none
+STREAM_SUMMARY="$(jq -r '"waiting streams: \(.ranked) open, \(.bytes_per_stream | floor) bytes resident each (target <= 4096), \(.failed_streams) failed"' "$WORK/streams.json")"
+kill "$STREAM_PID"
+fi
+
 log "Ratios (each ticketd figure against its ceiling, measured in this run)"
 # The ceiling column may name several ceilings, separated by ";": a ratio to each measured one.
 awk -F'\t' '
@@ -391,7 +426,10 @@ awk -F'\t' '
   }
 ' "$FIGURES" >&2
 echo "  (targets: polls >= 50% of bare HTTP, holds and payments >= 70% of their raw SQL; the 50-seat list" \
-     ">= 40% of bare HTTP; the $BIG_SEATS-seat list >= 3,000/s; joins into one gate >= 30,000/s)" >&2
+     ">= 40% of bare HTTP; the $BIG_SEATS-seat list >= 3,000/s; joins into one gate >= 30,000/s;" \
+     "stream updates p99 <= 500 ms)" >&2
+[ -z "${STREAM_SUMMARY:-}" ] || echo "  $STREAM_SUMMARY" >&2
 
 [ "$REPLAY_STATUS" = 0 ] || die "the replay saw failures (exit $REPLAY_STATUS); see above"
 [ "$INVARIANTS_STATUS" = 0 ] || die "an invariant was violated"
+[ "$STREAMS_STATUS" = 0 ] || die "waiting streams failed (exit $STREAMS_STATUS); see above"

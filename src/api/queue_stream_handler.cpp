@@ -12,8 +12,6 @@
 #include "api/queue_refusal.hpp"
 #include "http/error_reply.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/url/parse.hpp>
 
 #include <limits>
@@ -26,7 +24,6 @@ using domain::make_error;
 using domain::token_status;
 
 constexpr auto heartbeat_interval = std::chrono::seconds(15);
-constexpr auto check_stopping_every = std::chrono::milliseconds(1000);
 
 std::string frame(std::string_view event, const domain::queue_token& t, double configured_rate) {
     return "event: " + std::string(event) + "\ndata: " + json::serialize(token_info_json(t, configured_rate)) + "\n\n";
@@ -57,68 +54,128 @@ std::optional<std::string_view> final_event(const domain::queue_token& t) {
     return std::nullopt;
 }
 
-awaitable<void> queue_events(http::event_stream& out, services& svc, domain::queue_token token) {
-    const auto rate = static_cast<double>(svc.queue.defaults().rate);
+// What a waiting fan's stream remembers between events.
+struct stream_state {
+    domain::queue_token token;
+    double rate = 0; // the default rate, for the wait estimates
+    std::optional<std::int64_t> sent_rank;
+    std::int64_t serving = -1; // the gate's now-serving number last taken in
+    std::chrono::steady_clock::time_point quiet_since;
+};
+
+// How a stream pauses after telling what there was to tell.
+struct pause {
+    bool over = false;   // no pause: the stream ends
+    bool listen = false; // the gate's number moving on cuts the pause short
+    std::chrono::steady_clock::time_point until;
+};
+constexpr pause stream_over{.over = true, .listen = false, .until = {}};
+
+// Writes one event.
+awaitable<bool> tell(http::event_stream& out, std::string_view event, const domain::queue_token& t, double rate) {
+    co_return co_await out.write(frame(event, t, rate));
+}
+
+// The first event: the rank, and the end at once if the wait is already over.
+awaitable<bool> open_stream(http::event_stream& out, const stream_state& s) {
+    if (!co_await tell(out, "rank", s.token, s.rate)) {
+        co_return false;
+    }
+    if (const auto last = final_event(s.token)) {
+        co_await tell(out, *last, s.token, s.rate);
+        co_return false;
+    }
+    co_return true;
+}
+
+// Our number came up (or the line changed under us): asks Redis for the truth, updates the
+// token and says whether the wait goes on.
+awaitable<bool> read_afresh(http::event_stream& out, services& svc, stream_state& s) {
     const domain::user_id whoever_holds_it; // the stream knows the token by its id alone
-    if (!co_await out.write(frame("rank", token, rate))) {
+    std::optional<redis::queue_outcome> fresh;
+    try {
+        fresh = co_await svc.queue.token_info(whoever_holds_it, s.token.id);
+    } catch (const std::exception&) {
+        co_return false; // Redis is away: close; the client reconnects or polls
+    }
+    if (fresh->verdict != redis::queue_verdict::ok) {
+        co_return false; // gone or expired: nothing more to tell
+    }
+    s.token = *fresh->token;
+    s.token.user_id.clear(); // in no event: not kept for the whole wait
+    if (const auto last = final_event(s.token)) {
+        co_await tell(out, *last, s.token, s.rate);
+        co_return false;
+    }
+    co_return true;
+}
+
+// Takes in the gate's latest number, tells the fan what changed (or that the stream is still
+// alive), and says how to pause next.
+awaitable<pause> take_news(http::event_stream& out, services& svc, stream_state& s, std::int64_t now_serving) {
+    if (now_serving == std::numeric_limits<std::int64_t>::max()) {
+        s.token.status = token_status::sold_out; // the schedule sold out: no need to ask
+        s.token.rank.reset();
+        co_await tell(out, "sold_out", s.token, s.rate);
+        co_return stream_over;
+    }
+    if (now_serving != s.serving) {
+        s.serving = now_serving;
+        if (s.serving >= s.token.arrival) {
+            if (!co_await read_afresh(out, svc, s)) {
+                co_return stream_over;
+            }
+        } else {
+            s.token.rank = s.token.arrival - s.serving;
+        }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (s.token.rank != s.sent_rank) {
+        s.sent_rank = s.token.rank;
+        s.quiet_since = now;
+        if (!co_await tell(out, "rank", s.token, s.rate)) {
+            co_return stream_over;
+        }
+        // While a gate admits, ranks move on every tick: the rest spaces the events by the
+        // distance from the front (domain::stream_rest_after_rank), and news does not cut it.
+        co_return pause{.until = now + domain::stream_rest_after_rank(estimated_wait_of(s.token, s.rate))};
+    }
+    if (now - s.quiet_since >= heartbeat_interval) {
+        s.quiet_since = now;
+        if (!co_await out.write(": heartbeat\n\n")) {
+            co_return stream_over;
+        }
+    }
+    co_return pause{.listen = true, .until = s.quiet_since + heartbeat_interval};
+}
+
+// The stream of a waiting fan. While the fan waits, this frame is what the stream costs the
+// instance (with the connection: docs/stream-memory.md), so it holds only the stream's state
+// and its pause: the work between pauses runs in the short coroutines above, and a pause is
+// the event stream's one timer, which the serving watch cancels when the gate's number moves
+// on (while listening) and the server cancels when it stops.
+// (The state comes as the parameter: a parameter lives in the frame for the coroutine's whole
+// life, so a token passed in and then copied into a local would be there twice.)
+awaitable<void> queue_events(http::event_stream& out, services& svc, stream_state s) {
+    if (!co_await open_stream(out, s)) {
         co_return;
     }
-    if (const auto last = final_event(token)) {
-        co_await out.write(frame(*last, token, rate));
-        co_return;
-    }
-    auto sent_rank = token.rank;
-    std::int64_t serving = -1;
-    auto quiet_since = std::chrono::steady_clock::now();
-    asio::steady_timer rest(co_await asio::this_coro::executor);
+    redis::serving_watch::subscription news(svc.watch, s.token.gate, out.alarm());
+    pause next{.listen = true, .until = s.quiet_since + heartbeat_interval};
     while (!out.stopping()) {
-        std::optional<redis::queue_outcome> fresh;
-        try {
-            const auto now_serving = co_await svc.watch.wait_change(token.gate, serving, check_stopping_every);
-            if (now_serving == std::numeric_limits<std::int64_t>::max()) {
-                token.status = token_status::sold_out; // the schedule sold out: no need to ask
-                token.rank.reset();
-                co_await out.write(frame("sold_out", token, rate));
-                co_return;
+        if (!next.listen || news.latest() == s.serving) { // (news already in: no pause)
+            if (next.listen) {
+                news.listen(s.serving);
             }
-            if (now_serving != serving) {
-                serving = now_serving;
-                if (serving >= token.arrival) {
-                    // Our number came up (or the line changed under us): ask for the truth.
-                    fresh = co_await svc.queue.token_info(whoever_holds_it, token.id);
-                } else {
-                    token.rank = token.arrival - serving;
-                }
-            }
-        } catch (const std::exception&) {
-            co_return; // Redis is away: close; the client reconnects or polls
-        }
-        if (fresh) {
-            if (fresh->verdict != redis::queue_verdict::ok) {
-                co_return; // gone or expired: nothing more to tell
-            }
-            token = *fresh->token;
-            if (const auto last = final_event(token)) {
-                co_await out.write(frame(*last, token, rate));
-                co_return;
+            co_await out.sleep_until(next.until);
+            news.stop_listening();
+            if (out.stopping()) {
+                break;
             }
         }
-        const auto now = std::chrono::steady_clock::now();
-        if (token.rank != sent_rank) {
-            sent_rank = token.rank;
-            quiet_since = now;
-            if (!co_await out.write(frame("rank", token, rate))) {
-                co_return;
-            }
-            // While a gate admits, ranks move on every tick: the rest spaces the events by
-            // the distance from the front (domain::stream_rest_after_rank).
-            rest.expires_after(domain::stream_rest_after_rank(estimated_wait_of(token, rate)));
-            co_await rest.async_wait(asio::as_tuple(use_awaitable));
-        } else if (now - quiet_since >= heartbeat_interval) {
-            quiet_since = now;
-            if (!co_await out.write(": heartbeat\n\n")) {
-                co_return;
-            }
+        next = co_await take_news(out, svc, s, news.latest());
+        if (next.over) {
+            co_return;
         }
     }
 }
@@ -138,8 +195,19 @@ reply queue_stream(request_context& ctx) {
     if (found.verdict != redis::queue_verdict::ok) {
         co_return http::error_response(queue_refusal(found.verdict, ""));
     }
-    ctx.stream = [&svc = ctx.svc, token = *found.token](http::event_stream& out) {
-        return queue_events(out, svc, token);
+    auto token = *found.token;
+    token.user_id.clear(); // not part of any event: not kept for the whole wait
+    ctx.stream = [&svc = ctx.svc, token = std::move(token)](http::event_stream& out) {
+        return queue_events(
+            out,
+            svc,
+            stream_state{
+                .token = token,
+                .rate = static_cast<double>(svc.queue.defaults().rate),
+                .sent_rank = token.rank,
+                .serving = -1,
+                .quiet_since = std::chrono::steady_clock::now()}
+        );
     };
     http::response head{http::status::ok, 11};
     head.set(http::beast_http::field::content_type, "text/event-stream");

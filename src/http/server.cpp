@@ -15,6 +15,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sstream>
+
 namespace tp::http {
 namespace {
 
@@ -43,6 +45,19 @@ std::optional<failure> refusal_for(const boost::system::error_code& ec, bool got
 
 constexpr auto accept_retry_pause = std::chrono::milliseconds(50);
 
+// The head of a streamed response, as it goes on the wire. A streamed body has no length:
+// the head says so by closing the connection at its end.
+std::string head_of_stream(const response& head) {
+    beast_http::response<beast_http::empty_body> header{head.result(), head.version()};
+    for (const auto& field : head) {
+        header.set(field.name_string(), field.value());
+    }
+    header.keep_alive(false);
+    std::ostringstream text;
+    text << header.base();
+    return std::move(text).str();
+}
+
 } // namespace
 
 server::server(asio::io_context& context, server_options options, request_handler handler)
@@ -65,7 +80,9 @@ void server::stop() {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     for (auto& session : sessions_) {
-        if (!session.busy) {
+        if (session.events != nullptr) {
+            session.events->alarm().cancel(); // a sleeping body wakes, sees `stopping` and ends its stream
+        } else if (!session.busy) {
             session.socket->shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
             session.socket->cancel(ignored);
         }
@@ -107,21 +124,20 @@ awaitable<void> server::accept_loop() {
     }
 }
 
-// A streamed body has no length: the head says so by closing the connection at its end.
-awaitable<void> server::stream_response(boost::beast::tcp_stream& stream, response head, const stream_body& body) {
-    beast_http::response<beast_http::empty_body> header{head.result(), head.version()};
-    for (const auto& field : head) {
-        header.set(field.name_string(), field.value());
+// The body of a streamed response, on the connection handed over by serve(): the head, then
+// the body. Its frame holds the connection and the event stream; the body's own frame what
+// the body needs.
+awaitable<void> server::run_stream(asio::ip::tcp::socket socket, std::string head, stream_body body) {
+    event_stream events(socket, options_.write_timeout, stopping_);
+    const auto registered = sessions_.insert(sessions_.end(), session_state{&socket, true, &events});
+    if (co_await events.write(std::move(head))) {
+        auto running = body(events);
+        body = nullptr; // the body's frame has its own copies: the function and its captures can go
+        co_await std::move(running);
     }
-    header.keep_alive(false);
-    beast_http::response_serializer<beast_http::empty_body> serializer{header};
-    stream.expires_after(options_.write_timeout);
-    auto [ec, written] = co_await beast_http::async_write_header(stream, serializer, asio::as_tuple(use_awaitable));
-    if (ec) {
-        co_return;
-    }
-    event_stream events(stream, options_.write_timeout, stopping_);
-    co_await body(events);
+    boost::system::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    sessions_.erase(registered);
 }
 
 // The head and the shared body in one gather write; the body's bytes are not copied.
@@ -145,6 +161,7 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
     auto& state = sessions_.emplace_back(session_state{&stream.socket(), false});
     const auto registered = std::prev(sessions_.end());
     beast::flat_buffer buffer;
+    bool handed_over = false; // to run_stream, with the connection
 
     for (;;) {
         beast_http::request_parser<beast_http::string_body> parser;
@@ -195,7 +212,13 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
             res.version(req.version());
         }
         if (body) {
-            co_await stream_response(stream, std::move(res), body);
+            // On a coroutine of its own, which takes the connection: this frame, with the
+            // parser and the read buffer, is freed when serve returns.
+            auto head = head_of_stream(res);
+            asio::co_spawn(
+                context_, run_stream(stream.release_socket(), std::move(head), std::move(body)), asio::detached
+            );
+            handed_over = true;
             break;
         }
         res.keep_alive(keep_alive);
@@ -215,8 +238,10 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
             break;
         }
     }
-    boost::system::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    if (!handed_over) {
+        boost::system::error_code ignored;
+        stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    }
     sessions_.erase(registered);
 }
 

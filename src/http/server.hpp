@@ -7,18 +7,25 @@
 // parsed request and returns the response; every transport refusal is answered in the
 // project's error shape. One `server` per I/O thread; all bind the same port (SO_REUSEPORT)
 // and the kernel spreads connections between them.
+//
+// A streamed response (Server-Sent Events) may stay open for as long as a fan waits in line,
+// and an instance holds thousands: once its head is written, the connection is handed to a
+// small coroutine of its own (run_stream), so that the request's coroutine, with its parser,
+// read buffer and response, is freed while the body runs (docs/stream-memory.md).
 
 #include "http/event_stream.hpp"
 #include "http/message.hpp"
 #include "support/asio.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <string>
 #include <tuple>
 
 namespace tp::http {
@@ -55,11 +62,12 @@ private:
     struct session_state {
         asio::ip::tcp::socket* socket = nullptr;
         bool busy = false;
+        event_stream* events = nullptr; // a streamed body runs on this connection
     };
 
     awaitable<void> accept_loop();
     awaitable<void> serve(asio::ip::tcp::socket socket);
-    awaitable<void> stream_response(boost::beast::tcp_stream& stream, response head, const stream_body& body);
+    awaitable<void> run_stream(asio::ip::tcp::socket socket, std::string head, stream_body body);
     static awaitable<std::tuple<boost::system::error_code, std::size_t>>
     write_shared(boost::beast::tcp_stream& stream, response head, const std::string& body);
 

@@ -728,6 +728,33 @@ def test_stream_errors(qservers):
     assert_error(open_stream(url, "y" * 300), 404, "QUEUE_TOKEN_NOT_FOUND")
 
 
+def test_streams_of_waiting_fans_end_when_their_server_stops(db, logdir, fan, qadmin):
+    """SIGTERM while fans wait on streams (docs/architecture.md#shutdown): each stream ends,
+    the connection closed after its last event, and the process exits 0 at once, without
+    waiting for a stream's pause or heartbeat to run out."""
+    set_gate(qadmin, "performances", capacity=0)
+    s = Server(db.url, logdir, "stream-stop", REDIS_URL=redis_url_with_db(QUEUE_DB), GATE_DEFAULT_CAPACITY=CAPACITY,
+               GATE_DEFAULT_RATE=RATE, QUEUE_TICK_MS=20, QUEUE_TOKEN_TTL_SECONDS=TTL).start()
+    try:
+        streams = []
+        for _ in range(3):
+            qt = waiting(step1(fan(0)))["id"]
+            events = SSE(open_stream(s.url, qt))
+            name, data = events.next()
+            assert name == "rank" and data["status"] == "WAITING", (name, data)
+            streams.append(events)
+        started = time.monotonic()
+        code = s.stop(timeout=HANG)
+        took = time.monotonic() - started
+        assert code == 0, f"exit code {code} (None = killed): {s.log()}"
+        assert took < 5, f"stopping took {took:.1f} s with streams open"
+        for events in streams:
+            assert events.next() is None, "the stream must end when the server stops"
+            events.close()
+    finally:
+        s.stop()
+
+
 # ---------------------------------------------------------------------------------------
 # Admin: gates
 # ---------------------------------------------------------------------------------------

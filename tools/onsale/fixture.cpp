@@ -109,4 +109,13 @@ configure_gate(http_client& client, const std::string& admin_key, const std::str
     );
 }
 
+awaitable<gate_reading> read_gate(http_client& client, const std::string& admin_key, const std::string& gate) {
+    const auto out = co_await admin_call(client, admin_key, beast_http::verb::get, "/admin/gates/" + gate, "");
+    const auto read = boost::json::parse(out.body);
+    co_return gate_reading{
+        .capacity = read.at("capacity").to_number<std::int64_t>(),
+        .rate = read.at("rate").to_number<std::int64_t>(),
+        .waiting = read.at("waiting").to_number<std::int64_t>()};
+}
+
 } // namespace tp::onsale

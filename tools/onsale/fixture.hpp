@@ -32,4 +32,12 @@ create_schedule(http_client& client, const std::string& admin_key, int seats, st
 awaitable<void>
 configure_gate(http_client& client, const std::string& admin_key, const std::string& gate, int capacity, int rate);
 
+// GET /admin/gates/{gate}: what an operator sees of a gate.
+struct gate_reading {
+    std::int64_t capacity = 0;
+    std::int64_t rate = 0;
+    std::int64_t waiting = 0;
+};
+awaitable<gate_reading> read_gate(http_client& client, const std::string& admin_key, const std::string& gate);
+
 } // namespace tp::onsale

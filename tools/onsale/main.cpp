@@ -6,6 +6,8 @@
 //          [--deadline-seconds 900] [--sign-in before|arrival]
 //   onsale rush   (same connection options) [--fans 20000] [--connections 50]
 //   onsale churn  --database-url URL --redis-url URL --schedule ID [--rate 500] [--seconds 10]
+//   onsale streams (same connection options) --stream-url URL --pid PID [--fans 18000] [--gate-rate 1000]
+//          [--admit-seconds 2] [--linger-seconds 0]
 //
 // replay: N fans arrive at random moments within the arrival window for one schedule of M
 //   seats, and each queues through the three gates (polling as Retry-After says, or on the
@@ -18,6 +20,9 @@
 //   (tools/invariants.py), which also check I1-I3 in PostgreSQL.
 // churn: changes seats of a schedule at a steady rate, as takes and releases would, while the
 //   seat list of that schedule is measured (onsale/churn.hpp).
+// streams: what one instance's open event streams of waiting fans cost it in memory, and how
+//   soon they hear of an admission (onsale/waiting_streams.hpp). --url: the instances that
+//   set the fans up; --stream-url and --pid: the instance measured.
 // rush: the hold and payment rates at saturation, to compare with their raw SQL. Every fan
 //   is first walked (untimed) to an active token for the take step, each with a seat of its
 //   own; then --connections workers take the seats as fast as they are answered (timed),
@@ -28,7 +33,9 @@
 
 #include "onsale/churn.hpp"
 #include "onsale/fixture.hpp"
+#include "onsale/for_each_fan.hpp"
 #include "onsale/journey.hpp"
+#include "onsale/waiting_streams.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -66,6 +73,10 @@ struct options {
     int rate = 500;                 // churn: changes per second
     double seconds = 10;            // churn: for how long
     std::string sign_in = "before"; // replay: fans sign in "before" the doors open, or on "arrival"
+    std::string stream_url;         // streams: the instance measured ...
+    int pid = 0;                    // ... and its process
+    double admit_seconds = 2;       // streams: how long the gate admits
+    double linger_seconds = 0;      // streams: how long they stay open once measured (for a profiler)
     std::int64_t price = 50000;
 };
 
@@ -107,16 +118,22 @@ std::map<std::string, std::function<void(const std::string&)>> option_table(opti
         {"--schedule", text(o.schedule)},
         {"--rate", whole(o.rate)},
         {"--seconds", real(o.seconds)},
+        {"--stream-url", text(o.stream_url)},
+        {"--pid", whole(o.pid)},
+        {"--admit-seconds", real(o.admit_seconds)},
+        {"--linger-seconds", real(o.linger_seconds)},
     };
 }
 
 int usage(const std::string& why) {
-    std::cerr << "onsale: " << why << "\n"
-              << "usage: onsale replay|rush --url http://host:port [--url ...] --database-url URL --redis-url URL\n"
-                 "       [--fans N] [--seats M] [--arrival-seconds S] [--stream-share F] [--gate-capacity N]\n"
-                 "       [--gate-rate N] [--connections N] [--admin-key KEY] [--observations FILE]\n"
-                 "       [--deadline-seconds S] [--sign-in before|arrival]\n"
-                 "       onsale churn --database-url URL --redis-url URL --schedule ID [--rate N] [--seconds S]\n";
+    std::cerr
+        << "onsale: " << why << "\n"
+        << "usage: onsale replay|rush|streams --url http://host:port [--url ...] --database-url URL --redis-url URL\n"
+           "       [--fans N] [--seats M] [--arrival-seconds S] [--stream-share F] [--gate-capacity N]\n"
+           "       [--gate-rate N] [--connections N] [--admin-key KEY] [--observations FILE]\n"
+           "       [--deadline-seconds S] [--sign-in before|arrival] [--stream-url URL --pid PID]\n"
+           "       [--admit-seconds S]\n"
+           "       onsale churn --database-url URL --redis-url URL --schedule ID [--rate N] [--seconds S]\n";
     return 64;
 }
 
@@ -140,27 +157,6 @@ std::vector<std::string> gates_of(const std::string& schedule) {
 tp::awaitable<void> sleep_until(clock_type::time_point when) {
     tp::asio::steady_timer timer(co_await tp::asio::this_coro::executor, when);
     co_await timer.async_wait(tp::asio::as_tuple(tp::use_awaitable));
-}
-
-// Runs `work(i)` for i in [0, count) on `workers` coroutines at once; returns the seconds taken.
-template <class Work> tp::awaitable<double> for_each_fan(int count, int workers, Work work) {
-    const auto started = clock_type::now();
-    int next = 0;
-    int running = workers;
-    tp::asio::steady_timer done(co_await tp::asio::this_coro::executor, clock_type::time_point::max());
-    auto worker = [&]() -> tp::awaitable<void> {
-        while (next < count) {
-            co_await work(next++);
-        }
-        if (--running == 0) {
-            done.cancel();
-        }
-    };
-    for (int w = 0; w < workers; ++w) {
-        tp::asio::co_spawn(co_await tp::asio::this_coro::executor, worker(), tp::asio::detached);
-    }
-    co_await done.async_wait(tp::asio::as_tuple(tp::use_awaitable));
-    co_return std::chrono::duration<double>(clock_type::now() - started).count();
 }
 
 tp::awaitable<void>
@@ -285,6 +281,25 @@ double own_cpu_seconds() {
     return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+tp::awaitable<void> streams(
+    const options& o,
+    const std::vector<instance_address>& instances,
+    sale& s,
+    const std::vector<fan_account>& fans,
+    boost::json::object& report
+) {
+    const streams_options settings{
+        .set_up = instances,
+        .measured = parse_base_url(o.stream_url),
+        .pid = o.pid,
+        .admin_key = o.admin_key,
+        .gate_rate = o.gate_rate,
+        .admit_seconds = o.admit_seconds,
+        .connections = o.connections,
+        .linger_seconds = o.linger_seconds};
+    co_await waiting_streams(settings, fans, s.seen, s.outcomes, report);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -320,7 +335,8 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    if ((o.mode != "replay" && o.mode != "rush") || o.urls.empty() || o.database_url.empty() || o.redis_url.empty()) {
+    if ((o.mode != "replay" && o.mode != "rush" && o.mode != "streams") || o.urls.empty() || o.database_url.empty() ||
+        o.redis_url.empty()) {
         return usage("give a mode, --url, --database-url and --redis-url");
     }
     if (o.fans < 1 || o.seats < 1 || o.arrival_seconds < 0 || o.stream_share < 0 || o.stream_share > 1) {
@@ -329,8 +345,11 @@ int main(int argc, char** argv) {
     if (o.sign_in != "before" && o.sign_in != "arrival") {
         return usage("--sign-in is before or arrival");
     }
+    if (o.mode == "streams" && (o.stream_url.empty() || o.pid <= 0)) {
+        return usage("streams needs --stream-url and --pid of the instance measured");
+    }
     if (o.connections <= 0) {
-        o.connections = o.mode == "replay" ? 32 : 50;
+        o.connections = o.mode == "rush" ? 50 : 32;
     }
     raise_file_limit();
 
@@ -339,18 +358,20 @@ int main(int argc, char** argv) {
         for (const auto& url : o.urls) {
             instances.push_back(parse_base_url(url));
         }
-        const auto fans = insert_fans(o.database_url, run_tag(), o.fans, o.price);
+        const auto fans = insert_fans(o.database_url, run_tag(), o.fans, o.mode == "streams" ? 0 : o.price);
         tp::asio::io_context context(1);
         // rush: the workers share the instances' pools, --connections in all.
         const int per_instance =
-            o.mode == "replay" ? o.connections : std::max(1, o.connections / static_cast<int>(instances.size()));
+            o.mode != "rush" ? o.connections : std::max(1, o.connections / static_cast<int>(instances.size()));
         http_client client(context.get_executor(), instances, per_instance);
         queue_observer observer(context.get_executor(), o.redis_url);
         tally seen(clock_type::now());
         sale s(client, seen, observer, o.seats);
         boost::json::object report{{"mode", o.mode}, {"fans", o.fans}, {"instances", instances.size()}};
         std::exception_ptr failed;
-        auto run = o.mode == "replay" ? replay(o, s, fans, report) : rush(o, s, fans, report);
+        auto run = o.mode == "replay" ? replay(o, s, fans, report)
+                   : o.mode == "rush" ? rush(o, s, fans, report)
+                                      : streams(o, instances, s, fans, report);
         bool finished = false;
         tp::asio::co_spawn(context, std::move(run), [&](std::exception_ptr e) {
             failed = e;
@@ -379,8 +400,10 @@ int main(int argc, char** argv) {
         for (const auto& [what, count] : s.outcomes) {
             outcomes[what] = count;
         }
-        report["seats"] = o.mode == "replay" ? o.seats : o.fans;
-        report["sold"] = s.sold;
+        if (o.mode != "streams") {
+            report["seats"] = o.mode == "replay" ? o.seats : o.fans;
+            report["sold"] = s.sold;
+        }
         report["outcomes"] = std::move(outcomes);
         report["endpoints"] = seen.report();
         const auto server_errors = seen.count_statuses(500, 599);

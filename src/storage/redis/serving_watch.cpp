@@ -6,22 +6,13 @@
 
 namespace tp::redis {
 
-awaitable<std::int64_t>
-serving_watch::wait_change(const std::string& gate, std::int64_t seen, std::chrono::milliseconds patience) {
-    auto& state = gates_[gate];
-    if (state.serving >= 0 && state.serving != seen) {
-        co_return state.serving;
+serving_watch::subscription::subscription(serving_watch& watch, const std::string& gate, asio::steady_timer& alarm)
+    : gate_(watch.gates_[gate]), alarm_(alarm) {
+    gate_.streams.push_back(*this);
+    if (!watch.polling_) {
+        watch.polling_ = true;
+        asio::co_spawn(watch.executor_, watch.poll(), asio::detached);
     }
-    waiter self{asio::steady_timer(executor_, patience), seen, seen};
-    state.waiters.push_back(&self);
-    const auto registered = std::prev(state.waiters.end());
-    if (!polling_) {
-        polling_ = true;
-        asio::co_spawn(executor_, poll(), asio::detached);
-    }
-    co_await self.timer.async_wait(asio::as_tuple(use_awaitable));
-    gates_[gate].waiters.erase(registered); // entries with waiters are never erased
-    co_return self.value;
 }
 
 awaitable<void> serving_watch::poll() {
@@ -29,8 +20,8 @@ awaitable<void> serving_watch::poll() {
     while (!gates_.empty()) {
         std::vector<std::string> watched;
         for (auto it = gates_.begin(); it != gates_.end();) {
-            if (it->second.waiters.empty()) {
-                it = gates_.erase(it);
+            if (it->second.streams.empty()) {
+                it = gates_.erase(it); // no subscription points at it any more
             } else {
                 watched.push_back(it->first);
                 ++it;
@@ -43,12 +34,15 @@ awaitable<void> serving_watch::poll() {
             } catch (const std::exception&) {
                 continue; // Redis away: streams keep their last rank and heartbeat on
             }
-            auto& state = gates_[gate];
-            state.serving = serving;
-            for (auto* w : state.waiters) {
-                if (w->seen != serving) {
-                    w->value = serving;
-                    w->timer.cancel();
+            const auto found = gates_.find(gate);
+            if (found == gates_.end() || found->second.serving == serving) {
+                continue; // nobody listens any more, or nothing new to tell: no stream is visited
+            }
+            found->second.serving = serving;
+            for (auto& stream : found->second.streams) {
+                if (stream.listening_ && stream.seen_ != serving) {
+                    stream.listening_ = false;
+                    stream.alarm_.cancel();
                 }
             }
         }

@@ -2,33 +2,63 @@
 // Coalesces the "now serving" number of each gate for the queue streams of one event loop:
 // however many fans watch a gate from this loop, Redis is asked once per interval per gate,
 // and each stream turns the number into its own rank (its arrival number minus it).
+//
+// A stream subscribes once, for its whole life, and gives the watch a timer to cancel when
+// the number moves on while it listens: a subscription is a few words inside the stream's
+// own frame, and a stream waiting for news holds no coroutine, timer or list node of the
+// watch's (thousands wait at once: docs/stream-memory.md).
 
 #include "storage/redis/queue_store.hpp"
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/list.hpp>
 
-#include <list>
 #include <map>
 
 namespace tp::redis {
 
 class serving_watch {
+    struct gate_state;
+
 public:
     serving_watch(asio::any_io_executor executor, queue_store& queue, std::chrono::milliseconds interval)
         : executor_(std::move(executor)), queue_(queue), interval_(interval) {}
 
-    // The gate's now-serving number once it differs from `seen`, or `seen` after `patience`.
-    awaitable<std::int64_t> wait_change(const std::string& gate, std::int64_t seen, std::chrono::milliseconds patience);
+    // One stream's interest in one gate. Not copyable or movable: the watch refers to it.
+    class subscription
+        : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+    public:
+        subscription(serving_watch& watch, const std::string& gate, asio::steady_timer& alarm);
+        subscription(const subscription&) = delete;
+        subscription& operator=(const subscription&) = delete;
+        ~subscription() = default; // unlinks itself (auto_unlink); the watch drops the gate when none is left
+
+        // The gate's latest now-serving number as the watch read it (-1 before the first read;
+        // std::int64_t's max once the schedule is sold out).
+        std::int64_t latest() const { return gate_.serving; }
+
+        // Until the alarm next goes off or is cancelled: cancel it as soon as the number read
+        // differs from `seen`.
+        void listen(std::int64_t seen) {
+            seen_ = seen;
+            listening_ = true;
+        }
+        void stop_listening() { listening_ = false; }
+
+    private:
+        friend class serving_watch;
+        gate_state& gate_;
+        asio::steady_timer& alarm_;
+        std::int64_t seen_ = -1;
+        bool listening_ = false;
+    };
 
 private:
-    struct waiter {
-        asio::steady_timer timer;
-        std::int64_t seen;
-        std::int64_t value;
-    };
+    using subscribers =
+        boost::intrusive::list<subscription, boost::intrusive::constant_time_size<false>>; // (auto_unlink needs it)
     struct gate_state {
         std::int64_t serving = -1;
-        std::list<waiter*> waiters;
+        subscribers streams;
     };
 
     awaitable<void> poll();
@@ -36,7 +66,7 @@ private:
     asio::any_io_executor executor_;
     queue_store& queue_;
     std::chrono::milliseconds interval_;
-    std::map<std::string, gate_state> gates_;
+    std::map<std::string, gate_state> gates_; // a map: its entries stay put while subscriptions point at them
     bool polling_ = false;
 };
 
