@@ -4,7 +4,7 @@
 // to. The connection closes when the body function returns (the end of the body).
 //
 // Thousands of such bodies sit idle at once (fans waiting in line), so an idle stream holds
-// little (docs/stream-memory.md): the bare socket (a write gets its deadline from a Beast
+// little (the streams part of docs/benchmarks.md): the bare socket (a write gets its deadline from a Beast
 // stream made for that write only), and one timer for all the body's pauses (`sleep_until`),
 // which others may cut short by cancelling it (`alarm()`), and which the server cuts short
 // when it stops. A pause is the timer's own wait, not a coroutine of its own.

@@ -11,7 +11,7 @@
 // A streamed response (Server-Sent Events) may stay open for as long as a fan waits in line,
 // and an instance holds thousands: once its head is written, the connection is handed to a
 // small coroutine of its own (run_stream), so that the request's coroutine, with its parser,
-// read buffer and response, is freed while the body runs (docs/stream-memory.md).
+// read buffer and response, is freed while the body runs (the streams part of docs/benchmarks.md).
 
 #include "http/event_stream.hpp"
 #include "http/message.hpp"

@@ -6,7 +6,7 @@
 // A stream subscribes once, for its whole life, and gives the watch a timer to cancel when
 // the number moves on while it listens: a subscription is a few words inside the stream's
 // own frame, and a stream waiting for news holds no coroutine, timer or list node of the
-// watch's (thousands wait at once: docs/stream-memory.md).
+// watch's (thousands wait at once: the streams part of docs/benchmarks.md).
 
 #include "storage/redis/queue_store.hpp"
 
