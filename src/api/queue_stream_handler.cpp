@@ -150,7 +150,7 @@ awaitable<pause> take_news(http::event_stream& out, services& svc, stream_state&
 }
 
 // The stream of a waiting fan. While the fan waits, this frame is what the stream costs the
-// instance (with the connection: the streams part of docs/benchmarks.md), so it holds only the stream's state
+// instance (with the connection: docs/stream-memory.md), so it holds only the stream's state
 // and its pause: the work between pauses runs in the short coroutines above, and a pause is
 // the event stream's one timer, which the serving watch cancels when the gate's number moves
 // on (while listening) and the server cancels when it stops.

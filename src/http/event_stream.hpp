@@ -4,10 +4,11 @@
 // to. The connection closes when the body function returns (the end of the body).
 //
 // Thousands of such bodies sit idle at once (fans waiting in line), so an idle stream holds
-// little (the streams part of docs/benchmarks.md): the bare socket (a write gets its deadline from a Beast
-// stream made for that write only), and one timer for all the body's pauses (`sleep_until`),
-// which others may cut short by cancelling it (`alarm()`), and which the server cuts short
-// when it stops. A pause is the timer's own wait, not a coroutine of its own.
+// little (docs/stream-memory.md): the bare socket (an event is sent at once when it fits;
+// the rest gets its deadline from a Beast stream made for that write only), and one timer
+// for all the body's pauses (`sleep_until`), which others may cut short by cancelling it
+// (`alarm()`), and which the server cuts short when it stops. A pause is the timer's own
+// wait, not a coroutine of its own.
 
 #include "http/message.hpp"
 #include "support/asio.hpp"
@@ -25,8 +26,7 @@ namespace tp::http {
 
 class event_stream {
 public:
-    event_stream(asio::ip::tcp::socket& socket, std::chrono::seconds write_timeout, const bool& stopping)
-        : socket_(socket), write_timeout_(write_timeout), stopping_(stopping), alarm_(socket.get_executor()) {}
+    event_stream(asio::ip::tcp::socket& socket, std::chrono::seconds write_timeout, const bool& stopping);
 
     // False once the client is gone or the write timed out; the body should return then.
     awaitable<bool> write(std::string data);

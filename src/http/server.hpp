@@ -9,9 +9,10 @@
 // and the kernel spreads connections between them.
 //
 // A streamed response (Server-Sent Events) may stay open for as long as a fan waits in line,
-// and an instance holds thousands: once its head is written, the connection is handed to a
-// small coroutine of its own (run_stream), so that the request's coroutine, with its parser,
-// read buffer and response, is freed while the body runs (the streams part of docs/benchmarks.md).
+// and an instance holds thousands: the connection is handed to a small coroutine of its own
+// (run_stream), which writes the head and runs the body, so that the request's coroutine,
+// with its parser, read buffer and response, is freed while the body runs
+// (docs/stream-memory.md).
 
 #include "http/event_stream.hpp"
 #include "http/message.hpp"

@@ -23,7 +23,7 @@ const std::string gate = "performances";
 constexpr int open_capacity = 1'000'000;     // the gate's capacity while it admits: the rate is what limits
 constexpr int streams_opening_at_once = 200; // more would overflow the listen backlog (SYN retries, 1 s each)
 constexpr auto update_patience = std::chrono::seconds(15);
-constexpr auto settle = std::chrono::seconds(1); // before reading the memory with every stream open
+constexpr auto settle = std::chrono::seconds(2); // before reading the memory with every stream open (and the idle CPU)
 
 awaitable<void> sleep_for(clock_type::duration d) {
     asio::steady_timer timer(co_await asio::this_coro::executor, d);
@@ -133,7 +133,9 @@ awaitable<void> waiting_streams(
         asio::co_spawn(executor, watch_stream(streams, w, board), asio::detached);
         co_await w.started.async_wait(asio::as_tuple(use_awaitable)); // until its first rank event
     });
+    const auto cpu_settling = cpu_ms(o.pid);
     co_await sleep_for(settle);
+    const auto idle_cpu_ms = cpu_ms(o.pid) - cpu_settling;
     const auto rss_with = resident_kib(o.pid);
     const auto slab_with = proc_field("/proc/meminfo", "Slab:", "");
     const auto tcp_pages_with = proc_field("/proc/net/sockstat", "TCP:", "mem");
@@ -142,6 +144,7 @@ awaitable<void> waiting_streams(
     );
 
     setup = set_up_pool(o, executor);
+    const auto cpu_before = cpu_ms(o.pid);
     board.watching_from_ms = unix_now_ms();
     co_await configure_gate(*setup, o.admin_key, gate, open_capacity, o.gate_rate);
     co_await sleep_for(std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.admit_seconds))
@@ -153,6 +156,7 @@ awaitable<void> waiting_streams(
         });
     };
     co_await wait_until(all_told, update_patience);
+    const auto cpu_spent = cpu_ms(o.pid) - cpu_before;
 
     // The admission moment: the first admission after the gate opened, on Redis's clock.
     std::optional<std::int64_t> admission_ms;
@@ -220,6 +224,12 @@ awaitable<void> waiting_streams(
     report["kernel_slab_bytes_per_stream_both_ends"] = static_cast<double>(slab_with - slab_before) * 1024 / opened;
     report["tcp_buffer_pages"] = boost::json::array{tcp_pages_before, tcp_pages_with};
     report["update_after_admission"] = std::move(updates);
+    // The instance's CPU from the gate opening until every stream was told (the admissions
+    // of those seconds and the wake-ups included), per stream told.
+    // What the open streams cost the instance while nothing happens (timers, the serving
+    // watch's reads), in percent of one core.
+    report["idle_cpu_percent"] = idle_cpu_ms / 10.0 / std::chrono::duration<double>(settle).count();
+    report["cpu_us_per_update"] = updates_ms.empty() ? 0.0 : cpu_spent * 1000 / static_cast<double>(updates_ms.size());
     report["admitted_event_after_own_admission"] = summary_of(admitted_ms);
     report["failed_streams"] = count - static_cast<int>(updates_ms.size());
 }

@@ -8,10 +8,17 @@ namespace tp::redis {
 
 serving_watch::subscription::subscription(serving_watch& watch, const std::string& gate, asio::steady_timer& alarm)
     : gate_(watch.gates_[gate]), alarm_(alarm) {
-    gate_.streams.push_back(*this);
+    ++gate_.subscriptions;
     if (!watch.polling_) {
         watch.polling_ = true;
         asio::co_spawn(watch.executor_, watch.poll(), asio::detached);
+    }
+}
+
+void serving_watch::subscription::listen(std::int64_t seen) {
+    seen_ = seen;
+    if (!is_linked()) {
+        gate_.listening.push_back(*this);
     }
 }
 
@@ -20,7 +27,7 @@ awaitable<void> serving_watch::poll() {
     while (!gates_.empty()) {
         std::vector<std::string> watched;
         for (auto it = gates_.begin(); it != gates_.end();) {
-            if (it->second.streams.empty()) {
+            if (it->second.subscriptions == 0) {
                 it = gates_.erase(it); // no subscription points at it any more
             } else {
                 watched.push_back(it->first);
@@ -39,10 +46,14 @@ awaitable<void> serving_watch::poll() {
                 continue; // nobody listens any more, or nothing new to tell: no stream is visited
             }
             found->second.serving = serving;
-            for (auto& stream : found->second.streams) {
-                if (stream.listening_ && stream.seen_ != serving) {
-                    stream.listening_ = false;
+            auto& listening = found->second.listening;
+            for (auto it = listening.begin(); it != listening.end();) {
+                if (it->seen_ != serving) {
+                    auto& stream = *it;
+                    it = listening.erase(it); // woken once: it listens again when it pauses again
                     stream.alarm_.cancel();
+                } else {
+                    ++it;
                 }
             }
         }

@@ -3,10 +3,11 @@
 // however many fans watch a gate from this loop, Redis is asked once per interval per gate,
 // and each stream turns the number into its own rank (its arrival number minus it).
 //
-// A stream subscribes once, for its whole life, and gives the watch a timer to cancel when
-// the number moves on while it listens: a subscription is a few words inside the stream's
-// own frame, and a stream waiting for news holds no coroutine, timer or list node of the
-// watch's (thousands wait at once: the streams part of docs/benchmarks.md).
+// A stream subscribes once, for its whole life, and while it listens the watch holds it in
+// the gate's list of listeners, to cancel its timer when the number moves on. A
+// subscription is a few words inside the stream's own frame: a stream waiting for news holds
+// no coroutine, timer or list node of the watch's, and a tick visits only the streams that
+// listen, not every stream of the gate (thousands wait at once: docs/stream-memory.md).
 
 #include "storage/redis/queue_store.hpp"
 
@@ -31,34 +32,31 @@ public:
         subscription(serving_watch& watch, const std::string& gate, asio::steady_timer& alarm);
         subscription(const subscription&) = delete;
         subscription& operator=(const subscription&) = delete;
-        ~subscription() = default; // unlinks itself (auto_unlink); the watch drops the gate when none is left
+        ~subscription() { --gate_.subscriptions; } // leaves the listeners by itself (auto_unlink)
 
         // The gate's latest now-serving number as the watch read it (-1 before the first read;
         // std::int64_t's max once the schedule is sold out).
         std::int64_t latest() const { return gate_.serving; }
 
-        // Until the alarm next goes off or is cancelled: cancel it as soon as the number read
-        // differs from `seen`.
-        void listen(std::int64_t seen) {
-            seen_ = seen;
-            listening_ = true;
-        }
-        void stop_listening() { listening_ = false; }
+        // Until stop_listening, or until the watch has cancelled the alarm once: cancel it as
+        // soon as the number read differs from `seen`.
+        void listen(std::int64_t seen);
+        void stop_listening() { unlink(); }
 
     private:
         friend class serving_watch;
         gate_state& gate_;
         asio::steady_timer& alarm_;
         std::int64_t seen_ = -1;
-        bool listening_ = false;
     };
 
 private:
-    using subscribers =
+    using listeners =
         boost::intrusive::list<subscription, boost::intrusive::constant_time_size<false>>; // (auto_unlink needs it)
     struct gate_state {
         std::int64_t serving = -1;
-        subscribers streams;
+        std::size_t subscriptions = 0;
+        listeners listening;
     };
 
     awaitable<void> poll();
