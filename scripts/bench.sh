@@ -225,15 +225,18 @@ sleep 1
 MEM_AFTER=$(used_memory)
 IN_LINE=$(rcli ZCARD "$LINE")
 SAMPLE=$(rcli ZRANGE "$LINE" 0 0)
-SAMPLE_USER=$(rcli HGET "tp:token:$SAMPLE" user)
-TOKEN_BYTES=$(rcli MEMORY USAGE "tp:token:$SAMPLE"); USER_BYTES=$(rcli MEMORY USAGE "tp:user:$SAMPLE_USER")
+SAMPLE_KEY="tp:token:{performances}:${SAMPLE#performances.}" # token "<tag>.<uuid>" (docs/waiting-queue.md)
+SAMPLE_USER=$(rcli HGET "$SAMPLE_KEY" user)
+TOKEN_BYTES=$(rcli MEMORY USAGE "$SAMPLE_KEY")
+# The user's index in the gate's tag, and their latest token (a hint kept outside the scripts).
+USER_BYTES=$(( $(rcli MEMORY USAGE "tp:user:{performances}:$SAMPLE_USER") + $(rcli MEMORY USAGE "tp:user:$SAMPLE_USER") ))
 LINE_BYTES=$(rcli MEMORY USAGE "$LINE" SAMPLES 0)
 log "Redis memory per waiting fan ($IN_LINE fans in line)"
 awk -v before="$MEM_BEFORE" -v after="$MEM_AFTER" -v n="$IN_LINE" -v token="$TOKEN_BYTES" -v user="$USER_BYTES" \
   -v line="$LINE_BYTES" 'BEGIN {
     per = (after - before) / n
     printf "  %-40s %.0f bytes (used_memory %.1f MB -> %.1f MB)\n", "Redis bytes per waiting fan", per, before / 1e6, after / 1e6
-    printf "  %-40s token hash %d B + user index %d B + line entry %.0f B (the ZSET, %.1f MB / fans) + keyspace slots %.0f B\n",
+    printf "  %-40s token hash %d B + user keys %d B + line entry %.0f B (the ZSET, %.1f MB / fans) + keyspace slots %.0f B\n",
       "of which (MEMORY USAGE)", token, user, line / n, line / 1e6, per - token - user - line / n
     printf "  %-40s 100,000 fans: %.0f MB; 1,000,000 fans: %.0f MB\n", "at this size", per * 1e5 / 1e6, per * 1e6 / 1e6
   }' >&2
@@ -241,7 +244,9 @@ awk -v before="$MEM_BEFORE" -v after="$MEM_AFTER" -v n="$IN_LINE" -v token="$TOK
 # Redis's ceiling for joins on this machine: the same script, new fans only, sent by
 # redis-benchmark the way the instances send it (one connection per event loop, the joins in
 # flight pipelined on them), in a database of its own (1), emptied afterwards. __rand_int__
-# makes UUID-shaped user and token ids; the rare repeat of a user is a second call.
+# makes UUID-shaped user and token ids (each placeholder its own number, so the declared key
+# names another user than ARGV's: the same work); the rare repeat of a user is a second call.
+# What follows the script on a join (listing the gate, the user's latest token) is left out.
 LOOPS=$(( INSTANCES * THREADS ))
 SHA=$({ cat "$ROOT/src/storage/redis/scripts/prelude.lua"; echo; cat "$ROOT/src/storage/redis/scripts/gate_call.lua"; } |
   rcli -x SCRIPT LOAD)
@@ -249,8 +254,9 @@ rcli -n 1 FLUSHDB >/dev/null
 MEM_BEFORE=$(used_memory); rcli CONFIG RESETSTAT >/dev/null; REDIS_BEFORE=$(ticks_of "$REDIS_PID")
 ALONE=$(redis-benchmark -p "$REDIS_PORT" --dbnum 1 -c "$LOOPS" -P $(( (JOIN_CONNECTIONS + LOOPS - 1) / LOOPS )) \
   -n "$JOIN_FANS" -r 2000000000 --csv \
-  EVALSHA "$SHA" 0 00000000-0000-4000-8000-__rand_int__ 1 '' '' 10000000-0000-4000-8000-__rand_int__ \
-  /reservation/performances 86400 2>/dev/null | tr '\r' '\n' | tail -1)
+  EVALSHA "$SHA" 1 'tp:user:{performances}:00000000-0000-4000-8000-__rand_int__' \
+  00000000-0000-4000-8000-__rand_int__ 1 '' '' performances.10000000-0000-4000-8000-__rand_int__ \
+  /reservation/performances '' 86400 2>/dev/null | tr '\r' '\n' | tail -1)
 ALONE_RATE=$(echo "$ALONE" | awk -F'","' '{print $2}'); ALONE_P50=$(echo "$ALONE" | awk -F'","' '{print $5}')
 ALONE_P99=$(echo "$ALONE" | awk -F'","' '{print $7}' | tr -d '"')
 REDIS_USED=$(( $(ticks_of "$REDIS_PID") - REDIS_BEFORE )); ALONE_USEC=$(evalsha_usec)
@@ -266,9 +272,11 @@ rcli -n 1 FLUSHDB >/dev/null
 # indexes and the line go, and the gate admits again.
 rcli EVAL "local n = 0
   for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-    local user = redis.call('HGET', 'tp:token:' .. id, 'user')
-    if user then redis.call('DEL', 'tp:user:' .. user) end
-    redis.call('DEL', 'tp:token:' .. id); n = n + 1
+    local tag, uuid = string.match(id, '^(.+)%.([^.]+)$')
+    local key = 'tp:token:{' .. tag .. '}:' .. uuid
+    local user = redis.call('HGET', key, 'user')
+    if user then redis.call('DEL', 'tp:user:{' .. tag .. '}:' .. user, 'tp:user:' .. user) end
+    redis.call('DEL', key); n = n + 1
   end
   redis.call('DEL', KEYS[1]); return n" 1 "$LINE" >/dev/null
 gate_settings "{\"capacity\":$GATE_DEFAULT_CAPACITY,\"rate\":$GATE_DEFAULT_RATE}"

@@ -13,7 +13,7 @@ As a program:
 
     queue_line.py REDIS_URL GATE --joined N [--after-seq S]
 
-reads tp:gate:{GATE}:waiting, the state's seq and every token's record and user index, checks
+reads the gate's line, the state's seq and every token's record and user index, checks
 that N joins (the 202s answered) made the line, numbered S+1..S+N when --after-seq is given,
 prints one line per check and exits 1 if any fails.
 """
@@ -21,6 +21,8 @@ prints one line per check and exits 1 if any fails.
 import socket
 import sys
 import urllib.parse
+
+import queue_keys
 
 
 def check_arrivals(entries, seq, joined, first=None):
@@ -59,7 +61,8 @@ def check_arrivals(entries, seq, joined, first=None):
 def check_records(gate, entries, records, holders):
     """Each token in line has its record, WAITING in this gate at its arrival number, and its
     user holds that token and no other. `records`: token id -> (user, gate, status, seq) (None
-    for a missing record); `holders`: user -> the token id of tp:user:<user> (None if absent)."""
+    for a missing record); `holders`: user -> the token the user holds in the gate's tag (None
+    if absent)."""
     problems = []
     users = {}
     for token_id, number in entries:
@@ -141,13 +144,14 @@ class Redis:
 
 def read_line(redis, gate):
     """The line as entries, the state's seq, the token records and the user index."""
-    flat = redis("ZRANGE", f"tp:gate:{{{gate}}}:waiting", 0, -1, "WITHSCORES") or []
+    flat = redis("ZRANGE", queue_keys.gate(gate, "waiting"), 0, -1, "WITHSCORES") or []
     entries = list(zip(flat[::2], flat[1::2]))
-    seq = redis("HGET", f"tp:gate:{{{gate}}}:state", "seq")
-    fields = redis.pipeline([("HMGET", f"tp:token:{t}", "user", "gate", "status", "seq") for t, _ in entries])
+    seq = redis("HGET", queue_keys.gate(gate, "state"), "seq")
+    fields = redis.pipeline([("HMGET", queue_keys.token(t), "user", "gate", "status", "seq") for t, _ in entries])
     records = {t: tuple(f) for (t, _), f in zip(entries, fields)}
     users = sorted({f[0] for f in fields if f[0] is not None})
-    holders = dict(zip(users, redis.pipeline([("GET", f"tp:user:{u}") for u in users])))
+    tag = queue_keys.tag_of_gate(gate)
+    holders = dict(zip(users, redis.pipeline([("GET", queue_keys.user_in_tag(tag, u)) for u in users])))
     return entries, seq, records, holders
 
 

@@ -5,6 +5,7 @@
 #include "api/queue_refusal.hpp"
 #include "domain/identifiers.hpp"
 #include "http/error_reply.hpp"
+#include "storage/redis/queue_keys.hpp"
 #include "storage/redis/reply.hpp"
 #include "support/log_throttle.hpp"
 
@@ -54,7 +55,7 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
         }
     }
     const auto presented = presented_queue_token(ctx.req);
-    if (presented.str().size() > 64) {
+    if (presented.str().size() > redis::queue_keys::max_token_id_size) {
         co_return http::error_response(make_error(errc::queue_token_not_found));
     }
     // An admitted fan's call, the most frequent by far, is checked with plain reads; the seat

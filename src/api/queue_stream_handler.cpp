@@ -11,6 +11,7 @@
 #include "api/queue_json.hpp"
 #include "api/queue_refusal.hpp"
 #include "http/error_reply.hpp"
+#include "storage/redis/queue_keys.hpp"
 
 #include <boost/url/parse.hpp>
 
@@ -187,7 +188,7 @@ reply queue_stream(request_context& ctx) {
     if (token_id.empty()) {
         co_return http::error_response(make_error(errc::queue_token_missing));
     }
-    if (token_id.str().size() > 64) {
+    if (token_id.str().size() > redis::queue_keys::max_token_id_size) {
         co_return http::error_response(make_error(errc::queue_token_not_found));
     }
     const domain::user_id whoever_holds_it; // the stream knows the token by its id alone

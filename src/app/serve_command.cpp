@@ -84,7 +84,10 @@ struct worker {
                   .token_ttl = std::chrono::seconds(c.queue_token_ttl_seconds),
                   .record_retention = std::chrono::seconds(c.queue_record_retention_seconds),
                   // Instances tick each gate every QUEUE_TICK_MS: together, about once per period.
-                  .tick_spacing = std::chrono::milliseconds(c.queue_tick_ms * 9 / 10)}
+                  .tick_spacing = std::chrono::milliseconds(c.queue_tick_ms * 9 / 10),
+                  .replicas_to_wait = 0,
+                  .replica_wait = std::chrono::milliseconds(100),
+                  .unreplicated = &stats.queue_writes_unreplicated}
           ),
           watch(context.get_executor(), queue, std::chrono::milliseconds(c.queue_tick_ms)), seat_versions(redis),
           seat_maps(

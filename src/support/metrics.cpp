@@ -110,6 +110,11 @@ std::string metrics::render() const {
         idempotent_answers_forgotten
     );
     counter("ticketd_queue_admissions_total", "Queue tokens admitted by this instance's ticks.", queue_admissions);
+    counter(
+        "ticketd_queue_writes_unreplicated_total",
+        "Joins and admissions answered before a Redis replica acknowledged them (cluster mode).",
+        queue_writes_unreplicated
+    );
     counter("ticketd_seat_list_cache_hits_total", "Seat lists answered from the cache as they were.", seat_map_hits);
     counter("ticketd_seat_list_refreshes_total", "Seat list refreshes from PostgreSQL.", seat_map_refreshes);
     counter(

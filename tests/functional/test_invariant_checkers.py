@@ -2,6 +2,7 @@
 purpose with unsafe SQL in a throwaway database (the constraints that would block the
 violation are dropped first). A checker that cannot fail proves nothing."""
 
+import queue_keys
 from conftest import GateSampler, Redis, insert_users, redis_url_with_db
 from invariants import (check_all, check_capacity, check_fifo, check_i1, check_i2, check_i3, check_seat_limit,
                         check_single_winner)
@@ -253,29 +254,29 @@ def test_line_checker_reports_a_broken_line_planted_in_redis():
     url = redis_url_with_db(SCRATCH_REDIS_DB)
     r = Redis(url)
     gate = "performances"
-    line, state = f"tp:gate:{{{gate}}}:waiting", f"tp:gate:{{{gate}}}:state"
+    line, state = queue_keys.gate(gate, "waiting"), queue_keys.gate(gate, "state")
 
     def join(token, user, seq):
-        r("HSET", f"tp:token:{token}", "user", user, "gate", gate, "endpoint", "/reservation/performances",
+        r("HSET", queue_keys.token(token), "user", user, "gate", gate, "endpoint", "/reservation/performances",
           "status", "WAITING", "seq", seq, "issued", 1)
         r("ZADD", line, seq, token)
-        r("SET", f"tp:user:{user}", token)
+        r("SET", queue_keys.user_in_tag(gate, user), token)
 
     try:
         r("FLUSHDB")
         for n in range(1, 6):
             r("HINCRBY", state, "seq", 1)
-            join(f"t{n}", f"u{n}", n)
+            join(f"performances.t{n}", f"u{n}", n)
         reader = LineReader(url)
         entries, seq, records, holders = read_line(reader, gate)
         assert check_arrivals(entries, seq, 5, first=1) == []
         assert check_records(gate, entries, records, holders) == []
         # t3's number handed to t4 as well (a duplicate), so 4 is never used (a gap).
-        r("ZADD", line, 3, "t4")
-        r("HSET", "tp:token:t4", "seq", 3)
+        r("ZADD", line, 3, "performances.t4")
+        r("HSET", queue_keys.token("performances.t4"), "seq", 3)
         entries, seq, records, holders = read_line(reader, gate)
         problems = check_arrivals(entries, seq, 5, first=1)
-        assert any("tokens t3 and t4 share arrival number 3" in p for p in problems), problems
+        assert any("tokens performances.t3 and performances.t4 share arrival number 3" in p for p in problems), problems
         assert any("gap: no arrival number 4" in p for p in problems), problems
         assert check_records(gate, entries, records, holders) == []
         reader.sock.close()

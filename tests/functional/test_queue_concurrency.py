@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+import queue_keys
 from conftest import (SSE, GateSampler, Redis, insert_users, open_stream, redis_url_with_db, scratch_redis, server_group,
                       run_parallel, thread_session, token_for)
 from invariants import check_capacity, check_fifo
@@ -63,7 +64,7 @@ def test_gate_capacity_and_fifo_across_instances(gate_servers, gate_redis, db, m
 
     def read_token(token_id):
         with lock:
-            return reader.hgetall(f"tp:token:{token_id}")
+            return reader.hgetall(queue_keys.token(token_id))
 
     def through(http, i, path, headers, r):
         """From a 202, polls the gated call with the token it names until served; returns
@@ -102,7 +103,7 @@ def test_gate_capacity_and_fifo_across_instances(gate_servers, gate_redis, db, m
         assert left.status_code == 200, left.text
         return first, second
 
-    samplers = {gate: GateSampler(redis_url, f"tp:gate:{{{gate}}}:active") for gate in (GATE, step2_gate)}
+    samplers = {gate: GateSampler(redis_url, queue_keys.gate(gate, "active")) for gate in (GATE, step2_gate)}
     for sampler in samplers.values():
         sampler.start()
     try:
@@ -123,9 +124,9 @@ def test_gate_capacity_and_fifo_across_instances(gate_servers, gate_redis, db, m
         assert peak == CAPACITY, f"{gate} was never full (peak {peak}): the run did not press on its capacity"
         # Everyone admitted, each token once, and nobody left in line or admitted.
         assert len({a["id"] for a in admissions}) == len(admissions)
-        assert gate_redis("ZCARD", f"tp:gate:{{{gate}}}:active") == 0, gate
-        assert gate_redis("ZCARD", f"tp:gate:{{{gate}}}:waiting") == 0, gate
-        assert int(gate_redis("HGET", f"tp:gate:{{{gate}}}:state", "admitted")) >= len(admissions)
+        assert gate_redis("ZCARD", queue_keys.gate(gate, "active")) == 0, gate
+        assert gate_redis("ZCARD", queue_keys.gate(gate, "waiting")) == 0, gate
+        assert int(gate_redis("HGET", queue_keys.gate(gate, "state"), "admitted")) >= len(admissions)
         # FIFO by the admission times Redis recorded. A fan whose admission expired before
         # it polled was re-queued with a new arrival number: its admission is the later one.
         assert len({a["seq"] for a in admissions}) == len(admissions), f"{gate}: arrival numbers must be unique"
@@ -158,7 +159,7 @@ def test_streams_follow_one_line_across_instances(gate_servers, gate_redis, db):
                      headers={"Authorization": f"Bearer {token_for(user_id)}"}, timeout=30)
         assert r.status_code == 202, r.text
         tokens.append(r.json()["queue_data"]["id"])
-    seqs = {t: int(gate_redis("HGET", f"tp:token:{t}", "seq")) for t in tokens}
+    seqs = {t: int(gate_redis("HGET", queue_keys.token(t), "seq")) for t in tokens}
     streams = []
     try:
         for i, t in enumerate(tokens):

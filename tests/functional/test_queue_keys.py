@@ -8,6 +8,7 @@ The instance runs on a Redis database of its own with short lifetimes (admission
 
 import time
 
+import queue_keys
 from conftest import Admin, Client, Server, gate_path, insert_users, performance_body, queue_headers, \
     redis_url_with_db, scratch_redis, token_for
 
@@ -35,11 +36,11 @@ def keys_that_never_expire(r):
     for k in per_fan_or_gate_keys(r):
         if r("TTL", k) != -1:
             continue
-        if k.startswith("tp:token:") and k[len("tp:token:"):] in waiting:
+        if k.startswith("tp:token:") and queue_keys.token_id_of(k) in waiting:
             continue
         if k.startswith("tp:user:") and r("GET", k) in waiting:
             continue
-        if k.endswith((":waiting", ":active")) or k == "tp:gates":
+        if k.endswith((":waiting", ":active")) or k == queue_keys.GATES_IN_USE:
             continue  # deleted by Redis when empty
         if k.endswith(":state") and (r("ZCARD", k[:-len("state")] + "waiting") > 0
                                      or r("ZCARD", k[:-len("state")] + "active") > 0):
@@ -109,7 +110,7 @@ def test_a_sale_run_to_its_end_leaves_no_queue_key(db, logdir):
             while per_fan_or_gate_keys(r):
                 assert time.monotonic() < deadline, f"queue keys left: {per_fan_or_gate_keys(r)}"
                 time.sleep(0.2)
-            assert r("EXISTS", f"tp:soldout:{schedule['id']}") == 1  # the schedule's own state stays
+            assert r("EXISTS", queue_keys.sold_out(schedule["id"])) == 1  # the schedule's own state stays
         finally:
             assert s.stop() == 0
 

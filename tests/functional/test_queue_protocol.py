@@ -13,6 +13,7 @@ import uuid
 import pytest
 import requests
 
+import queue_keys
 from conftest import (Admin, Client, Redis, SSE, Server, assert_error, gate_path, insert_users, scratch_redis, server_group,
                       open_stream, queue_headers, redis_url_with_db, token_for)
 
@@ -106,6 +107,14 @@ def enter(c, endpoint):
     return c.post("/queue/queue", {"request_endpoint": endpoint})
 
 
+def assert_token_id(token_id):
+    """"<tag>.<uuid>": the gate's tag (performances, or the schedule) and a random UUID."""
+    tag, _, rest = token_id.rpartition(".")
+    uuid.UUID(rest)
+    if tag != "performances":
+        uuid.UUID(tag)
+
+
 def waiting(r):
     """The documented 202 answer of a gated call; returns its queue_data."""
     assert r.status_code == 202, f"expected 202, got {r.status_code}: {r.text}"
@@ -115,7 +124,7 @@ def waiting(r):
     assert body["statusCode"] == 202, body
     qd = body["queue_data"]
     assert set(qd) == WAITING_KEYS, qd
-    uuid.UUID(qd["id"])
+    assert_token_id(qd["id"])
     assert isinstance(qd["issued_timestamp"], int) and qd["issued_timestamp"] > 1_600_000_000_000, qd
     assert isinstance(qd["rank"], int) and qd["rank"] >= 1, qd
     assert isinstance(qd["estimated_wait_seconds"], int) and qd["estimated_wait_seconds"] >= 0, qd
@@ -205,9 +214,9 @@ def test_step1_without_token_waits_then_is_served(fan, qservers, qredis):
     qd = waiting(step1(c))
     assert qd["rank"] == 1, qd  # an empty line
     assert before - 1000 <= qd["issued_timestamp"] <= qredis.time_ms() + 1000, (before, qd)
-    stored = qredis.hgetall(f"tp:token:{qd['id']}")
+    stored = qredis.hgetall(queue_keys.token(qd['id']))
     assert stored["user"] == c.user_id and stored["gate"] == "performances", stored
-    assert qredis("GET", f"tp:user:{c.user_id}") == qd["id"]
+    assert queue_keys.held_by(qredis, c.user_id) == qd["id"]
     # The other instance honours the same token.
     other = c.with_base(qservers[1].url)
     r = until_served(lambda: step1(other, qd["id"]), "step 1")
@@ -234,7 +243,7 @@ def test_post_queue_issues_token_info(fan, qadmin):
     set_gate(qadmin, "performances", rate=0)
     c = fan()
     body = token_info(enter(c, STEP1), 201)
-    uuid.UUID(body["id"])
+    assert_token_id(body["id"])
     assert body["requested_endpoint"] == STEP1 and body["gate"] == "performances", body
     assert body["status"] == "WAITING" and body["rank"] == 1, body
     assert isinstance(body["issued_timestamp"], int), body
@@ -263,7 +272,7 @@ def test_post_queue_issues_token_info(fan, qadmin):
 def test_post_queue_bad_endpoint(fan, body, qredis):
     c = fan()
     assert_error(c.post("/queue/queue", body), 400, "BAD_REQUEST")
-    assert qredis("GET", f"tp:user:{c.user_id}") is None, "a refused POST must not issue a token"
+    assert queue_keys.held_by(qredis, c.user_id) is None, "a refused POST must not issue a token"
 
 
 def test_post_queue_for_a_later_step_without_a_token_is_a_flow_violation(fan, make_performance):
@@ -294,7 +303,7 @@ def test_ranks_are_one_based_in_arrival_order(fan, qadmin, qredis):
     for n, (c, qt) in enumerate(zip(fans, ids), start=1):
         body = token_info(info(c, qt))
         assert body["rank"] == n and body["status"] == "WAITING", body
-    seqs = [int(qredis.hgetall(f"tp:token:{qt}")["seq"]) for qt in ids]
+    seqs = [int(qredis.hgetall(queue_keys.token(qt))["seq"]) for qt in ids]
     assert seqs == sorted(seqs) and len(set(seqs)) == 4, seqs
     # Reopened: capacity 3 admits the first three in arrival order, the fourth waits, first in line.
     set_gate(qadmin, "performances", rate=RATE)
@@ -324,7 +333,7 @@ def test_another_users_token_is_refused(fan, qadmin, qredis):
     assert_error(info(thief, qt), 403, "QUEUE_TOKEN_NOT_YOURS")
     assert_error(leave(thief, qt), 403, "QUEUE_TOKEN_NOT_YOURS")
     assert_error(step1(thief, qt), 403, "QUEUE_TOKEN_NOT_YOURS")
-    assert qredis("GET", f"tp:user:{thief.user_id}") is None, "the thief must not have got a token"
+    assert queue_keys.held_by(qredis, thief.user_id) is None, "the thief must not have got a token"
     body = token_info(info(owner, qt))
     assert body["status"] == "WAITING" and body["rank"] == 1, body
     # Admitted, it is still only the owner's.
@@ -347,7 +356,7 @@ def test_delete_leaves_the_line_at_once(fan, qadmin, qredis):
     assert_error(info(a, ta), 404, "QUEUE_TOKEN_NOT_FOUND")
     assert_error(leave(a, ta), 404, "QUEUE_TOKEN_NOT_FOUND")
     assert qredis("ZSCORE", "tp:gate:{performances}:waiting", ta) is None
-    assert qredis("GET", f"tp:user:{a.user_id}") is None
+    assert queue_keys.held_by(qredis, a.user_id) is None
     # Having left, a fan may come back: at the back of the line, with a new token.
     back = waiting(step1(a))
     assert back["id"] != ta and back["rank"] == 3, back
@@ -402,7 +411,7 @@ def test_the_full_flow_hands_tokens_over(fan, qservers, make_performance, db, qr
     t2 = waiting(r)["id"]
     assert t2 != t1
     assert_error(info(c1, t1), 404, "QUEUE_TOKEN_NOT_FOUND")
-    assert qredis("EXISTS", f"tp:token:{t1}") == 0
+    assert qredis("HGET", queue_keys.token(t1), "status") == "HANDED"  # consumed
     body = token_info(info(c1, t2))
     assert body["gate"] == f"performance_seats:{perf.schedule_id}", body
     assert body["requested_endpoint"] == f"/reservation/performance_seats/{perf.schedule_id}", body
@@ -422,8 +431,8 @@ def test_the_full_flow_hands_tokens_over(fan, qservers, make_performance, db, qr
     assert seat_row(db, perf.seat_ids[0]) == ("TEMPORARY_RESERVED", c0.user_id)
     # The take consumed the step-3 token and freed its place.
     assert_error(info(c0, t3), 404, "QUEUE_TOKEN_NOT_FOUND")
-    assert qredis("ZSCORE", f"tp:gate:{{take_performance_seat:{perf.schedule_id}}}:active", t3) is None
-    assert qredis("GET", f"tp:user:{c0.user_id}") is None
+    assert qredis("ZSCORE", queue_keys.gate(f"take_performance_seat:{perf.schedule_id}", "active"), t3) is None
+    assert queue_keys.held_by(qredis, c0.user_id) is None
     # A second take needs the whole walk again.
     assert_error(step3(c0, perf.seat_ids[1], t3), 404, "QUEUE_TOKEN_NOT_FOUND")
     assert_error(step3(c0, perf.seat_ids[1]), 400, "QUEUE_FLOW_VIOLATED")
@@ -483,9 +492,9 @@ def test_going_back_to_step1_starts_over_at_the_back(fan, qadmin, make_performan
     qd = waiting(step1(c))
     assert qd["id"] != t2 and qd["rank"] == 3, qd
     assert_error(info(c, t2), 404, "QUEUE_TOKEN_NOT_FOUND")
-    assert qredis("ZSCORE", f"tp:gate:{{performance_seats:{perf.schedule_id}}}:waiting", t2) is None
-    assert qredis("ZSCORE", f"tp:gate:{{performance_seats:{perf.schedule_id}}}:active", t2) is None
-    assert qredis("GET", f"tp:user:{c.user_id}") == qd["id"], "one token per user"
+    assert qredis("ZSCORE", queue_keys.gate(f"performance_seats:{perf.schedule_id}", "waiting"), t2) is None
+    assert qredis("ZSCORE", queue_keys.gate(f"performance_seats:{perf.schedule_id}", "active"), t2) is None
+    assert queue_keys.held_by(qredis, c.user_id) == qd["id"], "one token per user"
     # With the old token shown, the same: it is gone.
     assert_error(step2(c, perf.schedule_id, t2), 404, "QUEUE_TOKEN_NOT_FOUND")
 
@@ -525,10 +534,10 @@ def test_expired_tokens_free_their_places_and_are_requeued_only_by_their_owner(f
     assert qredis("ZCARD", "tp:gate:{performances}:active") == CAPACITY
     assert qredis("ZCARD", "tp:gate:{performances}:waiting") == 0
     # The owner comes back with the expired token: back of the line, same id.
-    back_seq_floor = max(int(qredis.hgetall(f"tp:token:{qt}")["seq"]) for qt in later_ids)
+    back_seq_floor = max(int(qredis.hgetall(queue_keys.token(qt))["seq"]) for qt in later_ids)
     qd = waiting(step1(first[0], first_ids[0]))
     assert qd["id"] == first_ids[0] and qd["rank"] == 1, qd
-    assert int(qredis.hgetall(f"tp:token:{first_ids[0]}")["seq"]) > back_seq_floor
+    assert int(qredis.hgetall(queue_keys.token(first_ids[0]))["seq"]) > back_seq_floor
     assert token_info(info(first[0], first_ids[0]))["status"] == "WAITING"
     # Without the header the same: the held token, re-queued (the second fan's).
     qd2 = waiting(step1(first[1]))
@@ -549,7 +558,7 @@ def test_paying_expires_any_token_left(fan, make_performance, qredis):
     assert r.status_code == 201, r.text
     # ...which the payment ended.
     assert_error(info(c, t1), 404, "QUEUE_TOKEN_NOT_FOUND")
-    assert qredis("GET", f"tp:user:{c.user_id}") is None
+    assert queue_keys.held_by(qredis, c.user_id) is None
     assert qredis("ZSCORE", "tp:gate:{performances}:waiting", t1) is None
     assert qredis("ZSCORE", "tp:gate:{performances}:active", t1) is None
 
@@ -878,6 +887,6 @@ def test_rate_limits_admissions_per_second(fan, qadmin, qredis):
     set_gate(qadmin, "performances", rate=RATE)
     for x, qt in zip(fans, ids):
         until_active(x, qt)
-    times = sorted(int(qredis.hgetall(f"tp:token:{qt}")["active"]) for qt in ids)
+    times = sorted(int(qredis.hgetall(queue_keys.token(qt))["active"]) for qt in ids)
     worst = max(sum(1 for t in times if start <= t < start + 1000) for start in times)
     assert worst <= RATE + 1, f"{worst} admissions within one second at rate {RATE}: {times}"

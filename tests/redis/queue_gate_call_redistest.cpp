@@ -21,7 +21,7 @@ class gate_call : public queue_suite {
 protected:
     gate_call() : queue_suite(4) {}
 
-    const std::string schedule = redis::new_token_id(); // any UUID names a schedule
+    const std::string schedule = redis::queue_keys::random_uuid(); // any UUID names a schedule
 
     // Gives `user` an ACTIVE token on `gate` by the normal path; returns its id.
     std::string admitted_token(const std::string& user, step s, const std::string& gate, const std::string& from = "") {
@@ -41,7 +41,8 @@ TEST_F(gate_call, issues_a_waiting_token_on_step_one_without_one) {
     const auto first = call("ann", step::performances);
     EXPECT_EQ(first.verdict, redis::queue_verdict::wait);
     ASSERT_TRUE(first.token);
-    EXPECT_TRUE(domain::parse_uuid(first.token->id.str())) << first.token->id.str();
+    // "<tag>.<uuid>": the id names the slot of its record.
+    EXPECT_EQ(redis::queue_keys::tag_of_token(first.token->id.str()), "performances") << first.token->id.str();
     EXPECT_EQ(first.token->user_id, "ann");
     EXPECT_EQ(first.token->gate, "performances");
     EXPECT_EQ(first.token->status, token_status::waiting);
@@ -110,13 +111,22 @@ TEST_F(gate_call, hands_an_active_step_one_token_over_for_step_two) {
     EXPECT_NE(out.token->id.str(), step_one);
     EXPECT_EQ(out.token->gate, seats_gate(schedule));
     EXPECT_EQ(out.token->status, token_status::waiting);
-    // The step-1 token is consumed: gone, its place freed.
-    EXPECT_FALSE(inspect().exists(token_key(step_one)));
+    // The step-1 token is consumed: handed to the seat list, its place freed.
+    EXPECT_EQ(status_of(step_one), "HANDED");
     EXPECT_FALSE(is_active(performances, step_one));
     EXPECT_EQ(held_by("ann"), out.token->id.str());
     EXPECT_TRUE(is_waiting(seats_gate(schedule), out.token->id.str()));
-    // A consumed token cannot be consumed twice.
-    EXPECT_EQ(call("ann", step::performance_seats, schedule, step_one).verdict, redis::queue_verdict::not_found);
+    // A consumed token is not consumed twice: shown again for the same seat list (a retry),
+    // it answers the same step-2 token; for another, it is refused; anywhere else, it is gone.
+    const auto again = call("ann", step::performance_seats, schedule, step_one);
+    EXPECT_EQ(again.verdict, redis::queue_verdict::wait);
+    ASSERT_TRUE(again.token);
+    EXPECT_EQ(again.token->id, out.token->id);
+    const auto another = redis::queue_keys::random_uuid();
+    EXPECT_EQ(call("ann", step::performance_seats, another, step_one).verdict, redis::queue_verdict::flow_violated);
+    EXPECT_EQ(waiting_count(seats_gate(another)), 0);
+    EXPECT_EQ(call("ann", step::performances, "", step_one).verdict, redis::queue_verdict::not_found);
+    EXPECT_EQ(info("ann", step_one).verdict, redis::queue_verdict::not_found);
 }
 
 TEST_F(gate_call, hands_an_active_step_two_token_over_for_step_three) {
@@ -156,7 +166,7 @@ TEST_F(gate_call, refuses_another_users_token) {
 }
 
 TEST_F(gate_call, answers_not_found_for_an_unknown_token) {
-    const auto unknown = redis::new_token_id();
+    const auto unknown = redis::queue_keys::new_token_id("performances");
     EXPECT_EQ(call("ann", step::performances, "", unknown).verdict, redis::queue_verdict::not_found);
     EXPECT_EQ(info("ann", unknown).verdict, redis::queue_verdict::not_found);
     EXPECT_EQ(leave("ann", unknown), redis::queue_verdict::not_found);
@@ -297,7 +307,9 @@ TEST_F(gate_call, enter_refuses_a_second_token_for_another_step) {
     ASSERT_TRUE(out.token);
     EXPECT_EQ(out.token->id.str(), step_two.token->id.str());
     EXPECT_EQ(enter("ann", step::performance_seats, schedule).verdict, redis::queue_verdict::existing);
-    EXPECT_EQ(enter("ann", step::performance_seats, redis::new_token_id()).verdict, redis::queue_verdict::exists);
+    EXPECT_EQ(
+        enter("ann", step::performance_seats, redis::queue_keys::random_uuid()).verdict, redis::queue_verdict::exists
+    );
     EXPECT_EQ(held_by("ann"), step_two.token->id.str());
     EXPECT_EQ(waiting_count(performances), 0);
 }

@@ -4,6 +4,7 @@
 
 #include "domain/queue.hpp"
 #include "redis_harness.hpp"
+#include "storage/redis/queue_keys.hpp"
 #include "storage/redis/queue_store.hpp"
 
 #include <chrono>
@@ -31,19 +32,16 @@ struct token_ref {
 };
 
 inline std::string waiting_key(const std::string& gate) {
-    return "tp:gate:{" + gate + "}:waiting";
+    return redis::queue_keys::gate(gate, "waiting");
 }
 inline std::string active_key(const std::string& gate) {
-    return "tp:gate:{" + gate + "}:active";
+    return redis::queue_keys::gate(gate, "active");
 }
 inline std::string state_key(const std::string& gate) {
-    return "tp:gate:{" + gate + "}:state";
+    return redis::queue_keys::gate(gate, "state");
 }
 inline std::string token_key(const token_ref& id) {
-    return "tp:token:" + id.text;
-}
-inline std::string user_key(const std::string& user) {
-    return "tp:user:" + user;
+    return redis::queue_keys::token(id.text);
 }
 
 inline std::string seats_gate(const std::string& schedule) {
@@ -88,7 +86,13 @@ protected:
         std::chrono::milliseconds tick_spacing = {}
     ) {
         options_ = {
-            .defaults = defaults, .token_ttl = ttl, .record_retention = retention, .tick_spacing = tick_spacing};
+            .defaults = defaults,
+            .token_ttl = ttl,
+            .record_retention = retention,
+            .tick_spacing = tick_spacing,
+            .replicas_to_wait = 0,
+            .replica_wait = {},
+            .unreplicated = nullptr};
         store_ = std::make_unique<redis::queue_store>(*conn_, options_);
     }
 
@@ -144,7 +148,16 @@ protected:
     bool is_active(const std::string& gate, const token_ref& id) {
         return inspect().text({"ZSCORE", active_key(gate), id.text}).has_value();
     }
-    std::optional<std::string> held_by(const std::string& user) { return inspect().text({"GET", user_key(user)}); }
+    // The token the user holds: their latest, while its tag's index still names it.
+    std::optional<std::string> held_by(const std::string& user) {
+        const domain::user_id who(user);
+        const auto latest = inspect().text({"GET", redis::queue_keys::user_latest(who)});
+        const auto tag = latest ? redis::queue_keys::tag_of_token(*latest) : std::nullopt;
+        if (!tag || inspect().text({"GET", redis::queue_keys::user_in_tag(*tag, who)}) != latest) {
+            return std::nullopt;
+        }
+        return latest;
+    }
 
     std::unique_ptr<redis::connection> conn_;
 
@@ -153,7 +166,10 @@ private:
         .defaults = {.capacity = 10, .rate = 1000},
         .token_ttl = std::chrono::minutes(5),
         .record_retention = std::chrono::hours(24),
-        .tick_spacing = {}}; // every tick of a test is a whole round
+        .tick_spacing = {}, // every tick of a test is a whole round
+        .replicas_to_wait = 0,
+        .replica_wait = {},
+        .unreplicated = nullptr};
     std::unique_ptr<redis::queue_store> store_;
 };
 

@@ -13,7 +13,10 @@ std::vector<admission> read_admissions(redis_inspector& redis, const std::string
             continue;
         }
         admission a;
-        a.token = key.substr(std::string("tp:token:").size());
+        // tp:token:{<tag>}:<uuid> is the record of token "<tag>.<uuid>".
+        const auto close = key.find("}:");
+        a.token = key.substr(std::string("tp:token:{").size(), close - std::string("tp:token:{").size()) + "." +
+                  key.substr(close + 2);
         a.active_ms = std::stoll(record["active"]);
         a.expire_ms = record["expire"].empty() ? a.active_ms : std::stoll(record["expire"]);
         a.arrival = std::stoll(record["seq"]);

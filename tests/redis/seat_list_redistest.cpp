@@ -19,7 +19,7 @@ class seat_list_redis : public queue_suite {
 protected:
     seat_list_redis() : queue_suite(6) {}
 
-    const std::string schedule = redis::new_token_id();
+    const std::string schedule = redis::queue_keys::random_uuid();
     const domain::schedule_id the_schedule{schedule};
 
     redis::seat_map_version read(const std::string& since = {}) {
@@ -170,8 +170,9 @@ TEST_F(seat_list_redis, the_read_only_check_serves_exactly_the_admitted_token) {
     ); // the script agrees
 
     EXPECT_FALSE(check("bob", step2.token->id.str(), gate).token) << "another user's token";
-    EXPECT_FALSE(check("ann", step2.token->id.str(), seats_gate(redis::new_token_id())).token) << "another gate";
-    EXPECT_FALSE(check("ann", redis::new_token_id(), gate).token) << "an unknown token";
+    EXPECT_FALSE(check("ann", step2.token->id.str(), seats_gate(redis::queue_keys::random_uuid())).token)
+        << "another gate";
+    EXPECT_FALSE(check("ann", redis::queue_keys::new_token_id("performances"), gate).token) << "an unknown token";
     EXPECT_FALSE(check("ann", step1.token->id.str(), performances).token) << "a consumed token";
 
     inspect().integer({"HSET", token_key(step2.token->id.str()), "expire", "1"});
@@ -188,7 +189,7 @@ TEST_F(seat_list_redis, the_check_returns_the_replies_of_what_it_carried) {
         ctx_,
         store().check_active(
             domain::user_id("ann"),
-            domain::queue_token_id(redis::new_token_id()),
+            domain::queue_token_id(redis::queue_keys::new_token_id("performances")),
             performances,
             redis::seat_map_versions::read_commands(the_schedule)
         )

@@ -9,6 +9,7 @@
 #include "domain/seats.hpp"
 #include "security/jwt.hpp"
 #include "security/token_verifier.hpp"
+#include "storage/redis/queue_keys.hpp"
 #include "storage/redis/queue_store.hpp"
 
 #include <boost/json.hpp>
@@ -58,7 +59,7 @@ BENCHMARK(jwt_verify_remembered);
 // A new queue token's id, made for every fan joining a line.
 void queue_token_id(benchmark::State& state) {
     for (auto _ : state) {
-        auto id = redis::new_token_id();
+        auto id = redis::queue_keys::new_token_id("performances");
         benchmark::DoNotOptimize(id);
     }
 }

@@ -1,5 +1,7 @@
 #include "onsale/queue_observer.hpp"
 
+#include "storage/redis/queue_keys.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
 
@@ -26,7 +28,7 @@ awaitable<void> queue_observer::sample(std::chrono::milliseconds every) {
         const double at_ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
         for (auto& [gate, watch] : gates_) {
-            std::vector<std::string> command{"ZCARD", "tp:gate:{" + gate + "}:active"};
+            std::vector<std::string> command{"ZCARD", redis::queue_keys::gate(gate, "active")};
             const auto count = co_await redis_.execute(std::move(command));
             watch.samples.emplace_back(at_ms, count.integer);
         }
@@ -36,7 +38,10 @@ awaitable<void> queue_observer::sample(std::chrono::milliseconds every) {
 }
 
 awaitable<void> queue_observer::admitted(const std::string& token_id) {
-    std::vector<std::string> command{"HMGET", "tp:token:" + token_id, "gate", "seq", "active", "status"};
+    if (!redis::queue_keys::tag_of_token(token_id)) {
+        co_return;
+    }
+    std::vector<std::string> command{"HMGET", redis::queue_keys::token(token_id), "gate", "seq", "active", "status"};
     const auto r = co_await redis_.execute(std::move(command));
     if (r.elements.size() != 4 || r.elements[0].is_nil() || r.elements[3].text != "ACTIVE") {
         co_return; // used or expired in between: nothing to record

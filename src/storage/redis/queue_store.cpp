@@ -1,13 +1,11 @@
 #include "storage/redis/queue_store.hpp"
 
+#include "storage/redis/queue_keys.hpp"
 #include "support/embedded_file.hpp"
-
-#include <sodium.h>
 
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <string_view>
@@ -34,7 +32,7 @@ const script& named(std::string_view name) {
     static const std::map<std::string_view, script, std::less<>> scripts = [] {
         std::map<std::string_view, script, std::less<>> all;
         const std::string prelude(source_of("prelude.lua"));
-        for (auto each : {"gate_call.lua", "enter.lua", "leave.lua", "tick.lua"}) {
+        for (auto each : {"gate_call.lua", "enter.lua", "hand_over.lua", "leave.lua", "tick.lua"}) {
             all.emplace(each, script(prelude + "\n" + std::string(source_of(each))));
         }
         return all;
@@ -94,7 +92,7 @@ queue_outcome read_outcome(const reply& r) {
     if (r.type != reply::kind::array || r.elements.empty()) {
         throw error("unexpected answer from a queue script");
     }
-    queue_outcome out{parse_verdict(r.elements[0].text), std::nullopt};
+    queue_outcome out{parse_verdict(r.elements[0].text), std::nullopt, false};
     if (r.elements.size() < 11) {
         if (carries_token(out.verdict)) {
             throw error("a queue script answered '" + r.elements[0].text + "' without its token");
@@ -123,6 +121,7 @@ queue_outcome read_outcome(const reply& r) {
                 t.gate_rate = static_cast<double>(*configured);
             }
         }
+        out.joined = r.elements.size() >= 14 && at(13) == "joined";
         out.token = std::move(t);
     }
     return out;
@@ -133,12 +132,13 @@ std::string step_text(domain::flow_step step) {
 }
 
 std::string gate_key(const std::string& gate, const char* part) {
-    return "tp:gate:{" + gate + "}:" + part;
+    return queue_keys::gate(gate, part);
 }
 
 // The token's record: user, gate, endpoint, status, issued, active, expire, arrival number.
+// Only for an id queue_keys::tag_of_token accepts.
 std::vector<std::string> read_token(const domain::queue_token_id& token_id) {
-    std::vector<std::string> command{"HMGET", "tp:token:" + token_id.str()};
+    std::vector<std::string> command{"HMGET", queue_keys::token(token_id.str())};
     for (const auto* field : {"user", "gate", "endpoint", "status", "issued", "active", "expire", "seq"}) {
         command.emplace_back(field);
     }
@@ -173,41 +173,88 @@ std::string_view to_string(queue_verdict verdict) {
     return "unknown";
 }
 
-std::string new_token_id() {
-    // The system's CSPRNG, read 4 KiB at a time per thread: one getrandom() for 256 ids
-    // instead of one per id, a system call less on every fan joining a line. Bytes are wiped
-    // from the pool as they are handed out, so no id can be read back from it later.
-    thread_local std::array<unsigned char, 4096> pool{};
-    thread_local std::size_t used = pool.size();
-    if (used == pool.size()) {
-        randombytes_buf(pool.data(), pool.size());
-        used = 0;
-    }
-    std::array<unsigned char, 16> b{};
-    std::memcpy(b.data(), pool.data() + used, b.size());
-    sodium_memzero(pool.data() + used, b.size());
-    used += b.size();
-    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
-    b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
-    constexpr std::string_view hex = "0123456789abcdef";
-    std::string out;
-    out.reserve(36);
-    for (std::size_t i = 0; i < b.size(); ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            out += '-';
-        }
-        out += hex[b[i] >> 4];
-        out += hex[b[i] & 0x0F];
-    }
-    sodium_memzero(b.data(), b.size());
-    return out;
-}
-
-awaitable<reply> queue_store::run(std::string_view name, std::vector<std::string> args) {
+awaitable<reply> queue_store::run(std::string_view name, std::string key, std::vector<std::string> args) {
     args.push_back(std::to_string(options_.record_retention.count()));
-    co_return co_await run_script(conn_, named(name), std::move(args));
+    script_input input;
+    input.keys.push_back(std::move(key));
+    input.args = std::move(args);
+    co_return co_await run_script(conn_, named(name), std::move(input));
 }
 
+// A script's answer, and what follows it outside the script: a token that joined a line (or
+// may have: any answer "wait") puts its gate among the gates to tick, and a new token becomes
+// the user's latest. Both come after the script, so a tick that found the gate empty and took
+// it off the list cannot miss this token (see forget_gate_if_empty).
+awaitable<queue_outcome> queue_store::settle(const domain::user_id& user, const reply& r) {
+    auto out = read_outcome(r);
+    const bool joined = out.joined;
+    if (!out.token || (!joined && out.verdict != queue_verdict::wait)) {
+        co_return out;
+    }
+    std::vector<std::vector<std::string>> batch{{"SADD", std::string(queue_keys::gates_in_use), out.token->gate}};
+    if (joined) {
+        const auto ttl =
+            options_.record_retention + std::chrono::duration_cast<std::chrono::seconds>(options_.token_ttl);
+        batch.push_back(
+            {"SET", queue_keys::user_latest(user), out.token->id.str(), "EX", std::to_string(ttl.count() + 1)}
+        );
+    }
+    co_await conn_.execute_all(std::move(batch));
+    if (joined) {
+        co_await await_replicas(queue_keys::gate(out.token->gate, "state"));
+    }
+    co_return out;
+}
+
+// WAIT blocks the connection it is sent on until the replicas have every write sent on it
+// before, the script's included; sent with a key of the script's slot, it goes to that
+// script's master (a keyless command travels with its batch's keyed one).
+awaitable<void> queue_store::await_replicas(const std::string& key) {
+    if (options_.replicas_to_wait <= 0) {
+        co_return;
+    }
+    std::vector<std::vector<std::string>> batch{
+        {"EXISTS", key},
+        {"WAIT", std::to_string(options_.replicas_to_wait), std::to_string(options_.replica_wait.count())}};
+    const auto answers = co_await conn_.execute_all(std::move(batch));
+    if (answers.size() == 2 && answers[1].integer < options_.replicas_to_wait && options_.unreplicated != nullptr) {
+        options_.unreplicated->fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+awaitable<queue_outcome> queue_store::call_in_tag(
+    const std::string& tag,
+    const domain::user_id& user,
+    domain::flow_step step,
+    const domain::schedule_id& schedule,
+    const domain::queue_token_id& shown,
+    const std::string& endpoint,
+    bool handed_over
+) {
+    std::vector<std::string> args{
+        user.str(),
+        step_text(step),
+        schedule.str(),
+        shown.str(),
+        queue_keys::new_token_id(tag),
+        endpoint,
+        handed_over ? "1" : ""};
+    const auto r = co_await run("gate_call.lua", queue_keys::user_in_tag(tag, user), std::move(args));
+    co_return co_await settle(user, r);
+}
+
+awaitable<domain::queue_token_id> queue_store::latest_token(const domain::user_id& user) {
+    std::vector<std::string> command{"GET", queue_keys::user_latest(user)};
+    const auto r = co_await conn_.execute(std::move(command));
+    if (r.is_nil() || !queue_keys::tag_of_token(r.text)) {
+        co_return domain::queue_token_id{};
+    }
+    co_return domain::queue_token_id(r.text);
+}
+
+// Decided by gate_call.lua in one tag's slot, except where the token the call is about lives
+// in another tag (docs/waiting-queue.md, "Across slots"): the hand-over from the performances
+// gate to a schedule's, and going back to step 1 from a schedule's gate.
 awaitable<queue_outcome> queue_store::gate_call(
     const domain::user_id& user,
     domain::flow_step step,
@@ -215,10 +262,57 @@ awaitable<queue_outcome> queue_store::gate_call(
     const domain::queue_token_id& presented_token,
     const std::string& endpoint
 ) {
-    std::vector<std::string> args{
-        user.str(), step_text(step), schedule.str(), presented_token.str(), new_token_id(), endpoint};
-    const auto r = co_await run("gate_call.lua", std::move(args));
-    co_return read_outcome(r);
+    if (!presented_token.empty() && !queue_keys::tag_of_token(presented_token.str())) {
+        co_return queue_outcome{queue_verdict::not_found, std::nullopt, false};
+    }
+    // The token the call is about: the one shown, else the user's latest. (No co_await inside
+    // ?: — GCC 12 miscompiles that.)
+    auto held = presented_token;
+    if (held.empty()) {
+        held = co_await latest_token(user);
+    }
+    const std::string home = held.empty() ? "" : std::string(*queue_keys::tag_of_token(held.str()));
+    const std::string target = step == domain::flow_step::take_performance_seat
+                                   ? home
+                                   : std::string(queue_keys::tag_of_gate(domain::gate_name(step, schedule.str())));
+    if (target.empty()) {
+        co_return queue_outcome{queue_verdict::flow_violated, std::nullopt, false};
+    }
+    if (home == target || held.empty()) {
+        co_return co_await call_in_tag(target, user, step, schedule, presented_token, endpoint, false);
+    }
+    const domain::queue_token_id none;
+    if (step == domain::flow_step::performance_seats && home == queue_keys::tag_of_gate("performances")) {
+        // The hand-over to a schedule's seat list: the step-1 token is consumed in its slot,
+        // then the step-2 token issued in the schedule's (hand_over.lua says why this order).
+        // A sold-out schedule is answered without consuming anything.
+        std::vector<std::string> sold_out_command{"EXISTS", queue_keys::sold_out(schedule)};
+        const auto sold_out = co_await conn_.execute(std::move(sold_out_command));
+        auto handed = queue_verdict::flow_violated;
+        if (sold_out.integer != 1) {
+            std::vector<std::string> args{user.str(), held.str(), domain::gate_name(step, schedule.str())};
+            const auto r = co_await run("hand_over.lua", queue_keys::token(held.str()), std::move(args));
+            handed = read_outcome(r).verdict;
+        }
+        if ((handed == queue_verdict::not_found || handed == queue_verdict::not_yours) && !presented_token.empty()) {
+            co_return queue_outcome{handed, std::nullopt, false};
+        }
+        co_return co_await call_in_tag(target, user, step, schedule, none, endpoint, handed == queue_verdict::ok);
+    }
+    const auto other = co_await token_info(user, held);
+    if (!other.token && !presented_token.empty()) { // not found, not the user's
+        co_return queue_outcome{other.verdict, std::nullopt, false};
+    }
+    if (step == domain::flow_step::performances && other.token) {
+        // Going back to step 1 gives up the later step's place.
+        auto out = co_await call_in_tag(target, user, step, schedule, none, endpoint, false);
+        if (out.token) {
+            co_await leave(user, held);
+        }
+        co_return out;
+    }
+    // A stale hint, or a token of another schedule: decided by what the user holds here.
+    co_return co_await call_in_tag(target, user, step, schedule, none, endpoint, false);
 }
 
 awaitable<queue_store::active_check> queue_store::check_active(
@@ -228,10 +322,15 @@ awaitable<queue_store::active_check> queue_store::check_active(
     std::vector<std::vector<std::string>> also
 ) {
     const auto schedule = domain::schedule_of_gate(gate);
+    if (!queue_keys::tag_of_token(token_id.str())) { // not a token: gate_call answers it
+        active_check out;
+        out.also = co_await conn_.execute_all(std::move(also));
+        co_return out;
+    }
     std::vector<std::vector<std::string>> batch{
-        {"HMGET", "tp:token:" + token_id.str(), "user", "gate", "status", "expire"},
+        {"HMGET", queue_keys::token(token_id.str()), "user", "gate", "status", "expire"},
         {"TIME"},
-        {"EXISTS", "tp:soldout:" + std::string(schedule)}};
+        {"EXISTS", queue_keys::sold_out(domain::schedule_id(std::string(schedule)))}};
     const auto own = batch.size();
     batch.insert(batch.end(), std::make_move_iterator(also.begin()), std::make_move_iterator(also.end()));
     auto answers = co_await conn_.execute_all(std::move(batch));
@@ -263,15 +362,33 @@ awaitable<queue_store::active_check> queue_store::check_active(
     co_return out;
 }
 
+// POST /queue/queue: enter.lua in the target gate's tag, after a look at the user's latest
+// token when it lives in another tag (a live one there answers "exists").
 awaitable<queue_outcome> queue_store::enter(
     const domain::user_id& user,
     domain::flow_step step,
     const domain::schedule_id& schedule,
     const std::string& endpoint
 ) {
-    std::vector<std::string> args{user.str(), step_text(step), schedule.str(), new_token_id(), endpoint};
-    const auto r = co_await run("enter.lua", std::move(args));
-    co_return read_outcome(r);
+    const auto latest = co_await latest_token(user);
+    const std::string home = latest.empty() ? "" : std::string(*queue_keys::tag_of_token(latest.str()));
+    const std::string target = step == domain::flow_step::take_performance_seat
+                                   ? home
+                                   : std::string(queue_keys::tag_of_gate(domain::gate_name(step, schedule.str())));
+    if (target.empty()) {
+        co_return queue_outcome{queue_verdict::flow_violated, std::nullopt, false};
+    }
+    if (home != target && !latest.empty()) {
+        auto other = co_await token_info(user, latest);
+        if (other.token && (other.token->status == domain::token_status::waiting ||
+                            other.token->status == domain::token_status::active)) {
+            co_return queue_outcome{queue_verdict::exists, std::move(other.token), false};
+        }
+    }
+    std::vector<std::string> args{
+        user.str(), step_text(step), schedule.str(), queue_keys::new_token_id(target), endpoint};
+    const auto r = co_await run("enter.lua", queue_keys::user_in_tag(target, user), std::move(args));
+    co_return co_await settle(user, r);
 }
 
 // Reading a token changes nothing, so it is plain commands rather than a script (a poll is
@@ -281,6 +398,9 @@ awaitable<queue_outcome> queue_store::enter(
 // in one batch; the first time, the place is read in a second one. A token admitted between
 // the reads is read again.
 awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, const domain::queue_token_id& token_id) {
+    if (!queue_keys::tag_of_token(token_id.str())) {
+        co_return queue_outcome{queue_verdict::not_found, std::nullopt, false};
+    }
     for (int attempt = 0;; ++attempt) {
         const auto* remembered = gate_of_token_.find(token_id.str());
         const std::string known_gate = remembered != nullptr ? *remembered : "";
@@ -295,11 +415,11 @@ awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, co
         if (fields.size() != 8 || clock.size() != 2) {
             throw error("unexpected answer reading a queue token");
         }
-        if (token_id.empty() || fields[0].is_nil()) {
-            co_return queue_outcome{queue_verdict::not_found, std::nullopt};
+        if (token_id.empty() || fields[0].is_nil() || fields[3].text == "HANDED") { // HANDED: consumed
+            co_return queue_outcome{queue_verdict::not_found, std::nullopt, false};
         }
         if (!user.empty() && fields[0].text != user.str()) { // "": the stream, which knows the token by id alone
-            co_return queue_outcome{queue_verdict::not_yours, std::nullopt};
+            co_return queue_outcome{queue_verdict::not_yours, std::nullopt, false};
         }
         domain::queue_token t;
         t.id = token_id;
@@ -317,7 +437,7 @@ awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, co
             gate_of_token_.insert(token_id.str(), t.gate);
         }
         if (t.status == domain::token_status::expired) {
-            co_return queue_outcome{queue_verdict::expired, std::move(t)};
+            co_return queue_outcome{queue_verdict::expired, std::move(t), false};
         }
         if (t.status == domain::token_status::active) {
             t.rank = 0;
@@ -341,18 +461,30 @@ awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, co
                 t.gate_rate = static_cast<double>(*configured);
             }
         }
-        co_return queue_outcome{queue_verdict::ok, std::move(t)};
+        co_return queue_outcome{queue_verdict::ok, std::move(t), false};
     }
 }
 
 awaitable<queue_verdict> queue_store::leave(const domain::user_id& user, const domain::queue_token_id& token_id) {
-    std::vector<std::string> args{user.str(), token_id.str()};
-    const auto r = co_await run("leave.lua", std::move(args));
-    co_return read_outcome(r).verdict;
+    auto id = token_id;
+    if (id.empty()) {
+        id = co_await latest_token(user);
+    }
+    if (id.empty()) {
+        co_return queue_verdict::ok; // holds none
+    }
+    if (!queue_keys::tag_of_token(id.str())) {
+        co_return queue_verdict::not_found;
+    }
+    std::vector<std::string> args{user.str(), id.str()};
+    const auto r = co_await run("leave.lua", queue_keys::token(id.str()), std::move(args));
+    const auto verdict = read_outcome(r).verdict;
+    // Whatever the user holds: a latest token that has ended means nothing is held.
+    co_return token_id.empty() && verdict == queue_verdict::not_found ? queue_verdict::ok : verdict;
 }
 
 awaitable<std::vector<std::string>> queue_store::gates_in_use() {
-    std::vector<std::string> command{"SMEMBERS", "tp:gates"};
+    std::vector<std::string> command{"SMEMBERS", std::string(queue_keys::gates_in_use)};
     const auto r = co_await conn_.execute(std::move(command));
     std::vector<std::string> out;
     for (const auto& e : r.elements) {
@@ -368,13 +500,34 @@ awaitable<queue_store::tick_result> queue_store::tick(const std::string& gate) {
         std::to_string(options_.defaults.rate),
         std::to_string(options_.token_ttl.count()),
         std::to_string(options_.tick_spacing.count())};
-    const auto r = co_await run("tick.lua", std::move(args));
+    const auto r = co_await run("tick.lua", queue_keys::gate(gate, "state"), std::move(args));
     if (r.elements.size() != 3) {
         throw error("unexpected answer from the tick script");
     }
     const tick_result ticked{
         .admitted = r.elements[0].integer, .waiting = r.elements[1].integer, .active = r.elements[2].integer};
+    if (ticked.admitted > 0) {
+        co_await await_replicas(queue_keys::gate(gate, "state"));
+    }
+    if (ticked.waiting == 0 && ticked.active == 0) {
+        co_await forget_gate_if_empty(gate);
+    }
     co_return ticked;
+}
+
+// The gate is taken off the gates to tick, then looked at again: a fan who joined it before
+// that second look is seen there (and the gate listed again); one who joins after it lists the
+// gate himself after joining (settle), which is after it was taken off.
+awaitable<void> queue_store::forget_gate_if_empty(const std::string& gate) {
+    std::vector<std::string> forget{"SREM", std::string(queue_keys::gates_in_use), gate};
+    co_await conn_.execute(std::move(forget));
+    std::vector<std::vector<std::string>> look{
+        {"ZCARD", queue_keys::gate(gate, "waiting")}, {"ZCARD", queue_keys::gate(gate, "active")}};
+    const auto sizes = co_await conn_.execute_all(std::move(look));
+    if (sizes.size() == 2 && sizes[0].integer + sizes[1].integer > 0) {
+        std::vector<std::string> again{"SADD", std::string(queue_keys::gates_in_use), gate};
+        co_await conn_.execute(std::move(again));
+    }
 }
 
 awaitable<gate_snapshot> queue_store::gate(const std::string& gate) {
@@ -425,7 +578,8 @@ awaitable<void> queue_store::configure_gate(
 awaitable<std::int64_t> queue_store::now_serving(const std::string& gate) {
     std::vector<std::string> serving_command{"HGET", gate_key(gate, "state"), "serving"};
     const auto schedule = domain::schedule_of_gate(gate);
-    std::vector<std::string> sold_out_command{"EXISTS", "tp:soldout:" + std::string(schedule)};
+    std::vector<std::string> sold_out_command{
+        "EXISTS", queue_keys::sold_out(domain::schedule_id(std::string(schedule)))};
     const auto serving = co_await conn_.execute(std::move(serving_command));
     if (!schedule.empty()) {
         // (Not a ?: with co_await in one branch: GCC 12 miscompiles that.)
@@ -438,7 +592,7 @@ awaitable<std::int64_t> queue_store::now_serving(const std::string& gate) {
 }
 
 awaitable<void> queue_store::mark_sold_out(const domain::schedule_id& schedule_id) {
-    std::vector<std::string> command{"SET", "tp:soldout:" + schedule_id.str(), "1"};
+    std::vector<std::string> command{"SET", queue_keys::sold_out(schedule_id), "1"};
     co_await conn_.execute(std::move(command));
 }
 

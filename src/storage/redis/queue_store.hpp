@@ -1,14 +1,17 @@
 #pragma once
 // The waiting queue's state in Redis. Every rule that must hold across instances (one token
-// per user, FIFO, capacity, the step hand-over) is one atomic Lua script (scripts/*.lua);
-// this class only names them and converts their answers; reading a token changes nothing and
-// is plain commands. See docs/waiting-queue.md.
+// per user and gate, FIFO, capacity, the step hand-over) is one atomic Lua script
+// (scripts/*.lua) run in one gate's slot; this class names them, converts their answers, and
+// does the few steps that cross slots (the hand-over from the performances gate to a
+// schedule's). Reading a token changes nothing and is plain commands. See
+// docs/waiting-queue.md.
 
 #include "domain/queue.hpp"
 #include "storage/redis/connection.hpp"
 #include "storage/redis/script.hpp"
 #include "support/recent_map.hpp"
 
+#include <atomic>
 #include <string_view>
 #include <vector>
 
@@ -38,6 +41,7 @@ std::string_view to_string(queue_verdict verdict);
 struct queue_outcome {
     queue_verdict verdict = queue_verdict::not_found;
     std::optional<domain::queue_token> token;
+    bool joined = false; // this call put the token in its line (a new token, or an expired one re-queued)
 };
 
 struct gate_settings {
@@ -59,6 +63,12 @@ struct queue_options {
     std::chrono::milliseconds token_ttl{};    // an admission's validity
     std::chrono::seconds record_retention{};  // how long an ended token's record is kept (docs/waiting-queue.md)
     std::chrono::milliseconds tick_spacing{}; // a gate ticked this recently (by any instance) is not ticked again
+    // A join or an admission is answered once this many replicas have it (WAIT), so a
+    // failover does not lose it; 0 asks none (a standalone Redis). Past `replica_wait`, the
+    // fan is answered anyway and `unreplicated` counts it.
+    int replicas_to_wait = 0;
+    std::chrono::milliseconds replica_wait{100};
+    std::atomic<std::uint64_t>* unreplicated = nullptr;
 };
 
 class queue_store {
@@ -117,15 +127,28 @@ public:
     const gate_settings& defaults() const { return options_.defaults; }
 
 private:
-    // Runs a queue script; the record retention goes last, where the prelude reads it.
-    awaitable<reply> run(std::string_view name, std::vector<std::string> args);
+    // Runs a queue script with one declared key (its slot); the record retention goes last in
+    // ARGV, where the prelude reads it.
+    awaitable<reply> run(std::string_view name, std::string key, std::vector<std::string> args);
+    awaitable<queue_outcome> settle(const domain::user_id& user, const reply& r);
+    awaitable<queue_outcome> call_in_tag(
+        const std::string& tag,
+        const domain::user_id& user,
+        domain::flow_step step,
+        const domain::schedule_id& schedule,
+        const domain::queue_token_id& shown,
+        const std::string& endpoint,
+        bool handed_over
+    );
+    // The user's latest token id (a hint: the token may have ended); empty for none.
+    awaitable<domain::queue_token_id> latest_token(const domain::user_id& user);
+    awaitable<void> forget_gate_if_empty(const std::string& gate);
+    // WAIT for the replicas of the master holding `key` (see queue_options).
+    awaitable<void> await_replicas(const std::string& key);
 
     connection& conn_;
     queue_options options_;
     recent_map<std::string> gate_of_token_{16384}; // a token's gate never changes
 };
-
-// A fresh, unguessable token id (UUID v4 from the system's CSPRNG).
-std::string new_token_id();
 
 } // namespace tp::redis

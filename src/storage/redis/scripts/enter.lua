@@ -1,8 +1,10 @@
--- POST /queue/queue. ARGV: user, step, schedule (step 2), fresh token id, endpoint.
+-- POST /queue/queue, within the target gate's tag (queue_store checks tokens the user holds
+-- in other tags first). KEYS: the user's index in this tag. ARGV: user, step, schedule (step
+-- 2), fresh token id of this tag, endpoint.
 -- Returns view(outcome): created | existing | exists (a live token of another step) | flow_violated.
 local user, step, schedule, fresh, endpoint = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local now = now_ms()
-local t = load_token(redis.call('GET', user_key(user)))
+local t = load_token(redis.call('GET', KEYS[1]))
 local live = t ~= nil and (t.status == 'WAITING' or is_live_active(t, now))
 
 local target = nil

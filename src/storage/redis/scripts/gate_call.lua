@@ -1,17 +1,22 @@
--- A call to a gated booking step (docs/waiting-queue.md, docs/api-contract.md#booking-flow).
--- ARGV: user, step (1..3), schedule (step 2), presented token id ('' if none), a fresh token
--- id, the endpoint. Returns view(outcome): serve | wait | sold_out | flow_violated |
--- not_yours | not_found.
-local user, step, schedule, presented, fresh, endpoint =
-  ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+-- A call to a gated booking step (docs/waiting-queue.md, docs/api-contract.md#booking-flow),
+-- decided within one tag: the target gate's, or for step 3 the token's. A hand-over from the
+-- performances gate to a schedule's crosses tags, so queue_store does it in steps around
+-- this script (docs/waiting-queue.md, "Across slots").
+-- KEYS: the user's index in this tag (its slot). ARGV: user, step (1..3), schedule (step 2),
+-- presented token id ('' if none; always of this tag), a fresh token id of this tag, the
+-- endpoint, and '1' when the caller has checked that the user holds an active token of the
+-- previous step in another tag (which it consumes afterwards), else ''.
+-- Returns view(outcome): serve | wait | sold_out | flow_violated | not_yours | not_found.
+local user, step, schedule, presented, fresh, endpoint, handed_over =
+  ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7] == '1'
 local now = now_ms()
 
 local t = load_token(presented)
 if presented ~= '' and t == nil then return { 'not_found' } end
 if t ~= nil and t.user ~= user then return { 'not_yours' } end
 if t == nil then
-  -- No token shown: a fan already in line gets the state of the token they hold.
-  t = load_token(redis.call('GET', user_key(user)))
+  -- No token shown: a fan already in line in this tag gets the state of the token they hold.
+  t = load_token(redis.call('GET', KEYS[1]))
 end
 
 local target
@@ -31,34 +36,24 @@ if is_sold_out(target) then
   return view('sold_out', t and t.gate == target and t.id or '', now)
 end
 
-if t == nil then
-  if step == 1 then
-    local seq = issue(user, target, fresh, endpoint, now)
-    return arrival_view('wait', fresh, user, target, endpoint, seq, now)
-  end
-  return { 'flow_violated' }
-end
-
-if t.gate == target then
+if t ~= nil and t.gate == target then
   if is_live_active(t, now) then return view('serve', t.id, now) end
   if t.status == 'WAITING' then return view('wait', t.id, now) end
   if t.status == 'SOLD_OUT' then return view('sold_out', t.id, now) end
   requeue(t, now) -- an expired token goes to the back of the line
-  return view('wait', t.id, now)
+  local v = view('wait', t.id, now)
+  v[14] = 'joined'
+  return v
 end
 
--- The hand-over: an active token of the previous step is consumed for a token of this one.
-local previous = (step == 2 and 'performances') or (step == 3 and 'performance_seats:' .. schedule_of(target)) or nil
-if previous ~= nil and t.gate == previous then
-  if not is_live_active(t, now) then return { 'flow_violated' } end
-  remove_token(t)
-  local seq = issue(user, target, fresh, endpoint, now)
-  return arrival_view('wait', fresh, user, target, endpoint, seq, now)
-end
-
--- Going back to step 1 gives up the later step's place: back of the line, one token only.
-if step == 1 then
-  remove_token(t)
+-- A token of the previous step, active, is consumed for a token of this one: here for step 3
+-- (same tag), or by the caller for step 2 (handed_over). Going back to step 1 gives up a later
+-- step's place: back of the line, one token only.
+local previous = step == 3 and ('performance_seats:' .. schedule_of(target)) or nil
+local hand_over = handed_over or (t ~= nil and t.gate == previous)
+if hand_over and t ~= nil and t.gate == previous and not is_live_active(t, now) then return { 'flow_violated' } end
+if hand_over or step == 1 then
+  if t ~= nil then remove_token(t) end
   local seq = issue(user, target, fresh, endpoint, now)
   return arrival_view('wait', fresh, user, target, endpoint, seq, now)
 end

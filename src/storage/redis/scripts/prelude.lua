@@ -1,24 +1,46 @@
 -- Shared by every queue script (prepended to each). All times come from Redis's clock.
 --
--- Keys (gate keys carry the gate in a hash tag, so one gate's keys share a cluster slot):
---   tp:gate:{G}:waiting   ZSET token id -> arrival sequence (FIFO line)
---   tp:gate:{G}:active    ZSET token id -> expiry (ms)
---   tp:gate:{G}:state     HASH seq, last_tick, allowance, rate (measured), admitted, serving
---   tp:gate:{G}:recent    ZSET token id -> admission time (the last second's admissions)
---   tp:gate:{G}:settings  HASH capacity, rate (operator overrides)
---   tp:gates              SET of gates with a line or active tokens
---   tp:token:<id>         HASH user, gate, endpoint, status, seq, issued, active, expire
---   tp:user:<user>        STRING the token id the user holds
---   tp:soldout:<schedule> STRING present once every seat of the schedule is sold
+-- Keys. Every key a script touches carries one hash tag, the tag of the gate it is about:
+-- the gate's name for the performances gate, the schedule for a schedule's two gates (so
+-- steps 2 and 3 hand a token over in one slot, beside the sold-out mark). A script runs in
+-- one tag's slot, which is what lets the queue run on a Redis Cluster (docs/waiting-queue.md).
+--   tp:gate:{performances}:P              the performances gate's part P
+--   tp:gate:<kind>:{<schedule>}:P         a schedule gate's part P (kind: performance_seats,
+--                                         take_performance_seat); the parts:
+--     waiting   ZSET token id -> arrival number (FIFO line)
+--     active    ZSET token id -> expiry (ms)
+--     state     HASH seq, last_tick, allowance, rate (measured), admitted, serving
+--     recent    ZSET token id -> admission time (the last second's admissions)
+--     settings  HASH capacity, rate (operator overrides)
+--   tp:token:{<tag>}:<uuid>   HASH user, gate, endpoint, status, seq, issued, active, expire,
+--                             to (the gate a consumed step-1 token was handed to);
+--                             the token's id is "<tag>.<uuid>", so the id names its slot
+--   tp:user:{<tag>}:<user>    STRING the token the user holds in this tag
+--   tp:soldout:{<schedule>}   STRING present once every seat of the schedule is sold
+-- Outside the scripts (queue_store.cpp): tp:gates, the gates that have a line or admitted
+-- tokens, and tp:user:<user>, the user's latest token id (a hint for calls without a token).
 
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function gate_key(gate, part) return 'tp:gate:{' .. gate .. '}:' .. part end
-local function token_key(id) return 'tp:token:' .. id end
-local function user_key(user) return 'tp:user:' .. user end
+-- The tag of a gate: its schedule, or the gate's own name for the performances gate.
+local function tag_of(gate) return string.match(gate, ':(.+)$') or gate end
+
+local function gate_key(gate, part)
+  local kind, schedule = string.match(gate, '^([^:]+):(.+)$')
+  if kind then return 'tp:gate:' .. kind .. ':{' .. schedule .. '}:' .. part end
+  return 'tp:gate:{' .. gate .. '}:' .. part
+end
+
+-- A token id is "<tag>.<uuid>"; the caller sends only ids of this script's tag.
+local function token_key(id)
+  local tag, rest = string.match(id, '^(.+)%.([^.]+)$')
+  return 'tp:token:{' .. tag .. '}:' .. rest
+end
+
+local function user_key(tag, user) return 'tp:user:{' .. tag .. '}:' .. user end
 
 -- How long a token's record and its user's index outlive the token's use, so a late call can
 -- still be told "expired": the last ARGV of every queue script (QUEUE_RECORD_RETENTION_SECONDS).
@@ -28,9 +50,9 @@ local function user_key(user) return 'tp:user:' .. user end
 local record_ttl_seconds = tonumber(ARGV[#ARGV])
 
 local function load_token(id)
-  if not id or id == '' then return nil end
+  if not id or id == '' or not string.find(id, '.', 1, true) then return nil end
   local f = redis.call('HMGET', token_key(id), 'user', 'gate', 'status', 'expire', 'endpoint')
-  if not f[1] then return nil end
+  if not f[1] or f[3] == 'HANDED' then return nil end -- a consumed step-1 token (hand_over.lua)
   return { id = id, user = f[1], gate = f[2], status = f[3], expire = tonumber(f[4]), endpoint = f[5] }
 end
 
@@ -65,37 +87,34 @@ local function next_arrival(gate)
   return redis.call('HINCRBY', state, 'seq', 1)
 end
 
--- A new token at the back of the gate's line; returns its arrival number. A gate in tp:gates
--- never has an expiring state (forget_if_empty takes the gate out of the set before it sets
--- the expiry), so the expiry needs lifting only when the gate joins the set: one command
--- less on an on-sale's most frequent write.
+-- A new token at the back of the gate's line; returns its arrival number.
 local function issue(user, gate, id, endpoint, now)
-  local state = gate_key(gate, 'state')
-  if redis.call('SADD', 'tp:gates', gate) == 1 then redis.call('PERSIST', state) end
-  local seq = redis.call('HINCRBY', state, 'seq', 1)
+  local seq = next_arrival(gate)
   redis.call('HSET', token_key(id), 'user', user, 'gate', gate, 'endpoint', endpoint,
              'status', 'WAITING', 'seq', seq, 'issued', now)
   redis.call('ZADD', gate_key(gate, 'waiting'), seq, id)
-  redis.call('SET', user_key(user), id)
+  redis.call('SET', user_key(tag_of(gate), user), id)
   return seq
 end
 
 -- view() of a token issue() has just written, from what the caller knows rather than read
--- back: only its place and the gate's rates are read.
+-- back: only its place and the gate's rates are read. The last element says the token has
+-- just joined the line, so the caller lists its gate among those to tick.
 local function arrival_view(outcome, id, user, gate, endpoint, seq, now)
   local rank = redis.call('ZRANK', gate_key(gate, 'waiting'), id) + 1
   local rate = redis.call('HGET', gate_key(gate, 'state'), 'rate') or '0'
   local configured = redis.call('HGET', gate_key(gate, 'settings'), 'rate') or ''
   return { outcome, id, user, gate, endpoint, 'WAITING', tostring(now), '', '', tostring(rank), rate, tostring(seq),
-           configured }
+           configured, 'joined' }
 end
 
 -- The token has ended (admitted, expired, sold out): its record and its user's index are kept
 -- `extra_seconds` (the admission's validity) plus the retention, then Redis drops them.
-local function retire(id, user, extra_seconds)
+local function retire(id, user, gate, extra_seconds)
   local ttl = record_ttl_seconds + (extra_seconds or 0)
   redis.call('EXPIRE', token_key(id), ttl)
-  if user and redis.call('GET', user_key(user)) == id then redis.call('EXPIRE', user_key(user), ttl) end
+  local index = user and user_key(tag_of(gate), user)
+  if index and redis.call('GET', index) == id then redis.call('EXPIRE', index, ttl) end
 end
 
 -- Back of the line: a new arrival number, as if the fan had just come.
@@ -105,16 +124,16 @@ local function requeue(t, now)
   redis.call('HSET', token_key(t.id), 'status', 'WAITING', 'seq', seq)
   redis.call('HDEL', token_key(t.id), 'active', 'expire')
   redis.call('PERSIST', token_key(t.id))
-  redis.call('PERSIST', user_key(t.user))
+  redis.call('PERSIST', user_key(tag_of(t.gate), t.user))
   redis.call('ZADD', gate_key(t.gate, 'waiting'), seq, t.id)
-  redis.call('SADD', 'tp:gates', t.gate)
 end
 
 -- Frees the token's place at once and forgets it.
 local function remove_token(t)
   redis.call('ZREM', gate_key(t.gate, 'waiting'), t.id)
   redis.call('ZREM', gate_key(t.gate, 'active'), t.id)
-  if redis.call('GET', user_key(t.user)) == t.id then redis.call('DEL', user_key(t.user)) end
+  local index = user_key(tag_of(t.gate), t.user)
+  if redis.call('GET', index) == t.id then redis.call('DEL', index) end
   redis.call('DEL', token_key(t.id))
 end
 
@@ -122,7 +141,7 @@ local function schedule_of(gate) return string.match(gate, ':(.+)$') end
 
 local function is_sold_out(gate)
   local schedule = schedule_of(gate)
-  return schedule ~= nil and redis.call('EXISTS', 'tp:soldout:' .. schedule) == 1
+  return schedule ~= nil and redis.call('EXISTS', 'tp:soldout:{' .. schedule .. '}') == 1
 end
 
 -- Tells the token it will never be served: out of the line, status SOLD_OUT.
@@ -130,13 +149,13 @@ local function mark_sold_out(t)
   redis.call('ZREM', gate_key(t.gate, 'waiting'), t.id)
   redis.call('ZREM', gate_key(t.gate, 'active'), t.id)
   redis.call('HSET', token_key(t.id), 'status', 'SOLD_OUT')
-  retire(t.id, t.user)
+  retire(t.id, t.user, t.gate)
 end
 
--- A gate with no one in line and no one admitted is forgotten: no more ticks, and its state
--- (arrival numbers, measured rate) expires after the retention unless someone arrives.
+-- A gate with no one in line and no one admitted is forgotten: its state (arrival numbers,
+-- measured rate) expires after the retention unless someone arrives (next_arrival lifts the
+-- expiry), and the caller takes it off the gates to tick.
 local function forget_if_empty(gate)
   if redis.call('ZCARD', gate_key(gate, 'waiting')) + redis.call('ZCARD', gate_key(gate, 'active')) > 0 then return end
-  redis.call('SREM', 'tp:gates', gate)
   redis.call('EXPIRE', gate_key(gate, 'state'), record_ttl_seconds)
 end

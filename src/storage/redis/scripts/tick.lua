@@ -1,7 +1,8 @@
 -- One admission round for one gate; any instance may run it at any moment, and running it
 -- twice at once is harmless: allowance accrues with Redis's clock, not with the number of
 -- callers. ARGV: gate, default capacity, default rate (per second), token TTL (ms), spacing
--- (ms). Returns {admitted, waiting, active} after the round.
+-- (ms). KEYS: the gate's state (its slot). Returns {admitted, waiting, active} after the
+-- round; with none of either, the caller takes the gate off the gates to tick.
 local gate, default_capacity, default_rate, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local spacing = tonumber(ARGV[5])
 local now = now_ms()
@@ -12,7 +13,9 @@ local waiting_key, active_key, state_key = gate_key(gate, 'waiting'), gate_key(g
 -- same admissions into smaller batches, at the cost of a whole round per instance).
 local last_tick = tonumber(redis.call('HGET', state_key, 'last_tick'))
 if last_tick and now - last_tick < spacing then
-  return { 0, redis.call('ZCARD', waiting_key), redis.call('ZCARD', active_key) }
+  local waiting, active = redis.call('ZCARD', waiting_key), redis.call('ZCARD', active_key)
+  if waiting + active == 0 then forget_if_empty(gate) end -- the caller takes it off the list
+  return { 0, waiting, active }
 end
 
 -- Expired admissions free their place. They are not re-queued here (an abandoned token
@@ -21,7 +24,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', active_key, '-inf', now)) do
   redis.call('ZREM', active_key, id)
   if redis.call('EXISTS', token_key(id)) == 1 then
     redis.call('HSET', token_key(id), 'status', 'EXPIRED')
-    retire(id, redis.call('HGET', token_key(id), 'user'))
+    retire(id, redis.call('HGET', token_key(id), 'user'), gate)
   end
 end
 
@@ -59,7 +62,7 @@ if admit > 0 then
   for i = 1, #popped, 2 do
     local id = popped[i]
     redis.call('HSET', token_key(id), 'status', 'ACTIVE', 'active', now, 'expire', now + ttl)
-    retire(id, redis.call('HGET', token_key(id), 'user'), math.ceil(ttl / 1000))
+    retire(id, redis.call('HGET', token_key(id), 'user'), gate, math.ceil(ttl / 1000))
     redis.call('ZADD', active_key, now + ttl, id)
     redis.call('ZADD', recent_key, now, id)
   end
