@@ -193,6 +193,27 @@ TEST_F(gate_call, step_one_drops_a_later_steps_token_and_starts_at_the_back) {
     EXPECT_EQ(waiting_count(seats_gate(schedule)), 0);
 }
 
+TEST_F(gate_call, step_one_without_a_token_drops_the_later_step_token_the_user_holds) {
+    // The token is found by the user's latest token id, read beside the script (queue_store).
+    const auto step_one = admitted_token("ann", step::performances, performances);
+    const auto step_two = call("ann", step::performance_seats, schedule, step_one);
+    ASSERT_TRUE(step_two.token);
+    call("bob", step::performances);
+
+    const auto back = call("ann", step::performances);
+    EXPECT_EQ(back.verdict, redis::queue_verdict::wait);
+    ASSERT_TRUE(back.token);
+    EXPECT_EQ(back.token->gate, "performances");
+    EXPECT_EQ(*back.token->rank, 2) << "behind bob";
+    EXPECT_FALSE(inspect().exists(token_key(step_two.token->id.str())));
+    EXPECT_EQ(waiting_count(seats_gate(schedule)), 0);
+    EXPECT_EQ(held_by("ann"), back.token->id.str());
+    // Another user's latest token is never dropped by this one's call.
+    const auto bobs = call("bob", step::performances);
+    ASSERT_TRUE(bobs.token);
+    EXPECT_TRUE(is_waiting(performances, bobs.token->id.str()));
+}
+
 TEST_F(gate_call, requeues_an_expired_token_at_the_back_of_its_gate) {
     use_store(redis::gate_settings{1, 1000}, 200ms);
     const auto anns = admitted_token("ann", step::performances, performances);
