@@ -5,7 +5,7 @@
 // is plain commands. See docs/waiting-queue.md.
 
 #include "domain/queue.hpp"
-#include "storage/redis/connection.hpp"
+#include "storage/redis/client.hpp"
 #include "storage/redis/script.hpp"
 #include "support/recent_map.hpp"
 
@@ -63,7 +63,7 @@ struct queue_options {
 
 class queue_store {
 public:
-    queue_store(connection& conn, queue_options options) : conn_(conn), options_(options) {}
+    queue_store(client& conn, queue_options options) : conn_(conn), options_(options) {}
 
     // `schedule` empty for the performances step; `presented_token` empty when none was sent.
     awaitable<queue_outcome> gate_call(
@@ -120,7 +120,7 @@ private:
     // Runs a queue script; the record retention goes last, where the prelude reads it.
     awaitable<reply> run(std::string_view name, std::vector<std::string> args);
 
-    connection& conn_;
+    client& conn_;
     queue_options options_;
     recent_map<std::string> gate_of_token_{16384}; // a token's gate never changes
 };
