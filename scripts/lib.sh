@@ -133,14 +133,27 @@ PY
 }
 
 # start_redis_node DIR PORT: one cluster node on its own files in DIR/PORT (append-only,
-# flushed every second, as start_redis). Used again to restart a node that was stopped or
-# killed: it rejoins the cluster from its nodes.conf.
+# flushed every second, as start_redis), its settings in DIR/PORT/redis.conf. Run again to
+# restart a node that was stopped or killed (tests may also run
+# `redis-server DIR/PORT/redis.conf`): it rejoins the cluster from its nodes.conf.
 start_redis_node() {
   local dir="$1" port="$2"
   mkdir -p "$dir/$port"
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --daemonize yes \
-    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
-    --dir "$dir/$port" --pidfile "$dir/$port/redis.pid" --logfile "$dir/$port/redis.log"
+  [ -f "$dir/$port/redis.conf" ] || cat >"$dir/$port/redis.conf" <<CONF
+port $port
+bind 127.0.0.1
+save ""
+appendonly yes
+appendfsync everysec
+daemonize yes
+cluster-enabled yes
+cluster-config-file nodes.conf
+cluster-node-timeout 2000
+dir $dir/$port
+pidfile $dir/$port/redis.pid
+logfile $dir/$port/redis.log
+CONF
+  redis-server "$dir/$port/redis.conf"
   for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
   die "Redis did not start on port $port (see $dir/$port/redis.log)"
 }

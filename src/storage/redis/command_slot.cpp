@@ -62,6 +62,7 @@ constexpr std::array known_commands{
     known_command{"HVALS", key_layout::first},
     known_command{"INCR", key_layout::first},
     known_command{"INCRBY", key_layout::first},
+    known_command{"INFO", key_layout::none},
     known_command{"LLEN", key_layout::first},
     known_command{"LPUSH", key_layout::first},
     known_command{"LRANGE", key_layout::first},
