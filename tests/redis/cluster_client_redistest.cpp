@@ -42,7 +42,9 @@ protected:
         options.seeds = *seeds;
         options.node.timeout = 2s;
         options.node.retry_interval = 100ms;
-        options.on_topology_change = [this](const std::string& what) { topology_changes_.push_back(what); };
+        options.on_topology_change = [this](const std::string& what) {
+            topology_changes_.push_back(what);
+        };
         client_ = std::make_unique<redis::cluster_client>(ctx_.get_executor(), std::move(options));
     }
 
@@ -78,9 +80,7 @@ protected:
         return keys;
     }
 
-    std::vector<reply> run(batch commands) {
-        return run_coro(ctx_, client_->execute_all(std::move(commands)), 20s);
-    }
+    std::vector<reply> run(batch commands) { return run_coro(ctx_, client_->execute_all(std::move(commands)), 20s); }
     reply run_one(std::vector<std::string> command) {
         return run_coro(ctx_, client_->execute(std::move(command)), 20s);
     }
@@ -143,7 +143,9 @@ TEST_F(cluster_client_test, a_batch_spanning_masters_keeps_its_order) {
 
 TEST_F(cluster_client_test, a_keyless_command_goes_with_the_nearest_keyed_one) {
     const auto keys = keys_on_masters("keyless");
-    const auto port = [&](const std::string& key) { return cluster_->master_of_slot(redis::key_slot(key)).address.port; };
+    const auto port = [&](const std::string& key) {
+        return cluster_->master_of_slot(redis::key_slot(key)).address.port;
+    };
     // After a keyed command: its master. Before any: the first keyed command's master.
     const auto replies = run(batch{
         {"INFO", "server"},
@@ -220,12 +222,11 @@ TEST_F(cluster_client_test, follows_ask_while_a_slot_is_being_migrated) {
     EXPECT_EQ(run_one({"SET", key, "moved"}).text, "OK");
     EXPECT_EQ(client_->master_of(slot), from.address.name()) << "ASK must not change the map";
 
-    // As it was: the key back on its master, the slot stable.
-    auto importer = cluster_->at(to.address);
-    importer.checked({"ASKING"});
-    importer.checked({"MIGRATE", from.address.host, from.address.port, "", "0", "5000", "KEYS", key});
-    cluster_->at(to.address).checked({"CLUSTER", "SETSLOT", s, "STABLE"});
+    // As it was: the slot stable on its master (which then takes the key back: a migrating
+    // node would answer the key's RESTORE with ASK), the key back there, the import ended.
     cluster_->at(from.address).checked({"CLUSTER", "SETSLOT", s, "STABLE"});
+    cluster_->at(to.address).checked({"MIGRATE", from.address.host, from.address.port, "", "0", "5000", "KEYS", key});
+    cluster_->at(to.address).checked({"CLUSTER", "SETSLOT", s, "STABLE"});
     EXPECT_EQ(cluster_->at(from.address).text({"GET", key}), "moved");
 }
 

@@ -23,8 +23,8 @@ struct cluster_node {
     std::string id;
     redis::node_address address;
     bool master = false;
-    bool failed = false;   // seen as failing (fail or fail?) by the node asked
-    std::string master_id; // of a replica
+    bool failed = false;                    // seen as failing (fail or fail?) by the node asked
+    std::string master_id;                  // of a replica
     std::vector<std::pair<int, int>> slots; // ranges, inclusive
 };
 

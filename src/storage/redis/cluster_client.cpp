@@ -412,12 +412,7 @@ void cluster_client::apply(const std::vector<slot_range>& ranges) {
         std::fill(owners.begin() + range.first, owners.begin() + range.last + 1, &master);
     }
     const auto uncovered = std::ranges::count(owners, nullptr);
-    std::string why;
-    if (owners_.empty()) {
-        why = "Redis Cluster slot map learnt";
-    } else {
-        why = "Redis Cluster topology changed";
-    }
+    std::string why = owners_.empty() ? "Redis Cluster slot map learnt" : "Redis Cluster topology changed";
     if (uncovered > 0) {
         why += " (" + std::to_string(uncovered) + " slots have no master)";
     }
