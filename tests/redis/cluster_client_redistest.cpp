@@ -36,8 +36,9 @@ protected:
         const auto seeds = redis::parse_cluster_url(*url);
         ASSERT_TRUE(seeds) << "TEST_REDIS_CLUSTER_URL is not a redis-cluster:// URL: " << *url;
         cluster_ = std::make_unique<cluster_inspector>(*seeds);
-        ASSERT_TRUE(cluster_->wait_until_ok(10s)) << "the test cluster is not ok";
-        ASSERT_EQ(cluster_->masters().size(), 3u);
+        ASSERT_TRUE(cluster_->wait_until_settled(20s)) << "the test cluster is not ok (3 masters, 3 replicas)";
+        original_masters_ = cluster_->masters();
+        ASSERT_EQ(original_masters_.size(), 3u);
         redis::cluster_options options;
         options.seeds = *seeds;
         options.node.timeout = 2s;
@@ -56,6 +57,9 @@ protected:
             client_->close();
             ctx_.restart();
             ctx_.run_for(100ms);
+        }
+        for (const auto& m : original_masters_) { // a test that failed half-way through a failover
+            EXPECT_TRUE(cluster_->make_master(m, 30s)) << m.address.name() << " is no longer a master";
         }
         for (const auto& key : keys_) { // every key a test made, wherever it is now
             try {
@@ -96,6 +100,7 @@ protected:
     std::unique_ptr<redis::cluster_client> client_;
     std::vector<std::string> topology_changes_;
     std::vector<std::string> keys_;
+    std::vector<cluster_node> original_masters_;
 };
 
 // The port the server that answered INFO listens on.
@@ -245,8 +250,7 @@ TEST_F(cluster_client_test, follows_a_manual_failover_without_a_restart) {
     EXPECT_NE(client_->session(), session);
     EXPECT_EQ(cluster_->at(replica.address).text({"GET", key}), "2");
 
-    cluster_->at(master.address).checked({"CLUSTER", "FAILOVER"}); // as it was
-    ASSERT_TRUE(cluster_->wait_until_role(master.id, true, 15s)) << "the old master did not take over again";
+    ASSERT_TRUE(cluster_->make_master(master, 20s)) << "the old master did not take over again"; // as it was
     EXPECT_EQ(run_one({"INCR", key}).integer, 3);
     EXPECT_EQ(client_->master_of(slot), master.address.name());
 }
@@ -291,13 +295,7 @@ TEST_F(cluster_client_test, follows_a_master_killed_by_the_system) {
     const auto restart = "redis-server " + std::string(dir) + "/" + master.address.port + "/redis.conf";
     ASSERT_EQ(std::system(restart.c_str()), 0);
     ASSERT_TRUE(cluster_->wait_until_role(master.id, false, 20s)) << "the restarted node did not rejoin";
-    for (int attempt = 0; attempt < 3; ++attempt) { // refused until it has synced with its master
-        if (!cluster_->at(master.address).command({"CLUSTER", "FAILOVER"}).is_error()) {
-            break;
-        }
-        std::this_thread::sleep_for(1s);
-    }
-    ASSERT_TRUE(cluster_->wait_until_role(master.id, true, 15s)) << "the old master did not take over again";
+    ASSERT_TRUE(cluster_->make_master(master, 20s)) << "the old master did not take over again";
     EXPECT_EQ(run_one({"GET", key}).text, "kept");
 }
 

@@ -183,6 +183,61 @@ bool cluster_inspector::wait_until_role(const std::string& id, bool master, std:
     return false;
 }
 
+bool cluster_inspector::wait_until_settled(std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    const auto settled_in = [](const std::vector<cluster_node>& view) {
+        int masters = 0;
+        int replicas = 0;
+        for (const auto& n : view) {
+            if (n.failed || (n.master && n.slots.empty())) {
+                return false;
+            }
+            masters += n.master ? 1 : 0;
+            replicas += n.master ? 0 : 1;
+        }
+        return masters == 3 && replicas == 3;
+    };
+    while (std::chrono::steady_clock::now() < deadline) {
+        bool settled = true;
+        try {
+            for (const auto& seen_by : nodes()) {
+                settled = settled && settled_in(nodes(seen_by.address));
+            }
+        } catch (const std::exception&) {
+            settled = false;
+        }
+        if (settled && wait_until_ok(std::chrono::seconds(1))) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+}
+
+bool cluster_inspector::make_master(const cluster_node& n, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        try {
+            const auto role = at(n.address).checked({"ROLE"});
+            if (!role.elements.empty() && role.elements[0].text == "master") {
+                return wait_until_settled(std::chrono::seconds(10)); // the old master a replica again
+            }
+            // A manual failover needs a replica in sync: it is dropped silently otherwise.
+            const auto info = at(n.address).text({"INFO", "replication"}).value_or("");
+            if (info.find("master_link_status:up") != std::string::npos &&
+                info.find("master_sync_in_progress:0") != std::string::npos) {
+                at(n.address).checked({"CLUSTER", "FAILOVER"});
+                if (wait_until_role(n.id, true, std::chrono::seconds(5))) {
+                    return wait_until_settled(std::chrono::seconds(10));
+                }
+            }
+        } catch (const std::exception&) { // restarting, or not yet a replica
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+}
+
 void cluster_inspector::migrate_slot(int slot, const cluster_node& from, const cluster_node& to) {
     const auto s = std::to_string(slot);
     at(to.address).checked({"CLUSTER", "SETSLOT", s, "IMPORTING", from.id});

@@ -49,6 +49,14 @@ public:
     // at most `limit`; false when it did not happen.
     bool wait_until_role(const std::string& id, bool master, std::chrono::seconds limit);
     bool wait_until_ok(std::chrono::seconds limit);
+    // Until every node sees three masters serving slots, each with one replica, none failing,
+    // and the cluster is ok: how the tests find it and leave it.
+    bool wait_until_settled(std::chrono::seconds limit);
+
+    // Makes the replica `n` master again (CLUSTER FAILOVER once it has synced with its master,
+    // tried again if it did not take), as the tests that fail over leave the cluster; false
+    // when it did not happen within `limit`.
+    bool make_master(const cluster_node& n, std::chrono::seconds limit);
 
     // Moves `slot` (and its keys) from one master to another: SETSLOT IMPORTING/MIGRATING,
     // MIGRATE, SETSLOT NODE on every master.
