@@ -317,6 +317,17 @@ TEST_F(cluster_client_test, many_callers_at_once_get_their_own_answers) {
     EXPECT_EQ(mismatches, 0);
 }
 
+TEST_F(cluster_client_test, close_lets_the_event_loop_finish) {
+    const auto keys = keys_on_masters("close");
+    const auto replies = run(batch{{"GET", keys[0]}, {"GET", keys[1]}, {"GET", keys[2]}});
+    EXPECT_EQ(replies.size(), 3u);
+    client_->close();
+    ctx_.restart();
+    ctx_.run_for(5s);
+    EXPECT_TRUE(ctx_.stopped()) << "something of the closed client is still running";
+    EXPECT_THROW(run_one({"GET", keys[0]}), redis::error);
+}
+
 TEST_F(cluster_client_test, make_client_reads_the_cluster_url) {
     auto made = redis::make_client(ctx_.get_executor(), *redis_cluster_url(), redis::client_options{});
     const auto key = track("tp:test:cluster:made");

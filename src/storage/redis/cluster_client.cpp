@@ -349,6 +349,9 @@ awaitable<void> cluster_client::refresh() {
 
     std::optional<std::vector<slot_range>> ranges;
     for (const auto& address : candidates) {
+        if (closed_) { // a node connection opened now would keep the event loop alive
+            break;
+        }
         std::vector<std::vector<std::string>> ask;
         ask.push_back({"CLUSTER", "SLOTS"});
         try {
