@@ -342,7 +342,7 @@ awaitable<void> cluster_client::refresh() {
         add(n->address);
     }
     // Connected nodes first: a dead one costs a refused connection, or a whole timeout.
-    std::ranges::stable_partition(candidates, [this](const node_address& a) {
+    std::stable_partition(candidates.begin(), candidates.end(), [this](const node_address& a) {
         const auto found = nodes_.find(a.name());
         return found != nodes_.end() && found->second->conn->connected();
     });
