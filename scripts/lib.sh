@@ -107,3 +107,93 @@ stop_redis() {
   local dir="$1"
   [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
 }
+
+# free_cluster_base: a port P such that P..P+5 and their cluster bus ports (+10000) are all
+# free on loopback, for start_redis_cluster.
+free_cluster_base() {
+  python3 - <<'PY'
+import random, socket
+def free(port):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+for _ in range(200):
+    base = random.randrange(20000, 40000)
+    if all(free(p) and free(p + 10000) for p in range(base, base + 6)):
+        print(base)
+        break
+else:
+    raise SystemExit("no free ports for a Redis Cluster")
+PY
+}
+
+# start_redis_node DIR PORT: one cluster node on its own files in DIR/PORT (append-only,
+# flushed every second, as start_redis), its settings in DIR/PORT/redis.conf. Run again to
+# restart a node that was stopped or killed (tests may also run
+# `redis-server DIR/PORT/redis.conf`): it rejoins the cluster from its nodes.conf.
+start_redis_node() {
+  local dir="$1" port="$2"
+  mkdir -p "$dir/$port"
+  [ -f "$dir/$port/redis.conf" ] || cat >"$dir/$port/redis.conf" <<CONF
+port $port
+bind 127.0.0.1
+save ""
+appendonly yes
+appendfsync everysec
+daemonize yes
+cluster-enabled yes
+cluster-config-file nodes.conf
+cluster-node-timeout 2000
+dir $dir/$port
+pidfile $dir/$port/redis.pid
+logfile $dir/$port/redis.log
+CONF
+  redis-server "$dir/$port/redis.conf"
+  for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  die "Redis did not start on port $port (see $dir/$port/redis.log)"
+}
+
+# start_redis_cluster DIR FIRST_PORT: a private Redis Cluster of 3 masters and 3 replicas on
+# ports FIRST_PORT..FIRST_PORT+5 (bus ports +10000), with a short node timeout (2 s) so that
+# a failover takes seconds. Returns once every node reports cluster_state:ok.
+start_redis_cluster() {
+  local dir="$1" first="$2" port nodes=()
+  mkdir -p "$dir"
+  for port in $(seq "$first" $((first + 5))); do
+    start_redis_node "$dir" "$port"
+    nodes+=("127.0.0.1:$port")
+  done
+  echo "$first" >"$dir/first_port"
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 ||
+    die "redis-cli --cluster create failed (see $dir/create.log)"
+  wait_redis_cluster "$dir"
+}
+
+# wait_redis_cluster DIR: until every node of the cluster in DIR says cluster_state:ok and
+# knows all six nodes (up to 30 s).
+wait_redis_cluster() {
+  local dir="$1" first port ok
+  first="$(cat "$dir/first_port")"
+  for _ in $(seq 300); do
+    ok=1
+    for port in $(seq "$first" $((first + 5))); do
+      redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || { ok=0; break; }
+      [ "$(redis-cli -p "$port" cluster nodes 2>/dev/null | grep -vc 'fail\|handshake\|noaddr')" -eq 6 ] || { ok=0; break; }
+    done
+    [ "$ok" -eq 1 ] && return 0
+    sleep 0.1
+  done
+  die "the Redis Cluster in $dir did not become ready (see $dir/*/redis.log)"
+}
+
+stop_redis_cluster() {
+  local dir="$1" pidfile
+  for pidfile in "$dir"/*/redis.pid; do
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  done
+}

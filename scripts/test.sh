@@ -12,7 +12,7 @@ install_dependencies
 
 WORK="$(mktemp -d /tmp/ticketd-test.XXXXXX)"
 [ "$(id -u)" -eq 0 ] && chmod 755 "$WORK"
-cleanup() { stop_postgres "$WORK/pg"; stop_redis "$WORK/redis"; rm -rf "$WORK"; }
+cleanup() { stop_postgres "$WORK/pg"; stop_redis "$WORK/redis"; stop_redis_cluster "$WORK/redis-cluster"; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 PG_PORT="$(free_port)"
@@ -20,9 +20,15 @@ REDIS_PORT="$(free_port)"
 log "Starting throwaway PostgreSQL (:$PG_PORT) and Redis (:$REDIS_PORT) in $WORK"
 start_postgres "$WORK/pg" "$PG_PORT"
 start_redis "$WORK/redis" "$REDIS_PORT"
+REDIS_CLUSTER_PORT="$(free_cluster_base)"
+log "Starting a throwaway Redis Cluster (:$REDIS_CLUSTER_PORT..+5) in $WORK"
+start_redis_cluster "$WORK/redis-cluster" "$REDIS_CLUSTER_PORT"
 # Tests make their own databases (tp_test_*) on this server and drop them afterwards.
 export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
 export TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export TEST_REDIS_CLUSTER_URL="redis-cluster://127.0.0.1:$REDIS_CLUSTER_PORT"
+# The cluster tests restart a node they kill with this (scripts/lib.sh, start_redis_node).
+export TEST_REDIS_CLUSTER_DIR="$WORK/redis-cluster"
 export TEST_PG_DATA="$WORK/pg"
 # A server suite that finds no server fails here instead of skipping every test.
 export TEST_REQUIRE_SERVERS=1

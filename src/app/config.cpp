@@ -1,6 +1,6 @@
 #include "app/config.hpp"
 
-#include <boost/url/parse.hpp>
+#include "storage/redis/client.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -89,8 +89,8 @@ domain::result<config> load_config(const std::map<std::string, std::string>& env
 
     in.text("DATABASE_URL", c.database_url);
     in.text("REDIS_URL", c.redis_url);
-    if (!c.redis_url.starts_with("redis://") || !boost::urls::parse_uri(c.redis_url)) {
-        in.fail("REDIS_URL must look like redis://host:port[/db] (got \"" + c.redis_url + "\").");
+    if (const auto problem = redis::client_url_problem(c.redis_url); !problem.empty()) {
+        in.fail("REDIS_URL: " + problem + " (got \"" + c.redis_url + "\").");
     }
 
     std::string listen = c.listen_host + ":" + std::to_string(c.listen_port);
@@ -125,6 +125,7 @@ domain::result<config> load_config(const std::map<std::string, std::string>& env
     in.integer("HOLD_TTL_SECONDS", c.hold_ttl_seconds, 1, 86400);
     in.integer("QUEUE_TOKEN_TTL_SECONDS", c.queue_token_ttl_seconds, 1, 86400);
     in.integer("QUEUE_RECORD_RETENTION_SECONDS", c.queue_record_retention_seconds, 1, 30 * 86400);
+    in.integer("REDIS_WAIT_REPLICAS", c.redis_wait_replicas, 0, 5);
     in.integer("GATE_DEFAULT_CAPACITY", c.gate_default_capacity, 0, 10'000'000);
     in.integer("GATE_DEFAULT_RATE", c.gate_default_rate, 0, 10'000'000);
     in.integer("QUEUE_TICK_MS", c.queue_tick_ms, 10, 60'000);

@@ -7,6 +7,7 @@
 #include "app/background_rounds.hpp"
 #include "app/commands.hpp"
 #include "app/periodic_task.hpp"
+#include "storage/redis/client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -26,6 +27,15 @@
 
 namespace tp::app {
 namespace {
+
+// On a cluster a join or an admission waits for one replica before it is answered, so the
+// failover of its master does not lose it (docs/waiting-queue.md, Redis Cluster).
+int replicas_to_wait(const config& c) {
+    if (c.redis_wait_replicas >= 0) {
+        return c.redis_wait_replicas;
+    }
+    return c.redis_url.starts_with("redis-cluster://") ? 1 : 0;
+}
 
 constexpr auto grace_period = std::chrono::seconds(10);
 
@@ -54,6 +64,16 @@ std::string random_instance_id() {
     return out.str();
 }
 
+// A cluster's topology changes (failover, resharding) are logged once per event loop.
+redis::client_options redis_client_options(int worker_index) {
+    return redis::client_options{
+        .timeout = std::chrono::milliseconds(2000),
+        .retry_interval = std::chrono::milliseconds(250),
+        .on_topology_change = [worker_index](const std::string& what) {
+            spdlog::warn("msg=\"{}\" worker={}", what, worker_index);
+        }};
+}
+
 // Everything one I/O thread owns.
 struct worker {
     worker(
@@ -65,7 +85,7 @@ struct worker {
         metrics& stats,
         const std::string& instance_id,
         int index,
-        const redis::connection_options& redis_options
+        const std::string& redis_url
     )
         : db(context.get_executor(),
              pg::pool_options{
@@ -76,20 +96,20 @@ struct worker {
                          .query_timeout = std::chrono::milliseconds(c.db_timeout_ms)},
                  .max_size = static_cast<std::size_t>(c.db_pool_size),
                  .acquire_timeout = std::chrono::milliseconds(c.db_timeout_ms)}),
-          redis(context.get_executor(), redis_options), tokens(jwt),
+          redis(redis::make_client(context.get_executor(), redis_url, redis_client_options(index))), tokens(jwt),
           queue(
-              redis,
+              *redis,
               redis::queue_options{
                   .defaults = {.capacity = c.gate_default_capacity, .rate = c.gate_default_rate},
                   .token_ttl = std::chrono::seconds(c.queue_token_ttl_seconds),
                   .record_retention = std::chrono::seconds(c.queue_record_retention_seconds),
                   // Instances tick each gate every QUEUE_TICK_MS: together, about once per period.
                   .tick_spacing = std::chrono::milliseconds(c.queue_tick_ms * 9 / 10),
-                  .replicas_to_wait = 0,
+                  .replicas_to_wait = replicas_to_wait(c),
                   .replica_wait = std::chrono::milliseconds(100),
                   .unreplicated = &stats.queue_writes_unreplicated}
           ),
-          watch(context.get_executor(), queue, std::chrono::milliseconds(c.queue_tick_ms)), seat_versions(redis),
+          watch(context.get_executor(), queue, std::chrono::milliseconds(c.queue_tick_ms)), seat_versions(*redis),
           seat_maps(
               context.get_executor(),
               db,
@@ -126,7 +146,7 @@ struct worker {
 
     asio::io_context context{1};
     pg::pool db;
-    redis::connection redis;
+    std::unique_ptr<redis::client> redis;
     security::token_verifier tokens;
     redis::queue_store queue;
     redis::serving_watch watch;
@@ -158,15 +178,14 @@ int serve(const config& c) {
     asio::thread_pool hashing(static_cast<std::size_t>(std::max(1, c.threads / 2)));
     const auto instance_id = random_instance_id();
 
-    const auto redis_options = redis::parse_redis_url(c.redis_url);
-    if (!redis_options) {
-        spdlog::error("msg=\"REDIS_URL is not redis://host:port[/db]\" url={}", c.redis_url);
+    if (const auto problem = redis::client_url_problem(c.redis_url); !problem.empty()) {
+        spdlog::error("msg=\"REDIS_URL is malformed\" url={} error=\"{}\"", c.redis_url, problem);
         return 78;
     }
     std::list<worker> workers;
     try {
         for (int i = 0; i < c.threads; ++i) {
-            workers.emplace_back(c, settings, routes, jwt, hashing, stats, instance_id, i, *redis_options);
+            workers.emplace_back(c, settings, routes, jwt, hashing, stats, instance_id, i, c.redis_url);
             workers.back().server.start();
         }
     } catch (const std::exception& e) {
@@ -217,7 +236,7 @@ int serve(const config& c) {
         for (auto& w : workers) {
             asio::post(w.context, [&w] {
                 w.server.stop();
-                w.redis.close(); // its reader would keep the loop alive forever
+                w.redis->close(); // its reader would keep the loop alive forever
             });
         }
         grace.expires_after(grace_period);

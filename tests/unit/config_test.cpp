@@ -152,8 +152,23 @@ TEST(config, refuses_a_bad_listen_address) {
 }
 
 TEST(config, refuses_a_bad_redis_url) {
-    for (const char* url : {"http://127.0.0.1:6379", "127.0.0.1:6379", "redis://bad host:6379"}) {
+    for (const char* url :
+         {"http://127.0.0.1:6379",
+          "127.0.0.1:6379",
+          "redis://bad host:6379",
+          "redis-cluster://",
+          "redis-cluster://a:7000,",
+          "redis-cluster://a",
+          "redis-cluster://a:7000/3"}) {
         expect_refused(with(production(), "REDIS_URL", url), "REDIS_URL");
+    }
+}
+
+TEST(config, accepts_a_redis_cluster_url) {
+    for (const char* url : {"redis-cluster://10.0.0.1:7000", "redis-cluster://a:7000,b:7001,[::1]:7002"}) {
+        const auto r = load_config(with(production(), "REDIS_URL", url));
+        ASSERT_TRUE(r) << url << ": " << r.error().message;
+        EXPECT_EQ(r->redis_url, url);
     }
 }
 

@@ -1,6 +1,7 @@
 #include "onsale/churn.hpp"
 
 #include "onsale/blocking_pg.hpp"
+#include "storage/redis/connection.hpp"
 #include "storage/redis/seat_map_versions.hpp"
 
 #include <boost/asio/as_tuple.hpp>

@@ -112,13 +112,6 @@ void connection::reset(const std::string& why) {
     next_attempt_ = std::chrono::steady_clock::now() + options_.retry_interval;
 }
 
-awaitable<reply> connection::execute(std::vector<std::string> command) {
-    std::vector<std::vector<std::string>> one;
-    one.push_back(std::move(command));
-    auto answers = co_await execute_all(std::move(one));
-    co_return std::move(answers.front());
-}
-
 awaitable<std::vector<reply>> connection::execute_all(std::vector<std::vector<std::string>> commands) {
     co_await ensure_connected();
     co_return co_await send(commands);
@@ -128,6 +121,8 @@ awaitable<std::vector<reply>> connection::send(const std::vector<std::vector<std
     if (commands.empty()) {
         co_return std::vector<reply>{};
     }
+    // All of the batch at once, with no suspension point before it is queued: the batch
+    // reaches the socket contiguously (ASKING + command relies on it).
     for (const auto& command : commands) {
         encode(command, outbox_);
     }

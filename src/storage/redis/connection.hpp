@@ -8,8 +8,11 @@
 // redis::error, and the connection is reset (all commands in flight fail with it, since the
 // order of replies can no longer be trusted). The next command reconnects, at most once per
 // `retry_interval`, so a Redis outage costs a fast 503 rather than a pile-up.
+//
+// A batch (execute_all) goes on the wire in one piece, nobody else's command in between: the
+// cluster client relies on it to send ASKING right before the command it applies to.
 
-#include "storage/redis/reply.hpp"
+#include "storage/redis/client.hpp"
 #include "support/asio.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -35,29 +38,23 @@ struct connection_options {
 // Parses redis://host:port[/db]; nullopt when malformed.
 std::optional<connection_options> parse_redis_url(std::string_view url);
 
-class connection {
+class connection final : public client {
 public:
     connection(const asio::any_io_executor& executor, connection_options options);
-    connection(const connection&) = delete;
-    ~connection();
+    ~connection() override;
 
-    // Sends one command (e.g. {"GET", "key"}) and returns its reply; an error reply is
-    // returned as a reply of kind error, not thrown.
-    awaitable<reply> execute(std::vector<std::string> command);
+    // Sends the commands back to back, contiguously, and returns their replies in order.
+    awaitable<std::vector<reply>> execute_all(std::vector<std::vector<std::string>> commands) override;
 
-    // Sends several commands back to back and returns their replies in order: one wait for
-    // the whole batch. (Not a transaction: other callers' commands may run in between.)
-    awaitable<std::vector<reply>> execute_all(std::vector<std::vector<std::string>> commands);
-
-    bool connected() const { return state_ == state::connected; }
+    bool connected() const override { return state_ == state::connected; }
 
     // Moves whenever the connection is reset. Replies of one session come from one life of
     // the server; across sessions Redis may have restarted and lost its last writes.
-    std::uint64_t session() const { return generation_; }
+    std::uint64_t session() const override { return generation_; }
 
     // Closes the socket (failing commands in flight) for good, so the event loop can finish:
     // later commands fail at once instead of reconnecting.
-    void close();
+    void close() override;
 
 private:
     enum class state { disconnected, connecting, connected };

@@ -7,7 +7,7 @@
 // docs/waiting-queue.md.
 
 #include "domain/queue.hpp"
-#include "storage/redis/connection.hpp"
+#include "storage/redis/client.hpp"
 #include "storage/redis/script.hpp"
 #include "support/recent_map.hpp"
 
@@ -73,7 +73,7 @@ struct queue_options {
 
 class queue_store {
 public:
-    queue_store(connection& conn, queue_options options) : conn_(conn), options_(options) {}
+    queue_store(client& conn, queue_options options) : conn_(conn), options_(options) {}
 
     // `schedule` empty for the performances step; `presented_token` empty when none was sent.
     awaitable<queue_outcome> gate_call(
@@ -146,7 +146,7 @@ private:
     // WAIT for the replicas of the master holding `key` (see queue_options).
     awaitable<void> await_replicas(const std::string& key);
 
-    connection& conn_;
+    client& conn_;
     queue_options options_;
     recent_map<std::string> gate_of_token_{16384}; // a token's gate never changes
 };

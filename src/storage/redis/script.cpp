@@ -17,12 +17,12 @@ script::script(std::string_view source) : source_(source) {
     }
 }
 
-awaitable<reply> run_script(connection& conn, const script& s, std::vector<std::string> args) {
+awaitable<reply> run_script(client& conn, const script& s, std::vector<std::string> args) {
     script_input input{.keys = {}, .args = std::move(args)};
     co_return co_await run_script(conn, s, std::move(input));
 }
 
-awaitable<reply> run_script(connection& conn, const script& s, script_input input) {
+awaitable<reply> run_script(client& conn, const script& s, script_input input) {
     std::vector<std::string> command{"EVALSHA", s.sha1(), std::to_string(input.keys.size())};
     command.insert(command.end(), input.keys.begin(), input.keys.end());
     command.insert(command.end(), input.args.begin(), input.args.end());

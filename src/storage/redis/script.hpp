@@ -3,7 +3,7 @@
 // when Redis answers NOSCRIPT (restarted, flushed, failed over) the script is sent once in
 // full with EVAL, which also caches it again.
 
-#include "storage/redis/connection.hpp"
+#include "storage/redis/client.hpp"
 
 #include <string>
 #include <string_view>
@@ -25,7 +25,7 @@ private:
 
 // Runs `s` with ARGV (the queue scripts derive their keys from their arguments; see
 // docs/waiting-queue.md on Redis Cluster); throws redis::error for an error reply.
-awaitable<reply> run_script(connection& conn, const script& s, std::vector<std::string> args);
+awaitable<reply> run_script(client& conn, const script& s, std::vector<std::string> args);
 
 // A script's declared KEYS (what a Redis Cluster routes by) and its ARGV: one value, so the
 // two lists cannot be passed the wrong way round.
@@ -34,6 +34,6 @@ struct script_input {
     std::vector<std::string> args;
 };
 
-awaitable<reply> run_script(connection& conn, const script& s, script_input input);
+awaitable<reply> run_script(client& conn, const script& s, script_input input);
 
 } // namespace tp::redis

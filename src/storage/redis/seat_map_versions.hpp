@@ -12,7 +12,7 @@
 
 #include "domain/identifiers.hpp"
 #include "domain/seats.hpp"
-#include "storage/redis/connection.hpp"
+#include "storage/redis/client.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -37,7 +37,7 @@ public:
     // Entries a reader gets at most in one read; a cache further behind reads PostgreSQL.
     static constexpr int max_changes_read = 64;
 
-    explicit seat_map_versions(connection& conn) : conn_(conn) {}
+    explicit seat_map_versions(client& conn) : conn_(conn) {}
 
     // `since`: the version the reader's cache holds ("" for none: no log is read).
     awaitable<seat_map_version> read(const domain::schedule_id& schedule_id, const std::string& since = {});
@@ -55,7 +55,7 @@ public:
     bump(const domain::schedule_id& schedule_id, std::span<const domain::seat_state_change> changes = {});
 
 private:
-    connection& conn_;
+    client& conn_;
 };
 
 // The keys of a schedule's version and change log; their hash tag is the schedule id, the tag
