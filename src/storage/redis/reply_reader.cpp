@@ -1,0 +1,77 @@
+#include "storage/redis/reply_reader.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <new>
+
+namespace tp::redis {
+namespace {
+
+reply convert(const redisReply* r) {
+    reply out;
+    switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+        out.type = reply::kind::integer;
+        out.integer = r->integer;
+        break;
+    case REDIS_REPLY_STRING:
+        out.type = reply::kind::string;
+        out.text.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_STATUS:
+        out.type = reply::kind::status;
+        out.text.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_ERROR:
+        out.type = reply::kind::error;
+        out.text.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_ARRAY:
+        out.type = reply::kind::array;
+        out.elements.reserve(r->elements);
+        for (std::size_t i = 0; i < r->elements; ++i) {
+            out.elements.push_back(convert(r->element[i]));
+        }
+        break;
+    default: out.type = reply::kind::nil; break;
+    }
+    return out;
+}
+
+} // namespace
+
+void reply_reader::free_reader::operator()(redisReader* reader) const {
+    redisReaderFree(reader);
+}
+
+reply_reader::reply_reader() : reader_(redisReaderCreate()) {
+    if (!reader_) {
+        throw std::bad_alloc();
+    }
+}
+
+void reply_reader::feed(std::string_view bytes) {
+    if (!failed_ && redisReaderFeed(reader_.get(), bytes.data(), bytes.size()) != REDIS_OK) {
+        failed_ = true;
+    }
+}
+
+std::optional<reply> reply_reader::next() {
+    if (failed_) {
+        return std::nullopt;
+    }
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+        failed_ = true;
+        return std::nullopt;
+    }
+    if (raw == nullptr) {
+        return std::nullopt;
+    }
+    const std::unique_ptr<redisReply, decltype(&freeReplyObject)> owned(
+        static_cast<redisReply*>(raw), &freeReplyObject
+    );
+    return convert(owned.get());
+}
+
+} // namespace tp::redis
