@@ -2,10 +2,40 @@
 
 #include <hiredis/hiredis.h>
 
+#include <memory>
 #include <new>
 
 namespace tp::redis {
 namespace {
+
+// hiredis 0.14 allocates an array's element pointers as soon as its header ("*N") arrives,
+// before any element: one short line from the peer could cost N x 8 bytes (up to 16 GiB).
+// No answer of ours comes near this bound (XRANGE reads are capped, gates are few); a
+// longer one fails the reader like any malformed stream and the connection is reset.
+constexpr int max_array_elements = 1 << 20;
+
+// hiredis's own reply functions, arrays checked against the bound first. Set once, before
+// any reader uses them (a static's initialisation).
+void* (*hiredis_create_array)(const redisReadTask*, int) = nullptr;
+
+void* create_bounded_array(const redisReadTask* task, int elements) {
+    // A null object is hiredis's out-of-memory: the reader fails.
+    return elements > max_array_elements ? nullptr : hiredis_create_array(task, elements);
+}
+
+redisReplyObjectFunctions* bounded_functions() {
+    static redisReplyObjectFunctions functions = [] {
+        const std::unique_ptr<redisReader, decltype(&redisReaderFree)> plain(redisReaderCreate(), &redisReaderFree);
+        if (!plain) {
+            throw std::bad_alloc();
+        }
+        auto out = *plain->fn;
+        hiredis_create_array = out.createArray;
+        out.createArray = &create_bounded_array;
+        return out;
+    }();
+    return &functions;
+}
 
 reply convert(const redisReply* r) {
     reply out;
@@ -44,7 +74,7 @@ void reply_reader::free_reader::operator()(redisReader* reader) const {
     redisReaderFree(reader);
 }
 
-reply_reader::reply_reader() : reader_(redisReaderCreate()) {
+reply_reader::reply_reader() : reader_(redisReaderCreateWithFunctions(bounded_functions())) {
     if (!reader_) {
         throw std::bad_alloc();
     }
