@@ -18,7 +18,7 @@ SEED="${FUZZ_SEED:-1}"
 # Inputs per target by default, and the longest input: about as long as each needs (a
 # request of the API is a few hundred bytes, a body or a token less), and within the stage's
 # budget of a few minutes on two cores.
-declare -A DEFAULT_RUNS=([fuzz_http_request]=60000 [fuzz_json_bodies]=100000 [fuzz_jwt]=100000 [fuzz_redis_reply]=150000)
+declare -A DEFAULT_RUNS=([fuzz_http_request]=30000 [fuzz_json_bodies]=60000 [fuzz_jwt]=60000 [fuzz_redis_reply]=60000)
 declare -A MAX_LEN=([fuzz_http_request]=4096 [fuzz_json_bodies]=4096 [fuzz_jwt]=1024 [fuzz_redis_reply]=2048)
 
 cd "$ROOT"
