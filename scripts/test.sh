@@ -4,7 +4,9 @@
 # ticketd processes, first in a debug build and then under AddressSanitizer +
 # UndefinedBehaviorSanitizer. PostgreSQL and Redis run in a throwaway folder on free
 # loopback ports and are stopped at the end.
+# Then the fuzz targets run for a fixed number of inputs each (scripts/fuzz.sh, docs/fuzzing.md).
 #   TEST_PRESETS="dev"  scripts/test.sh   # skip the sanitizer build
+#   TEST_FUZZ=0 scripts/test.sh             # skip the fuzz stage
 #   scripts/test.sh -R take_seat            # extra arguments go to ctest
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -41,4 +43,8 @@ for preset in ${TEST_PRESETS:-dev asan}; do
   log "Testing ($preset)"
   ctest --preset "$preset" "$@" || status=1
 done
+if [ "${TEST_FUZZ:-1}" != 0 ]; then
+  log "Fuzzing (preset fuzz)"
+  "$ROOT/scripts/fuzz.sh" || status=1
+fi
 exit $status

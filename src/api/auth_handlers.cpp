@@ -3,6 +3,7 @@
 
 #include "api/handlers.hpp"
 #include "api/json_io.hpp"
+#include "api/request_readers.hpp"
 #include "domain/account.hpp"
 #include "http/error_reply.hpp"
 #include "security/password.hpp"
@@ -36,15 +37,11 @@ reply sign_up(request_context& ctx) {
     if (!body) {
         co_return http::error_response(body.error());
     }
-    body_reader in(*body);
-    auto email = in.string("email_address");
-    auto password = in.string("password");
-    auto name = in.optional_string("name");
-    auto phone = in.optional_string("phone_number");
-    if (in.failed()) {
-        co_return http::error_response(in.error());
+    auto given = read_sign_up(*body);
+    if (!given) {
+        co_return http::error_response(given.error());
     }
-    auto form = domain::validate_sign_up({email, password, name, phone});
+    auto form = domain::validate_sign_up(std::move(*given));
     if (!form) {
         co_return http::error_response(form.error());
     }
@@ -62,14 +59,12 @@ reply sign_in(request_context& ctx) {
     if (!body) {
         co_return http::error_response(body.error());
     }
-    body_reader in(*body);
-    auto email = in.string("email_address");
-    auto password = in.string("password");
-    if (in.failed()) {
-        co_return http::error_response(in.error());
+    auto given = read_sign_in(*body);
+    if (!given) {
+        co_return http::error_response(given.error());
     }
-    const auto found = co_await ctx.svc.users.find_credentials(domain::normalise_email(email));
-    auto checking = verify_task(password, found ? found->password_hash : decoy_hash());
+    const auto found = co_await ctx.svc.users.find_credentials(domain::normalise_email(given->email_address));
+    auto checking = verify_task(std::move(given->password), found ? found->password_hash : decoy_hash());
     const bool matches = co_await asio::co_spawn(ctx.svc.hashing, std::move(checking), use_awaitable);
     if (!found || !matches) {
         co_return http::error_response(domain::make_error(errc::wrong_credentials));

@@ -2,6 +2,7 @@
 
 #include "api/handlers.hpp"
 #include "api/json_io.hpp"
+#include "api/request_readers.hpp"
 #include "domain/queue.hpp"
 #include "http/error_reply.hpp"
 
@@ -62,24 +63,11 @@ reply configure_gate(request_context& ctx) {
     if (!body) {
         co_return http::error_response(body.error());
     }
-    body_reader in(*body);
-    const auto capacity = in.optional_integer("capacity");
-    const auto rate = in.optional_integer("rate");
-    if (in.failed()) {
-        co_return http::error_response(in.error());
+    const auto change = read_gate_change(*body);
+    if (!change) {
+        co_return http::error_response(change.error());
     }
-    if (!capacity && !rate) {
-        co_return http::error_response(make_error(errc::bad_request, "Give capacity, rate or both."));
-    }
-    constexpr std::int64_t limit = 10'000'000;
-    for (const auto& [field, value] : {std::pair{"capacity", capacity}, std::pair{"rate", rate}}) {
-        if (value && (*value < 0 || *value > limit)) {
-            co_return http::error_response(
-                make_error(errc::bad_request, std::string(field) + " must be a whole number from 0 to 10000000.")
-            );
-        }
-    }
-    co_await ctx.svc.queue.configure_gate(name, capacity, rate);
+    co_await ctx.svc.queue.configure_gate(name, change->capacity, change->rate);
     co_return json_answer(http::status::ok, gate_json(co_await ctx.svc.queue.gate(name)));
 }
 

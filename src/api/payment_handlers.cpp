@@ -4,6 +4,7 @@
 #include "api/handlers.hpp"
 #include "api/json_io.hpp"
 #include "api/queue_gate.hpp"
+#include "api/request_readers.hpp"
 #include "domain/identifiers.hpp"
 #include "domain/timestamp.hpp"
 #include "http/error_reply.hpp"
@@ -11,23 +12,19 @@
 namespace tp::api::handlers {
 namespace {
 
-using domain::errc;
-
 // The claim for this call, if the client sent an Idempotency-Key. The request is
 // identified by its meaning (canonical form), not its bytes, so reformatted JSON matches.
 domain::result<std::optional<pg::idempotency_claim>>
 idempotency_claim_of(const request_context& ctx, std::string_view route, std::string canonical_request) {
-    const auto it = ctx.req.find("Idempotency-Key");
-    if (it == ctx.req.end()) {
+    auto key = idempotency_key_of(ctx.req);
+    if (!key) {
+        return key.error();
+    }
+    if (!*key) {
         return std::optional<pg::idempotency_claim>{};
     }
-    const std::string_view key = it->value();
-    const bool printable = std::all_of(key.begin(), key.end(), [](unsigned char c) { return c > 32 && c < 127; });
-    if (key.empty() || key.size() > 255 || !printable) {
-        return domain::make_error(errc::bad_request, "Idempotency-Key must be 1 to 255 visible ASCII characters.");
-    }
     return std::optional(pg::idempotency_claim{
-        .key = std::string(key), .route = std::string(route), .canonical_request = std::move(canonical_request)});
+        .key = std::move(**key), .route = std::string(route), .canonical_request = std::move(canonical_request)});
 }
 
 http::response from_stored(const pg::stored_answer& answer) {
@@ -47,12 +44,11 @@ reply charge(request_context& ctx) {
     if (!body) {
         co_return http::error_response(body.error());
     }
-    body_reader in(*body);
-    const auto requested = in.integer("amount");
-    if (in.failed()) {
-        co_return http::error_response(in.error());
+    const auto requested = read_charge(*body);
+    if (!requested) {
+        co_return http::error_response(requested.error());
     }
-    const auto amount = domain::validate_charge_amount(requested);
+    const auto amount = domain::validate_charge_amount(*requested);
     if (!amount) {
         co_return http::error_response(amount.error());
     }
@@ -90,14 +86,9 @@ reply pay_seat(request_context& ctx) {
     if (!body) {
         co_return http::error_response(body.error());
     }
-    body_reader in(*body);
-    const auto given = in.string("performance_seat_id");
-    if (in.failed()) {
-        co_return http::error_response(in.error());
-    }
-    const auto seat_id = domain::parse_id<domain::seat_id>(given);
+    const auto seat_id = read_payment(*body);
     if (!seat_id) {
-        co_return http::error_response(domain::make_error(errc::bad_request, "performance_seat_id must be a UUID."));
+        co_return http::error_response(seat_id.error());
     }
     const auto claim = idempotency_claim_of(ctx, "POST /payment/payment_performance_seat", seat_id->str());
     if (!claim) {

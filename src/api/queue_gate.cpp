@@ -1,6 +1,5 @@
 #include "api/queue_gate.hpp"
 
-#include "api/authentication.hpp"
 #include "api/queue_json.hpp"
 #include "api/queue_refusal.hpp"
 #include "domain/identifiers.hpp"
@@ -30,14 +29,6 @@ void log_queue_unavailable(const request_context& ctx, const redis::error& e) {
 }
 
 } // namespace
-
-domain::queue_token_id presented_queue_token(const http::request& req) {
-    if (const auto bearer = bearer_credential(req, "Queue-Token")) {
-        return domain::queue_token_id(std::string(*bearer));
-    }
-    const auto it = req.find("Queue-Token");
-    return it == req.end() ? domain::queue_token_id{} : domain::queue_token_id(std::string(it->value()));
-}
 
 awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain::flow_step step) {
     domain::schedule_id schedule; // empty but for the seat list

@@ -6,6 +6,7 @@
 // reached the call is answered 503 and the step is never served unchecked.
 
 #include "api/request_context.hpp"
+#include "api/request_readers.hpp"
 #include "domain/identifiers.hpp"
 #include "domain/queue.hpp"
 #include "domain/seats.hpp"
@@ -18,9 +19,6 @@ namespace tp::api {
 
 // nullopt: serve the call (ctx.admission is set); otherwise the answer to send instead.
 awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain::flow_step step);
-
-// The token id of a Queue-Token header ("Bearer <id>" or the bare id); empty when absent.
-domain::queue_token_id presented_queue_token(const http::request& req);
 
 } // namespace tp::api
 

@@ -5,6 +5,7 @@
 #include "api/queue_gate.hpp"
 #include "api/queue_json.hpp"
 #include "api/queue_refusal.hpp"
+#include "api/request_readers.hpp"
 #include "http/error_reply.hpp"
 
 namespace tp::api::handlers {
@@ -30,18 +31,12 @@ reply enter_queue(request_context& ctx) {
     if (!body) {
         co_return http::error_response(body.error());
     }
-    body_reader in(*body);
-    const auto endpoint = in.string("request_endpoint");
-    if (in.failed()) {
-        co_return http::error_response(in.error());
+    const auto entry = read_queue_entry(*body);
+    if (!entry) {
+        co_return http::error_response(entry.error());
     }
-    const auto requested = domain::parse_request_endpoint(endpoint);
-    if (!requested) {
-        co_return http::error_response(make_error(
-            errc::bad_request, "request_endpoint must be a booking endpoint, e.g. /reservation/performances."
-        ));
-    }
-    const auto entered = co_await ctx.svc.queue.enter(ctx.user_id, requested->step, requested->schedule_id, endpoint);
+    const auto& [endpoint, requested] = *entry;
+    const auto entered = co_await ctx.svc.queue.enter(ctx.user_id, requested.step, requested.schedule_id, endpoint);
     if (entered.verdict != redis::queue_verdict::created && entered.verdict != redis::queue_verdict::existing) {
         co_return refusal(entered.verdict);
     }

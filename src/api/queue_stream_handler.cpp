@@ -13,8 +13,6 @@
 #include "http/error_reply.hpp"
 #include "storage/redis/queue_keys.hpp"
 
-#include <boost/url/parse.hpp>
-
 #include <limits>
 
 namespace tp::api::handlers {
@@ -28,20 +26,6 @@ constexpr auto heartbeat_interval = std::chrono::seconds(15);
 
 std::string frame(std::string_view event, const domain::queue_token& t, double configured_rate) {
     return "event: " + std::string(event) + "\ndata: " + json::serialize(token_info_json(t, configured_rate)) + "\n\n";
-}
-
-domain::queue_token_id token_from(const http::request& req) {
-    auto token = presented_queue_token(req);
-    if (token.empty()) {
-        const auto url = boost::urls::parse_origin_form(req.target());
-        if (url) {
-            const auto it = url->params().find("token");
-            if (it != url->params().end()) {
-                token = domain::queue_token_id((*it).value);
-            }
-        }
-    }
-    return token;
 }
 
 // The end of the wait, if the token has reached it.
@@ -184,7 +168,7 @@ awaitable<void> queue_events(http::event_stream& out, services& svc, stream_stat
 } // namespace
 
 reply queue_stream(request_context& ctx) {
-    const auto token_id = token_from(ctx.req);
+    const auto token_id = stream_queue_token(ctx.req);
     if (token_id.empty()) {
         co_return http::error_response(make_error(errc::queue_token_missing));
     }

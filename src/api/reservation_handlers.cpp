@@ -4,6 +4,7 @@
 #include "api/handlers.hpp"
 #include "api/json_io.hpp"
 #include "api/queue_gate.hpp"
+#include "api/request_readers.hpp"
 #include "domain/identifiers.hpp"
 #include "domain/timestamp.hpp"
 #include "http/compression.hpp"
@@ -145,20 +146,13 @@ reply take_seat(request_context& ctx) {
     if (!body) {
         co_return http::error_response(body.error());
     }
-    body_reader in(*body);
-    const bool many = in.has("performance_seat_ids");
-    if (many && in.has("performance_seat_id")) {
-        co_return http::error_response(
-            domain::make_error(errc::bad_request, "Give performance_seat_id or performance_seat_ids, not both.")
-        );
+    const auto choice = read_seat_choice(*body);
+    if (!choice) {
+        co_return http::error_response(choice.error());
     }
-    std::vector<std::string> ids =
-        many ? in.string_list("performance_seat_ids") : std::vector<std::string>{in.string("performance_seat_id")};
-    if (in.failed()) {
-        co_return http::error_response(in.error());
-    }
+    const bool many = choice->many;
     const auto& policy = ctx.svc.config.holds;
-    const auto selection = domain::validate_seat_selection(ids, policy.max_seats_per_user);
+    const auto selection = domain::validate_seat_selection(choice->ids, policy.max_seats_per_user);
     if (!selection) {
         co_return http::error_response(selection.error());
     }

@@ -18,11 +18,8 @@
 #include <sstream>
 
 namespace tp::http {
-namespace {
-
 namespace beast = boost::beast;
 
-// What to answer when a request could not be read; nullopt means close without a word.
 std::optional<failure> refusal_for(const boost::system::error_code& ec, bool got_bytes) {
     if (ec == beast_http::error::body_limit) {
         return failure::body_too_large;
@@ -43,6 +40,8 @@ std::optional<failure> refusal_for(const boost::system::error_code& ec, bool got
     return std::nullopt;
 }
 
+namespace {
+
 constexpr auto accept_retry_pause = std::chrono::milliseconds(50);
 
 // The head of a streamed response, as it goes on the wire. A streamed body has no length:
@@ -59,6 +58,11 @@ std::string head_of_stream(const response& head) {
 }
 
 } // namespace
+
+void limit_request(request_parser& parser, const server_options& options) {
+    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    parser.body_limit(options.body_limit);
+}
 
 server::server(asio::io_context& context, server_options options, request_handler handler)
     : context_(context), options_(std::move(options)), handler_(std::move(handler)), acceptor_(context) {}
@@ -164,9 +168,8 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
     bool handed_over = false; // to run_stream, with the connection
 
     for (;;) {
-        beast_http::request_parser<beast_http::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
-        parser.body_limit(options_.body_limit);
+        request_parser parser;
+        limit_request(parser, options_);
         // The head first, within the header timeout (a client trickling bytes, or an idle
         // keep-alive connection, is closed after it), then the body within the request timeout.
         stream.expires_after(options_.header_timeout);

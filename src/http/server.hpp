@@ -15,17 +15,20 @@
 // (docs/stream-memory.md).
 
 #include "http/event_stream.hpp"
+#include "http/failure.hpp"
 #include "http/message.hpp"
 #include "support/asio.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <optional>
 #include <string>
 #include <tuple>
 
@@ -39,6 +42,15 @@ struct server_options {
     std::chrono::seconds request_timeout{30}; // the rest of a request, once its head is in
     std::chrono::seconds write_timeout{30};
 };
+
+// The parser of one request, held to the server's limits: a head above header_limit fails
+// with header_limit (431), a body above body_limit with body_limit (413).
+using request_parser = beast_http::request_parser<beast_http::string_body>;
+void limit_request(request_parser& parser, const server_options& options);
+
+// What to answer when a request could not be read (`got_bytes`: some of it came); nullopt
+// means close without a word.
+std::optional<failure> refusal_for(const boost::system::error_code& ec, bool got_bytes);
 
 struct connection_info {
     asio::ip::address remote;

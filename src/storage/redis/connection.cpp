@@ -1,48 +1,17 @@
 #include "storage/redis/connection.hpp"
 
+#include "storage/redis/reply_reader.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/url/parse.hpp>
 
-#include <hiredis/hiredis.h>
-
 #include <charconv>
 
 namespace tp::redis {
 namespace {
-
-reply convert(const redisReply* r) {
-    reply out;
-    switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-        out.type = reply::kind::integer;
-        out.integer = r->integer;
-        break;
-    case REDIS_REPLY_STRING:
-        out.type = reply::kind::string;
-        out.text.assign(r->str, r->len);
-        break;
-    case REDIS_REPLY_STATUS:
-        out.type = reply::kind::status;
-        out.text.assign(r->str, r->len);
-        break;
-    case REDIS_REPLY_ERROR:
-        out.type = reply::kind::error;
-        out.text.assign(r->str, r->len);
-        break;
-    case REDIS_REPLY_ARRAY:
-        out.type = reply::kind::array;
-        out.elements.reserve(r->elements);
-        for (std::size_t i = 0; i < r->elements; ++i) {
-            out.elements.push_back(convert(r->element[i]));
-        }
-        break;
-    default: out.type = reply::kind::nil; break;
-    }
-    return out;
-}
 
 // The RESP encoding of a command: an array of bulk strings.
 void encode(const std::vector<std::string>& command, std::string& out) {
@@ -264,7 +233,7 @@ awaitable<void> connection::write_loop(std::shared_ptr<bool> alive, std::uint64_
 }
 
 awaitable<void> connection::read_loop(std::shared_ptr<bool> alive, std::uint64_t generation) {
-    std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(redisReaderCreate(), &redisReaderFree);
+    reply_reader reader;
     std::array<char, 16384> buffer{};
     for (;;) {
         auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), asio::as_tuple(use_awaitable));
@@ -275,24 +244,22 @@ awaitable<void> connection::read_loop(std::shared_ptr<bool> alive, std::uint64_t
             reset("the Redis connection was lost: " + ec.message());
             co_return;
         }
-        redisReaderFeed(reader.get(), buffer.data(), n);
+        reader.feed(std::string_view(buffer.data(), n));
         for (;;) {
-            void* raw = nullptr;
-            if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK) {
+            auto answer = reader.next();
+            if (reader.failed()) {
                 reset("Redis sent a malformed reply");
                 co_return;
             }
-            if (raw == nullptr) {
+            if (!answer) {
                 break;
             }
-            auto answer = convert(static_cast<redisReply*>(raw));
-            freeReplyObject(raw);
             if (in_flight_.empty()) {
                 reset("Redis sent a reply nobody asked for");
                 co_return;
             }
             const auto& p = in_flight_.front();
-            p->answers.push_back(std::move(answer));
+            p->answers.push_back(std::move(*answer));
             if (p->answers.size() == p->expected) {
                 p->timer.cancel();
                 in_flight_.pop_front();
