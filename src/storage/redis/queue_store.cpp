@@ -3,7 +3,10 @@
 #include "storage/redis/queue_keys.hpp"
 #include "support/embedded_file.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include <array>
 #include <charconv>
@@ -272,10 +275,23 @@ awaitable<queue_outcome> queue_store::gate_call(
         // A fan's first call, the most frequent write of an on-sale. The user's latest token
         // matters only if it is of a later step (going back drops it), so it is read beside
         // the script instead of before it: one round trip less.
-        using namespace asio::experimental::awaitable_operators;
+        // Both run to their end (no cancellation halfway); a failure of the script wins.
+        const auto executor = co_await asio::this_coro::executor;
         const std::string performances(queue_keys::tag_of_gate(domain::gate_name(step, "")));
-        auto [latest, out] =
-            co_await (latest_token(user) && call_in_tag(performances, user, step, schedule, none, endpoint, false));
+        auto [order, read_failure, latest, call_failure, out] =
+            co_await asio::experimental::make_parallel_group(
+                asio::co_spawn(executor, latest_token(user), asio::deferred),
+                asio::co_spawn(
+                    executor, call_in_tag(performances, user, step, schedule, none, endpoint, false), asio::deferred
+                )
+            )
+                .async_wait(asio::experimental::wait_for_all(), use_awaitable);
+        if (call_failure) {
+            std::rethrow_exception(call_failure);
+        }
+        if (read_failure) {
+            std::rethrow_exception(read_failure);
+        }
         const auto latest_tag = latest.empty() ? std::nullopt : queue_keys::tag_of_token(latest.str());
         if (out.token && latest_tag && *latest_tag != performances) {
             co_await leave(user, latest); // ended, or another user's: nothing happens
