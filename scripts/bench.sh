@@ -10,12 +10,14 @@
 #   PARTS="ceilings biglist" scripts/bench.sh        # some parts only (the ratios need "ceilings")
 #   PARTS="ceilings joins" scripts/bench.sh          # a crowd joining one gate's line, and Redis's bytes per fan
 #   PARTS=streams scripts/bench.sh                   # the waiting streams: memory per stream, updates
+#   PARTS="ceilings cluster" scripts/bench.sh        # joins on a Redis Cluster, with and without WAIT
 #
 # Parts: ceilings, reads, joins (JOIN_FANS fans, each joining the paused performances gate's
 # line once through the INSTANCES instances; every answer must be a 202, the line's arrival
 # numbers are then checked from Redis with tools/queue_line.py, Redis's bytes per waiting fan
 # and the join script's own rate on Redis alone are reported; the line is removed afterwards),
-# biglist, rush, replay, streams.
+# biglist, rush, replay, streams, cluster (not in the defaults: a Redis Cluster of 6 nodes,
+# INSTANCES more instances on it, CLUSTER_FANS joins with REDIS_WAIT_REPLICAS=0 and again with 1).
 #
 # Starts its own PostgreSQL (fsync=off: the figures are about the service, not the disk) and
 # Redis on free loopback ports, INSTANCES ticketd processes (release build, THREADS each)
@@ -50,6 +52,7 @@ BIG_THREADS="${BIG_THREADS:-$(nproc)}" # ... served by one instance with this ma
 JOIN_FANS="${JOIN_FANS:-200000}"       # the joins figure: fans joining one gate's line, once each ...
 JOIN_CONNECTIONS="${JOIN_CONNECTIONS:-$CONNECTIONS}" # ... at this many concurrent requests
 JOIN_THREADS="${JOIN_THREADS:-1}"      # event loops of the load generator for the joins
+CLUSTER_FANS="${CLUSTER_FANS:-50000}"  # the cluster part: fans joining one gate, per round
 STREAM_FANS="${STREAM_FANS:-18000}"    # the waiting streams: fans on streams of one instance ...
 STREAM_ADMIT_RATE="${STREAM_ADMIT_RATE:-1000}" # ... admitted at this rate for 2 s once they all wait
 PARTS="${PARTS:-ceilings reads joins biglist rush replay streams}"
@@ -66,7 +69,7 @@ WORK="$(mktemp -d /tmp/ticketd-bench.XXXXXX)"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  stop_postgres "$WORK/pg"; stop_redis "$WORK/redis"; rm -rf "$WORK"
+  stop_postgres "$WORK/pg"; stop_redis "$WORK/redis"; stop_redis_cluster "$WORK/redis-cluster"; rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -280,6 +283,41 @@ rcli EVAL "local n = 0
   end
   redis.call('DEL', KEYS[1]); return n" 1 "$LINE" >/dev/null
 gate_settings "{\"capacity\":$GATE_DEFAULT_CAPACITY,\"rate\":$GATE_DEFAULT_RATE}"
+fi
+
+if part cluster; then
+log "ticketd on a Redis Cluster (3 masters, 3 replicas): $CLUSTER_FANS fans join one gate's line, with and without WAIT for a replica"
+CLUSTER_BASE="$(free_cluster_base)"
+start_redis_cluster "$WORK/redis-cluster" "$CLUSTER_BASE"
+for wait in 0 1; do
+  # Fresh instances and fans each round, so every join is a new token in line.
+  CLUSTER_PIDS=(); CLUSTER_URLS=()
+  for i in $(seq "$INSTANCES"); do
+    port="$(free_port)"
+    REDIS_URL="redis-cluster://127.0.0.1:$CLUSTER_BASE" REDIS_WAIT_REPLICAS=$wait LISTEN="127.0.0.1:$port" \
+      "$BIN" serve > "$WORK/ticketd-cluster-$wait-$i.log" 2>&1 &
+    CLUSTER_PIDS+=($!); PIDS+=($!); CLUSTER_URLS+=("http://127.0.0.1:$port")
+  done
+  for url in "${CLUSTER_URLS[@]}"; do
+    for _ in $(seq 100); do curl -fs "$url/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+  curl -fsS -X PUT "${CLUSTER_URLS[0]}/admin/gates/performances" -H 'Authorization: Bearer dev-admin-key' \
+    -H 'Content-Type: application/json' --data '{"rate":0}' >/dev/null
+  fixture "$CLUSTER_FANS" "$WORK/cluster-joiners-$wait.txt" --no-users
+  # shellcheck disable=SC2046
+  OUT=$("$TOOLS/loadgen" --connections "$JOIN_CONNECTIONS" --duration 600 \
+    $(for url in "${CLUSTER_URLS[@]}"; do echo --url "$url/reservation/performances"; done) \
+    --headers-file "$WORK/cluster-joiners-$wait.txt" --headers-once)
+  printf '  %-40s %s\n' "joins, REDIS_WAIT_REPLICAS=$wait" "$OUT" >&2
+  [ "$(echo "$OUT" | jq '.statuses["202"] // 0')" = "$CLUSTER_FANS" ] || die "cluster joins: not every fan was answered 202"
+  UNREPLICATED=$(for url in "${CLUSTER_URLS[@]}"; do curl -fsS "$url/metrics"; done |
+    awk '$1 == "ticketd_queue_writes_unreplicated_total" {n += $2} END {print n + 0}')
+  printf '  %-40s %s\n' "answered before a replica had them" "$UNREPLICATED" >&2
+  figure "joins on a cluster, WAIT for $wait replica(s)" "$(echo "$OUT" | jq .rate)" "$(echo "$OUT" | jq .p50_ms)" \
+    "$(echo "$OUT" | jq .p99_ms)" "bare HTTP (hello_server)"
+  for p in "${CLUSTER_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
+done
+stop_redis_cluster "$WORK/redis-cluster"
 fi
 
 if part biglist; then

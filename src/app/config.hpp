@@ -22,7 +22,7 @@ struct config {
     int hold_ttl_seconds = 300;
     int queue_token_ttl_seconds = 300;
     int queue_record_retention_seconds = 86400; // an ended token's record and index, kept this long
-    int redis_wait_replicas = -1; // replicas a join or admission waits for; -1: 1 on a cluster, else 0
+    int redis_wait_replicas = -1;               // replicas a join or admission waits for; -1: 1 on a cluster, else 0
     int gate_default_capacity = 1000;
     int gate_default_rate = 100;
     int queue_tick_ms = 100;

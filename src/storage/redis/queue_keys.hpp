@@ -1,9 +1,10 @@
 #pragma once
-// The names of the waiting queue's keys, the same rules as the scripts' prelude
-// (scripts/prelude.lua). Every key of a gate carries its gate's tag in braces: the gate's
-// name for the performances gate, the schedule for a schedule's two gates. A Redis Cluster
-// hashes only the tag, so one gate's keys, the tokens it issued and its schedule's sold-out
-// mark share a slot, and a script about one gate runs on one master (docs/waiting-queue.md).
+// The names of the waiting queue's keys, by the same rules as the scripts' prelude
+// (src/storage/redis/scripts/prelude.lua). Every key of a gate carries its gate's tag in
+// braces: the gate's name for the performances gate, the schedule for a schedule's two
+// gates. A Redis Cluster hashes only the tag, so one gate's keys, the tokens it issued and
+// its schedule's sold-out mark share a slot, and a script about one gate runs on one master
+// (docs/waiting-queue.md).
 
 #include "domain/identifiers.hpp"
 

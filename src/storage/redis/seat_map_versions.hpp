@@ -25,7 +25,7 @@ namespace tp::redis {
 struct seat_map_version {
     std::string value;         // "" when no change was ever recorded (or its key expired)
     std::int64_t now_ms = 0;   // Redis's clock, read with the version
-    std::uint64_t session = 0; // connection::session() of the read
+    std::uint64_t session = 0; // client::session() of the read
     // The changes from `since` (the version the reader asked from) to `value`, when the log
     // holds every one of them; nullopt when it does not (or nothing was asked).
     std::string since;
