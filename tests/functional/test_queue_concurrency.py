@@ -82,7 +82,10 @@ def test_gate_capacity_and_fifo_across_instances(gate_servers, gate_redis, db, m
             r = http.get(gate_servers[(i + polls) % 3].url + path, headers=headers, timeout=60)
         assert r.status_code == 200, (r.status_code, r.text)
         record = read_token(token_id)
-        assert record["status"] == "ACTIVE" and record["user"] == plan[i][1], record
+        # Served while active; by the time it is read back (2 s tokens, a slow sanitizer build)
+        # a tick may have marked the admission EXPIRED: it keeps its admission time either way.
+        assert record["status"] in ("ACTIVE", "EXPIRED") and record.get("active"), record
+        assert record["user"] == plan[i][1], record
         return {"id": token_id, "arrival": arrival, "seq": int(record["seq"]), "active": int(record["active"])}
 
     def fan(item):
