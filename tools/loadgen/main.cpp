@@ -15,6 +15,7 @@
 // Used by scripts/bench.sh against ticketd and against the bare hello server, so that both
 // figures come from the same client on the same machine in the same run.
 
+#include "common/process_cpu.hpp"
 #include "support/asio.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -37,7 +38,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -188,16 +188,6 @@ double percentile(std::vector<double>& sorted, double p) {
     return sorted[index];
 }
 
-// User and system CPU time of this process so far.
-double own_cpu_seconds() {
-    rusage usage{};
-    ::getrusage(RUSAGE_SELF, &usage);
-    const auto seconds = [](const timeval& t) {
-        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-    };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 int usage() {
     std::fputs(
         "usage: loadgen --url http://host:port/path [--method GET|POST|PATCH|PUT|DELETE] [--body JSON]\n"
@@ -333,7 +323,7 @@ int main(int argc, char** argv) {
         percentile(all.latencies_ms, 0.99),
         statuses.c_str(),
         static_cast<unsigned long long>(all.transport_errors),
-        own_cpu_seconds()
+        tp::tools::own_cpu_seconds()
     );
     return 0;
 }

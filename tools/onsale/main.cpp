@@ -31,6 +31,7 @@
 // Prints the report as JSON on stdout and a summary on stderr; exits 1 if any exchange failed
 // on the wire, was answered 5xx, or a fan met an unexpected answer.
 
+#include "common/process_cpu.hpp"
 #include "onsale/churn.hpp"
 #include "onsale/fixture.hpp"
 #include "onsale/for_each_fan.hpp"
@@ -47,7 +48,6 @@
 #include <functional>
 #include <iostream>
 #include <map>
-#include <sys/resource.h>
 
 namespace {
 
@@ -271,16 +271,6 @@ tp::awaitable<void> rush(const options& o, sale& s, const std::vector<fan_accoun
     }
 }
 
-// User and system CPU time of this process so far.
-double own_cpu_seconds() {
-    rusage usage{};
-    ::getrusage(RUSAGE_SELF, &usage);
-    const auto seconds = [](const timeval& t) {
-        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-    };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 tp::awaitable<void> streams(
     const options& o,
     const std::vector<instance_address>& instances,
@@ -415,7 +405,7 @@ int main(int argc, char** argv) {
         report["server_errors"] = server_errors;
         report["wire_failures"] = wire_failures;
         report["unexpected_outcomes"] = unexpected;
-        report["cpu_seconds"] = own_cpu_seconds(); // the load generator's share of the machine
+        report["cpu_seconds"] = tp::tools::own_cpu_seconds(); // the load generator's share of the machine
         if (!o.observations.empty()) {
             std::ofstream(o.observations) << boost::json::serialize(observer.report()) << "\n";
         }
