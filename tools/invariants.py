@@ -111,6 +111,40 @@ def check_seat_limit(db, max_seats):
                    GROUP BY holder_id, staging_date_id HAVING count(*) > %s""", (max_seats,))]
 
 
+def check_answered_payments(db, paid):
+    """Every payment answered 201 is in the ledger: `paid` are (user id, seat id) pairs the API
+    answered 201; each must have its payment row by that user, and the seat must be RESERVED
+    to that user."""
+    problems = []
+    for user, seat in paid:
+        rows = db.query(
+            """SELECT s.reservation_status::text, s.holder_id::text, count(l.id)
+               FROM performance_seats s
+               LEFT JOIN ledger_entries l ON l.performance_seat_id = s.id AND l.user_id = %s
+                                         AND l.cause = 'PAYMENT_PERFORMANCE_SEAT'
+               WHERE s.id = %s GROUP BY s.id""", (user, seat))
+        if not rows:
+            problems.append(f"paid: seat {seat} answered 201 to {user} does not exist")
+            continue
+        status, holder, payments = rows[0]
+        if payments != 1 or status != "RESERVED" or holder != str(user):
+            problems.append(f"paid: seat {seat} answered 201 to {user} is {status} held by {holder} "
+                            f"with {payments} payment row(s) of that user")
+    return problems
+
+
+def check_charges(db, expected):
+    """Each user's charges in the ledger add up to what the caller expects: `expected` maps a
+    user id to the sum of the charges that user's calls were answered 201 (each
+    Idempotency-Key once, however many times its call was sent)."""
+    rows = dict(db.query(
+        """SELECT user_id::text, sum(amount) FROM ledger_entries
+           WHERE cause = 'CHARGED_BY_USER' AND user_id = ANY(%s::uuid[]) GROUP BY user_id""",
+        (list(expected),)))
+    return [f"charges: user {user} was charged {rows.get(user, 0)} in the ledger, expected {total}"
+            for user, total in expected.items() if rows.get(user, 0) != total]
+
+
 def check_all(db):
     return check_i1(db) + check_i2(db) + check_i3(db)
 

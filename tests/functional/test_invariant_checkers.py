@@ -4,8 +4,8 @@ violation are dropped first). A checker that cannot fail proves nothing."""
 
 import queue_keys
 from conftest import GateSampler, Redis, insert_users, redis_url_with_db
-from invariants import (check_all, check_capacity, check_fifo, check_i1, check_i2, check_i3, check_seat_limit,
-                        check_single_winner)
+from invariants import (check_all, check_answered_payments, check_capacity, check_charges, check_fifo, check_i1,
+                        check_i2, check_i3, check_seat_limit, check_single_winner)
 from queue_line import Redis as LineReader, check_arrivals, check_records, read_line
 
 SCRATCH_REDIS_DB = 8  # a Redis database no ticketd of the suite uses
@@ -147,6 +147,29 @@ def test_seat_limit_checker_catches_too_many_seats(scratch_db):
 
 
 # --- I4: the queue's checkers (fed with readings from Redis by test_queue_concurrency) ---
+
+
+def test_answered_payments_checker_catches_a_lost_or_misplaced_payment(scratch_db):
+    """A payment answered 201 but missing from the database, or on a seat held by someone
+    else, is reported; the payment that is there is not."""
+    db = scratch_db
+    a, b = insert_users(db, 2, balance=5000)
+    _, seats = make_seats(db)
+    sell(db, seats[0], a)
+    assert check_answered_payments(db, [(a, seats[0])]) == []
+    problems = check_answered_payments(db, [(a, seats[1]), (b, seats[0])])
+    assert len(problems) == 2 and seats[1] in problems[0] and b in problems[1], problems
+
+
+def test_charges_checker_catches_a_charge_applied_twice_or_lost(scratch_db):
+    """A user whose ledger holds one charge more (a retried key applied twice) or one less (a
+    201 answer not kept) than the answers is reported."""
+    db = scratch_db
+    a, b = insert_users(db, 2, balance=5000)
+    assert check_charges(db, {a: 5000, b: 5000}) == []
+    db.query("INSERT INTO ledger_entries (user_id, amount, cause) VALUES (%s, 1000, 'CHARGED_BY_USER')", (a,))
+    problems = check_charges(db, {a: 5000, b: 6000})
+    assert len(problems) == 2 and any(a in p and "6000" in p for p in problems), problems
 
 
 def test_capacity_checker_catches_an_over_full_gate():

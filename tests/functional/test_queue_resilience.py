@@ -17,8 +17,8 @@ import uuid
 import pytest
 import requests
 
-from conftest import (Admin, Client, Redis, Server, assert_error, free_port, performance_body, queue_headers,
-                      token_for)
+from conftest import (Admin, Client, Redis, RedisError, Server, assert_error, free_port, performance_body,
+                      queue_headers, token_for)
 from invariants import assert_invariants
 
 OUTAGE_ANSWER_WITHIN = 15  # hang guard: 503s are expected at once, well within this
@@ -48,7 +48,7 @@ class RedisProcess:
                 if r("PING") == "PONG":
                     r.close()
                     return self
-            except OSError:
+            except (OSError, RedisError):  # not listening yet, or LOADING its file back
                 pass
             if self.proc.poll() is not None:
                 raise RuntimeError(f"redis-server exited with {self.proc.returncode}")
