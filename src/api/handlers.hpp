@@ -34,6 +34,9 @@ reply leave_queue(request_context& ctx);
 // queue_stream_handler.cpp
 reply queue_stream(request_context& ctx);
 
+// draw_handlers.cpp
+reply read_draw(request_context& ctx);
+
 // admin_handlers.cpp
 reply create_performance(request_context& ctx);
 

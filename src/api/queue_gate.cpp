@@ -4,6 +4,7 @@
 #include "api/queue_refusal.hpp"
 #include "domain/identifiers.hpp"
 #include "http/error_reply.hpp"
+#include "security/fair_draw.hpp"
 #include "storage/redis/queue_keys.hpp"
 #include "storage/redis/reply.hpp"
 #include "support/log_throttle.hpp"
@@ -28,10 +29,24 @@ void log_queue_unavailable(const request_context& ctx, const redis::error& e) {
     );
 }
 
+// A seat list's gate takes fans into its pre-queue until the ticketing start, as judged by
+// Redis's clock in the script; the terms go along while this instance's clock says the start
+// may not have come on Redis's (an hour's margin for any skew), and not for a sale long open.
+// A fresh seed each time: only the first entry's is kept (docs/waiting-queue.md, "The fair start").
+std::optional<redis::pre_queue_terms> pre_queue_terms_for(domain::epoch_ms opening, domain::epoch_ms now) {
+    constexpr domain::epoch_ms skew_margin_ms = 3'600'000;
+    if (opening <= now - skew_margin_ms) {
+        return std::nullopt;
+    }
+    const auto seed = security::new_draw_seed();
+    return redis::pre_queue_terms{.opens_at = opening, .seed = seed.hex(), .commitment = seed.commitment()};
+}
+
 } // namespace
 
 awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain::flow_step step) {
     domain::schedule_id schedule; // empty but for the seat list
+    std::optional<redis::pre_queue_terms> terms;
     if (step == domain::flow_step::performance_seats) {
         auto id = domain::parse_id<domain::schedule_id>(ctx.params.at("performance_staging_date_id"));
         if (!id) {
@@ -41,9 +56,11 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
         schedule = std::move(*id);
         // Before queueing anyone for it (and consuming their step-1 token), the schedule
         // must exist. Schedules are never deleted, so each thread remembers the known ones.
-        if (!co_await ctx.svc.catalog.schedule_exists(schedule)) {
+        const auto opening = co_await ctx.svc.catalog.schedule_opening(schedule);
+        if (!opening) {
             co_return http::error_response(make_error(errc::schedule_not_found));
         }
+        terms = pre_queue_terms_for(*opening, ctx.svc.now_ms());
     }
     const auto presented = presented_queue_token(ctx.req);
     if (presented.str().size() > redis::queue_keys::max_token_id_size) {
@@ -77,7 +94,7 @@ awaitable<std::optional<http::response>> pass_gate(request_context& ctx, domain:
     const auto configured_rate = static_cast<double>(ctx.svc.queue.defaults().rate);
     redis::queue_outcome decided;
     try {
-        decided = co_await ctx.svc.queue.gate_call(ctx.user_id, step, schedule, presented, endpoint);
+        decided = co_await ctx.svc.queue.gate_call(ctx.user_id, step, schedule, presented, endpoint, terms);
     } catch (const redis::error& e) {
         log_queue_unavailable(ctx, e);
         co_return http::error_response(http::failure::queue_unavailable);

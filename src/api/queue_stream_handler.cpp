@@ -95,9 +95,47 @@ awaitable<bool> read_afresh(http::event_stream& out, services& svc, stream_state
     co_return true;
 }
 
+// Says that the stream is still alive when it has been quiet for the heartbeat's interval.
+awaitable<bool> keep_alive(http::event_stream& out, stream_state& s, std::chrono::steady_clock::time_point now) {
+    if (now - s.quiet_since < heartbeat_interval) {
+        co_return true;
+    }
+    s.quiet_since = now;
+    co_return co_await out.write(": heartbeat\n\n");
+}
+
+// A pre-queued fan has no place until the draw: the stream rests until the ticketing start,
+// then asks Redis every quarter second until the draw has placed the token, and tells the rank.
+awaitable<pause> await_draw(http::event_stream& out, services& svc, stream_state& s) {
+    constexpr auto ask_every = std::chrono::milliseconds(250);
+    const auto now = std::chrono::steady_clock::now();
+    const auto until_opening = std::chrono::milliseconds(s.token.opens_at.value_or(0) - svc.now_ms());
+    if (until_opening.count() > 0) {
+        if (!co_await keep_alive(out, s, now)) {
+            co_return stream_over;
+        }
+        co_return pause{.until = std::min(now + until_opening, s.quiet_since + heartbeat_interval)};
+    }
+    if (!co_await read_afresh(out, svc, s)) {
+        co_return stream_over;
+    }
+    if (s.token.status == token_status::pre_queue) {
+        co_return pause{.until = now + ask_every};
+    }
+    s.sent_rank = s.token.rank;
+    s.quiet_since = now;
+    if (!co_await tell(out, "rank", s.token, s.rate)) {
+        co_return stream_over;
+    }
+    co_return pause{.listen = true, .until = now + heartbeat_interval};
+}
+
 // Takes in the gate's latest number, tells the fan what changed (or that the stream is still
 // alive), and says how to pause next.
 awaitable<pause> take_news(http::event_stream& out, services& svc, stream_state& s, std::int64_t now_serving) {
+    if (s.token.status == token_status::pre_queue) {
+        co_return co_await await_draw(out, svc, s);
+    }
     if (now_serving == std::numeric_limits<std::int64_t>::max()) {
         s.token.status = token_status::sold_out; // the schedule sold out: no need to ask
         s.token.rank.reset();
@@ -125,11 +163,8 @@ awaitable<pause> take_news(http::event_stream& out, services& svc, stream_state&
         // distance from the front (domain::stream_rest_after_rank), and news does not cut it.
         co_return pause{.until = now + domain::stream_rest_after_rank(estimated_wait_of(s.token, s.rate))};
     }
-    if (now - s.quiet_since >= heartbeat_interval) {
-        s.quiet_since = now;
-        if (!co_await out.write(": heartbeat\n\n")) {
-            co_return stream_over;
-        }
+    if (!co_await keep_alive(out, s, now)) {
+        co_return stream_over;
     }
     co_return pause{.listen = true, .until = s.quiet_since + heartbeat_interval};
 }
@@ -147,6 +182,9 @@ awaitable<void> queue_events(http::event_stream& out, services& svc, stream_stat
     }
     redis::serving_watch::subscription news(svc.watch, s.token.gate, out.alarm());
     pause next{.listen = true, .until = s.quiet_since + heartbeat_interval};
+    if (s.token.status == token_status::pre_queue) {
+        next = pause{.until = s.quiet_since}; // no place to follow yet: await_draw says how long to rest
+    }
     while (!out.stopping()) {
         if (!next.listen || news.latest() == s.serving) { // (news already in: no pause)
             if (next.listen) {

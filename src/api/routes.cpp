@@ -38,6 +38,7 @@ route_table make_route_table(metrics& stats) {
     add(verb::get, "/queue/queue", h::queue_status, user, none);
     add(verb::delete_, "/queue/queue", h::leave_queue, user, none);
     add(verb::get, "/queue/queue/stream", h::queue_stream, anyone, none); // the token id is the credential
+    add(verb::get, "/queue/draws/{gate}", h::read_draw, anyone, none);    // public: anyone may audit a draw
 
     add(verb::post, "/admin/performances", h::create_performance, admin, none);
     add(verb::get, "/admin/gates", h::list_gates, admin, none);

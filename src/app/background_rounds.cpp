@@ -1,6 +1,52 @@
 #include "app/background_rounds.hpp"
 
+#include "security/fair_draw.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
 namespace tp::app {
+namespace {
+
+// Places given per script call: a draw of 100,000 fans is twenty short scripts rather than
+// one that holds Redis for the whole draw.
+constexpr std::size_t places_per_run = 5000;
+
+} // namespace
+
+awaitable<void> draw_pre_queue(redis::queue_store& queue, const std::string& gate) {
+    const auto pre = co_await queue.pre_queue_of(gate);
+    if (!pre) {
+        co_return; // drawn by another instance meanwhile
+    }
+    const auto seed = security::parse_draw_seed(pre->seed);
+    if (!seed) {
+        throw redis::error("the draw of gate " + gate + " has a malformed seed");
+    }
+    std::vector<std::string> entrants;
+    entrants.reserve(pre->token_ids.size());
+    for (const auto& id : pre->token_ids) {
+        entrants.push_back(security::entrant_of(id));
+    }
+    const auto order = security::draw_order(*seed, entrants);
+    const auto total = static_cast<std::int64_t>(order.size());
+    // Any instance may be drawing the same gate: each run starts where the draw stands, and
+    // a run placed by another instance tells this one where to go on.
+    std::int64_t placed = pre->placed;
+    do {
+        std::vector<redis::drawn_place> run;
+        const auto from = static_cast<std::size_t>(std::clamp<std::int64_t>(placed, 0, total));
+        const auto to = std::min(order.size(), from + places_per_run);
+        run.reserve(to - from);
+        for (auto k = from; k < to; ++k) {
+            run.push_back(redis::drawn_place{
+                .token_id = pre->token_ids[order[k]], .entrant = entrants[order[k]], .number = pre->numbers[k]});
+        }
+        placed = co_await queue.place_drawn(gate, static_cast<std::int64_t>(from), total, run);
+    } while (placed >= 0 && placed < total);
+    spdlog::info("msg=\"pre-queue drawn\" gate={} entrants={}", gate, total);
+}
 
 awaitable<void> sweep_expired_holds(pg::seat_repository& seats, metrics& stats) {
     constexpr int batch_size = 500;
@@ -35,7 +81,11 @@ reconcile_sold_out(pg::wallet_repository& wallet, redis::queue_store& queue, std
 awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats) {
     const auto gates = co_await queue.gates_in_use();
     for (const auto& gate : gates) {
-        const auto round = co_await queue.tick(gate);
+        auto round = co_await queue.tick(gate);
+        if (round.draw_due) {
+            co_await draw_pre_queue(queue, gate);
+            round = co_await queue.tick(gate); // the first admissions at once
+        }
         stats.queue_admissions.fetch_add(static_cast<std::uint64_t>(round.admitted), std::memory_order_relaxed);
         stats.set_gate_lengths(gate, round.waiting, round.active);
     }

@@ -24,7 +24,11 @@ forget_old_idempotent_answers(pg::wallet_repository& wallet, std::chrono::hours 
 awaitable<void>
 reconcile_sold_out(pg::wallet_repository& wallet, redis::queue_store& queue, std::chrono::seconds window);
 
-// One admission tick for every gate in use.
+// Draws a gate's pre-queue once its ticketing start has come (docs/waiting-queue.md, "The
+// fair start"); harmless on several instances at once, and a no-op once drawn.
+awaitable<void> draw_pre_queue(redis::queue_store& queue, const std::string& gate);
+
+// One admission tick for every gate in use, drawing the pre-queues that are due.
 awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats);
 
 } // namespace tp::app

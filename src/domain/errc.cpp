@@ -20,6 +20,7 @@ std::string_view default_message(errc code) {
     case errc::queue_token_not_yours: return "The queue token belongs to another user.";
     case errc::queue_token_exists: return "You already hold a live queue token.";
     case errc::queue_token_not_found: return "The queue token does not exist.";
+    case errc::draw_not_found: return "This gate has no pre-queue, so no draw (or it was forgotten a day after).";
     case errc::ticketing_not_started: return "Ticketing for this performance has not started.";
     case errc::performance_not_found: return "The performance does not exist.";
     case errc::schedule_not_found: return "The performance schedule does not exist.";

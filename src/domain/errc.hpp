@@ -32,6 +32,7 @@ enum class errc {
     queue_token_not_yours,
     queue_token_exists,
     queue_token_not_found,
+    draw_not_found,
     // Catalog and seats.
     ticketing_not_started,
     performance_not_found,

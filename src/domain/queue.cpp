@@ -65,6 +65,7 @@ std::optional<requested_step> parse_request_endpoint(std::string_view endpoint) 
 
 std::string_view to_string(token_status status) {
     switch (status) {
+    case token_status::pre_queue: return "PRE_QUEUE";
     case token_status::waiting: return "WAITING";
     case token_status::active: return "ACTIVE";
     case token_status::sold_out: return "SOLD_OUT";
@@ -74,7 +75,7 @@ std::string_view to_string(token_status status) {
 }
 
 std::optional<token_status> parse_token_status(std::string_view text) {
-    for (auto s : {token_status::waiting, token_status::active, token_status::sold_out, token_status::expired}) {
+    for (auto s : {token_status::pre_queue, token_status::waiting, token_status::active, token_status::sold_out, token_status::expired}) {
         if (text == to_string(s)) {
             return s;
         }

@@ -35,7 +35,9 @@ struct requested_step {
 };
 std::optional<requested_step> parse_request_endpoint(std::string_view endpoint);
 
-enum class token_status { waiting, active, sold_out, expired };
+// pre_queue: before its performance's ticketing start, in the gate's pre-queue, without a
+// place until the draw (docs/waiting-queue.md, "The fair start").
+enum class token_status { pre_queue, waiting, active, sold_out, expired };
 
 std::string_view to_string(token_status status);
 std::optional<token_status> parse_token_status(std::string_view text);
@@ -53,6 +55,7 @@ struct queue_token {
     double admission_rate = 0;        // measured admissions per second at this gate
     std::int64_t arrival = 0;         // place in the gate's arrival order (FIFO)
     std::optional<double> gate_rate;  // the operator's rate for this gate, if set
+    std::optional<epoch_ms> opens_at; // a pre-queued token's draw: its performance's ticketing start
 };
 
 // How a stored token reads at `now` on the queue's clock: an admission whose time is up

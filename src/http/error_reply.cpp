@@ -26,6 +26,7 @@ status status_of(errc code) {
     case errc::ticketing_not_started:
     case errc::seat_not_held: return status::forbidden;
     case errc::queue_token_not_found:
+    case errc::draw_not_found:
     case errc::performance_not_found:
     case errc::schedule_not_found:
     case errc::seat_not_found: return status::not_found;
@@ -59,6 +60,7 @@ std::string_view code_of(errc code) {
     case errc::queue_token_not_yours: return "QUEUE_TOKEN_NOT_YOURS";
     case errc::queue_token_exists: return "QUEUE_TOKEN_EXISTS";
     case errc::queue_token_not_found: return "QUEUE_TOKEN_NOT_FOUND";
+    case errc::draw_not_found: return "DRAW_NOT_FOUND";
     case errc::ticketing_not_started: return "TICKETING_NOT_STARTED";
     case errc::performance_not_found: return "PERFORMANCE_NOT_FOUND";
     case errc::schedule_not_found: return "SCHEDULE_NOT_FOUND";

@@ -26,7 +26,7 @@ HANG = 20  # generous guard for anything that should happen within a few ticks
 
 TOKEN_INFO_KEYS = {"id", "requested_endpoint", "gate", "status", "issued_timestamp", "active_timestamp",
                    "expire_timestamp", "rank", "estimated_wait_seconds"}
-WAITING_KEYS = {"id", "issued_timestamp", "rank", "estimated_wait_seconds"}
+WAITING_KEYS = {"id", "status", "issued_timestamp", "rank", "estimated_wait_seconds"}
 STEP1 = "/reservation/performances"
 
 
@@ -123,7 +123,7 @@ def waiting(r):
     assert body["message"] == "Please wait for your order to arrive.", body
     assert body["statusCode"] == 202, body
     qd = body["queue_data"]
-    assert set(qd) == WAITING_KEYS, qd
+    assert set(qd) == WAITING_KEYS and qd["status"] == "WAITING", qd
     assert_token_id(qd["id"])
     assert isinstance(qd["issued_timestamp"], int) and qd["issued_timestamp"] > 1_600_000_000_000, qd
     assert isinstance(qd["rank"], int) and qd["rank"] >= 1, qd

@@ -174,13 +174,21 @@ def test_seat_limit_is_per_schedule(quick_user, make_performance):
     assert user.take(perf.schedules[1]["seat_ids"][0]).status_code == 200
 
 
-def test_ticketing_not_started(quick_user, make_performance, db):
+def test_before_ticketing_starts_the_seat_list_is_a_pre_queue(quick_user, make_performance, db):
+    """Before the on-sale, the seat list's gate takes the fan into its pre-queue (202
+    PRE_QUEUE, no rank, the opening time: docs/waiting-queue.md, The fair start), and nothing
+    can be taken: a take needs an admission to the seat list, which comes only after the
+    draw. (The take's own TICKETING_NOT_STARTED refusal stands behind the gate: tests/pg.)"""
     perf = make_performance(seats=2, started=False)
     user = quick_user()
-    # Browsing is allowed before the on-sale; taking is not.
-    assert user.seats(perf.schedule_id).status_code == 200
-    assert_error(user.take(perf.seat_ids[0]), 403, "TICKETING_NOT_STARTED")
-    assert_error(user.take_many(perf.seat_ids), 403, "TICKETING_NOT_STARTED")
+    assert user.performances().status_code == 200
+    r = user.get(f"/reservation/performance_seats/{perf.schedule_id}")
+    assert r.status_code == 202, r.text
+    data = r.json()["queue_data"]
+    assert data["status"] == "PRE_QUEUE" and data["rank"] is None, data
+    assert data["opens_at"].startswith(perf.body["ticketing_start_date"][:19]), (data, perf.body)
+    assert_error(user.patch("/reservation/take_performance_seat", {"performance_seat_id": perf.seat_ids[0]}),
+                 400, "QUEUE_FLOW_VIOLATED")
     assert seat_status(db, perf.seat_ids[0]) == ("AVAILABLE", None)
 
 

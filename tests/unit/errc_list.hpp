@@ -24,6 +24,7 @@ inline constexpr std::array all_errors{
     domain::errc::queue_token_not_yours,
     domain::errc::queue_token_exists,
     domain::errc::queue_token_not_found,
+    domain::errc::draw_not_found,
     domain::errc::ticketing_not_started,
     domain::errc::performance_not_found,
     domain::errc::schedule_not_found,

@@ -63,6 +63,7 @@ TEST(error_reply, statuses_are_the_specs) {
         {errc::queue_token_not_yours, status::forbidden},
         {errc::queue_token_exists, status::conflict},
         {errc::queue_token_not_found, status::not_found},
+        {errc::draw_not_found, status::not_found},
         {errc::ticketing_not_started, status::forbidden},
         {errc::performance_not_found, status::not_found},
         {errc::schedule_not_found, status::not_found},

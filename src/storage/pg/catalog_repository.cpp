@@ -49,8 +49,10 @@ constexpr query select_performances{"catalog_performances", R"sql(
     ORDER BY p.ticketing_start_date, p.id, d.staging_date, d.id
 )sql"};
 
-constexpr query schedule_exists_query{"catalog_schedule_exists", R"sql(
-    SELECT 1 FROM performance_staging_dates WHERE id = $1
+constexpr query schedule_opening_query{"catalog_schedule_opening", R"sql(
+    SELECT (extract(epoch FROM p.ticketing_start_date) * 1000)::bigint
+    FROM performance_staging_dates d JOIN performances p ON p.id = d.performance_id
+    WHERE d.id = $1
 )sql"};
 
 } // namespace
@@ -102,16 +104,18 @@ catalog_repository::list_performances(const std::vector<domain::schedule_id>& co
     co_return out;
 }
 
-awaitable<bool> catalog_repository::schedule_exists(const domain::schedule_id& schedule_id) {
-    if (known_schedules_.contains(schedule_id)) {
-        co_return true;
+awaitable<std::optional<domain::epoch_ms>> catalog_repository::schedule_opening(const domain::schedule_id& schedule_id
+) {
+    if (const auto known = known_openings_.find(schedule_id); known != known_openings_.end()) {
+        co_return known->second;
     }
-    const auto r = co_await pool_.execute(schedule_exists_query, make_params(schedule_id));
+    const auto r = co_await pool_.execute(schedule_opening_query, make_params(schedule_id));
     if (r.empty()) {
-        co_return false;
+        co_return std::nullopt;
     }
-    known_schedules_.insert(schedule_id);
-    co_return true;
+    const auto opening = r.int64(0, 0);
+    known_openings_.emplace(schedule_id, opening);
+    co_return opening;
 }
 
 } // namespace tp::pg

@@ -9,7 +9,7 @@
 #include "storage/pg/pool.hpp"
 
 #include <optional>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 namespace tp::pg {
@@ -49,12 +49,13 @@ public:
     // Seats are counted for every schedule but those of `counted_elsewhere` (canonical ids).
     awaitable<std::vector<performance_summary>>
     list_performances(const std::vector<domain::schedule_id>& counted_elsewhere = {});
-    // Answered from memory once known: schedules are never deleted.
-    awaitable<bool> schedule_exists(const domain::schedule_id& schedule_id);
+    // The ticketing start of the schedule's performance; nullopt for no such schedule.
+    // Answered from memory once known: schedules are never deleted, nor their start moved.
+    awaitable<std::optional<domain::epoch_ms>> schedule_opening(const domain::schedule_id& schedule_id);
 
 private:
     pool& pool_;
-    std::unordered_set<domain::schedule_id> known_schedules_;
+    std::unordered_map<domain::schedule_id, domain::epoch_ms> known_openings_;
 };
 
 } // namespace tp::pg

@@ -37,7 +37,7 @@ const script& named(std::string_view name) {
     static const std::map<std::string_view, script, std::less<>> scripts = [] {
         std::map<std::string_view, script, std::less<>> all;
         const std::string prelude(source_of("prelude.lua"));
-        for (auto each : {"gate_call.lua", "enter.lua", "hand_over.lua", "leave.lua", "tick.lua"}) {
+        for (auto each : {"gate_call.lua", "enter.lua", "hand_over.lua", "leave.lua", "tick.lua", "draw.lua"}) {
             all.emplace(each, script(prelude + "\n" + std::string(source_of(each))));
         }
         return all;
@@ -92,7 +92,8 @@ bool carries_token(queue_verdict verdict) {
     return false;
 }
 
-// {outcome, id, user, gate, endpoint, status, issued, active, expire, rank, rate, seq, configured rate}
+// {outcome, id, user, gate, endpoint, status, issued, active, expire, rank, rate, seq, configured rate,
+//  'joined' or '', opens (a pre-queued token's ticketing start)}
 queue_outcome read_outcome(const reply& r) {
     if (r.type != reply::kind::array || r.elements.empty()) {
         throw error("unexpected answer from a queue script");
@@ -127,6 +128,9 @@ queue_outcome read_outcome(const reply& r) {
             }
         }
         out.joined = r.elements.size() >= 14 && at(13) == "joined";
+        if (r.elements.size() >= 15 && t.status == domain::token_status::pre_queue) {
+            t.opens_at = number(at(14));
+        }
         out.token = std::move(t);
     }
     return out;
@@ -140,11 +144,12 @@ std::string gate_key(const std::string& gate, const char* part) {
     return queue_keys::gate(gate, part);
 }
 
-// The token's record: user, gate, endpoint, status, issued, active, expire, arrival number.
+// The token's record: user, gate, endpoint, status, issued, active, expire, arrival number,
+// ticketing start (pre-queued tokens).
 // Only for an id queue_keys::tag_of_token accepts.
 std::vector<std::string> read_token(const domain::queue_token_id& token_id) {
     std::vector<std::string> command{"HMGET", queue_keys::token(token_id.str())};
-    for (const auto* field : {"user", "gate", "endpoint", "status", "issued", "active", "expire", "seq"}) {
+    for (const auto* field : {"user", "gate", "endpoint", "status", "issued", "active", "expire", "seq", "opens"}) {
         command.emplace_back(field);
     }
     return command;
@@ -234,7 +239,8 @@ awaitable<queue_outcome> queue_store::call_in_tag(
     const domain::schedule_id& schedule,
     const domain::queue_token_id& shown,
     const std::string& endpoint,
-    bool handed_over
+    bool handed_over,
+    const std::optional<pre_queue_terms>& terms
 ) {
     std::vector<std::string> args{
         user.str(),
@@ -243,7 +249,10 @@ awaitable<queue_outcome> queue_store::call_in_tag(
         shown.str(),
         queue_keys::new_token_id(tag),
         endpoint,
-        handed_over ? "1" : ""};
+        handed_over ? "1" : "",
+        terms ? std::to_string(terms->opens_at) : "",
+        terms ? terms->seed : "",
+        terms ? terms->commitment : ""};
     const auto r = co_await run("gate_call.lua", queue_keys::user_in_tag(tag, user), std::move(args));
     co_return co_await settle(user, r);
 }
@@ -265,7 +274,8 @@ awaitable<queue_outcome> queue_store::gate_call(
     domain::flow_step step,
     const domain::schedule_id& schedule,
     const domain::queue_token_id& presented_token,
-    const std::string& endpoint
+    const std::string& endpoint,
+    const std::optional<pre_queue_terms>& terms
 ) {
     if (!presented_token.empty() && !queue_keys::tag_of_token(presented_token.str())) {
         co_return queue_outcome{queue_verdict::not_found, std::nullopt, false};
@@ -282,7 +292,7 @@ awaitable<queue_outcome> queue_store::gate_call(
             co_await asio::experimental::make_parallel_group(
                 asio::co_spawn(executor, latest_token(user), asio::deferred),
                 asio::co_spawn(
-                    executor, call_in_tag(performances, user, step, schedule, none, endpoint, false), asio::deferred
+                    executor, call_in_tag(performances, user, step, schedule, none, endpoint, false, std::nullopt), asio::deferred
                 )
             )
                 .async_wait(asio::experimental::wait_for_all(), use_awaitable);
@@ -312,7 +322,7 @@ awaitable<queue_outcome> queue_store::gate_call(
         co_return queue_outcome{queue_verdict::flow_violated, std::nullopt, false};
     }
     if (home == target || held.empty()) {
-        co_return co_await call_in_tag(target, user, step, schedule, presented_token, endpoint, false);
+        co_return co_await call_in_tag(target, user, step, schedule, presented_token, endpoint, false, terms);
     }
     if (step == domain::flow_step::performance_seats && home == queue_keys::tag_of_gate("performances")) {
         // The hand-over to a schedule's seat list: the step-1 token is consumed in its slot,
@@ -329,7 +339,7 @@ awaitable<queue_outcome> queue_store::gate_call(
         if ((handed == queue_verdict::not_found || handed == queue_verdict::not_yours) && !presented_token.empty()) {
             co_return queue_outcome{handed, std::nullopt, false};
         }
-        co_return co_await call_in_tag(target, user, step, schedule, none, endpoint, handed == queue_verdict::ok);
+        co_return co_await call_in_tag(target, user, step, schedule, none, endpoint, handed == queue_verdict::ok, terms);
     }
     const auto other = co_await token_info(user, held);
     if (!other.token && !presented_token.empty()) { // not found, not the user's
@@ -337,14 +347,14 @@ awaitable<queue_outcome> queue_store::gate_call(
     }
     if (step == domain::flow_step::performances && other.token) {
         // Going back to step 1 gives up the later step's place.
-        auto out = co_await call_in_tag(target, user, step, schedule, none, endpoint, false);
+        auto out = co_await call_in_tag(target, user, step, schedule, none, endpoint, false, std::nullopt);
         if (out.token) {
             co_await leave(user, held);
         }
         co_return out;
     }
     // A stale hint, or a token of another schedule: decided by what the user holds here.
-    co_return co_await call_in_tag(target, user, step, schedule, none, endpoint, false);
+    co_return co_await call_in_tag(target, user, step, schedule, none, endpoint, false, terms);
 }
 
 awaitable<queue_store::active_check> queue_store::check_active(
@@ -444,7 +454,7 @@ awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, co
         auto answers = co_await conn_.execute_all(std::move(batch));
         const auto& fields = answers[0].elements;
         const auto& clock = answers[1].elements;
-        if (fields.size() != 8 || clock.size() != 2) {
+        if (fields.size() != 9 || clock.size() != 2) {
             throw error("unexpected answer reading a queue token");
         }
         if (token_id.empty() || fields[0].is_nil() || fields[3].text == "HANDED") { // HANDED: consumed
@@ -462,6 +472,9 @@ awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, co
         t.active_timestamp = number(fields[5].text);
         t.expire_timestamp = number(fields[6].text);
         t.arrival = number(fields[7].text).value_or(0);
+        if (fields[3].text == "PRE_QUEUE") {
+            t.opens_at = number(fields[8].text);
+        }
         const auto now = number(clock[0].text).value_or(0) * 1000 + number(clock[1].text).value_or(0) / 1000;
         const auto stored = domain::parse_token_status(fields[3].text).value_or(domain::token_status::expired);
         t.status = domain::status_at(stored, t.expire_timestamp, now);
@@ -533,11 +546,14 @@ awaitable<queue_store::tick_result> queue_store::tick(const std::string& gate) {
         std::to_string(options_.token_ttl.count()),
         std::to_string(options_.tick_spacing.count())};
     const auto r = co_await run("tick.lua", queue_keys::gate(gate, "state"), std::move(args));
-    if (r.elements.size() != 3) {
+    if (r.elements.size() != 3 && r.elements.size() != 4) {
         throw error("unexpected answer from the tick script");
     }
     const tick_result ticked{
-        .admitted = r.elements[0].integer, .waiting = r.elements[1].integer, .active = r.elements[2].integer};
+        .admitted = r.elements[0].integer,
+        .waiting = r.elements[1].integer,
+        .active = r.elements[2].integer,
+        .draw_due = r.elements.size() == 4 && r.elements[3].text == "draw"};
     if (ticked.admitted > 0) {
         co_await await_replicas(queue_keys::gate(gate, "state"));
     }
@@ -554,9 +570,11 @@ awaitable<void> queue_store::forget_gate_if_empty(const std::string& gate) {
     std::vector<std::string> forget{"SREM", std::string(queue_keys::gates_in_use), gate};
     co_await conn_.execute(std::move(forget));
     std::vector<std::vector<std::string>> look{
-        {"ZCARD", queue_keys::gate(gate, "waiting")}, {"ZCARD", queue_keys::gate(gate, "active")}};
+        {"ZCARD", queue_keys::gate(gate, "waiting")},
+        {"ZCARD", queue_keys::gate(gate, "active")},
+        {"ZCARD", queue_keys::gate(gate, "prequeue")}};
     const auto sizes = co_await conn_.execute_all(std::move(look));
-    if (sizes.size() == 2 && sizes[0].integer + sizes[1].integer > 0) {
+    if (sizes.size() == 3 && sizes[0].integer + sizes[1].integer + sizes[2].integer > 0) {
         std::vector<std::string> again{"SADD", std::string(queue_keys::gates_in_use), gate};
         co_await conn_.execute(std::move(again));
     }
@@ -605,6 +623,73 @@ awaitable<void> queue_store::configure_gate(
     if (r.is_error()) {
         throw error("Redis refused a gate setting: " + r.text);
     }
+}
+
+awaitable<std::optional<pre_queue_snapshot>> queue_store::pre_queue_of(const std::string& gate) {
+    std::vector<std::vector<std::string>> batch{
+        {"HMGET", gate_key(gate, "draw"), "seed", "placed", "drawn_at"},
+        {"ZRANGE", gate_key(gate, "prequeue"), "0", "-1", "WITHSCORES"}};
+    const auto answers = co_await conn_.execute_all(std::move(batch));
+    const auto& draw = answers[0].elements;
+    if (draw.size() != 3 || draw[0].is_nil() || !draw[2].is_nil()) {
+        co_return std::nullopt;
+    }
+    pre_queue_snapshot out;
+    out.seed = draw[0].text;
+    out.placed = number(draw[1].text).value_or(0);
+    const auto& members = answers[1].elements;
+    out.token_ids.reserve(members.size() / 2);
+    out.numbers.reserve(members.size() / 2);
+    for (std::size_t i = 0; i + 1 < members.size(); i += 2) {
+        out.token_ids.push_back(members[i].text);
+        out.numbers.push_back(number(members[i + 1].text).value_or(0));
+    }
+    co_return out;
+}
+
+awaitable<std::int64_t> queue_store::place_drawn(
+    const std::string& gate, std::int64_t from, std::int64_t total, const std::vector<drawn_place>& places
+) {
+    std::vector<std::string> args{gate, std::to_string(from), std::to_string(total)};
+    args.reserve(3 + places.size() * 3 + 1);
+    for (const auto& place : places) {
+        args.push_back(place.token_id);
+        args.push_back(place.entrant);
+        args.push_back(std::to_string(place.number));
+    }
+    const auto r = co_await run("draw.lua", gate_key(gate, "draw"), std::move(args));
+    if (r.elements.size() != 2) {
+        throw error("unexpected answer from the draw script");
+    }
+    const auto& verdict = r.elements[0].text;
+    if (verdict == "ok" || verdict == "moved") {
+        co_await await_replicas(gate_key(gate, "draw"));
+        co_return r.elements[1].integer;
+    }
+    co_return -1; // drawn already, not due, or no draw at all: nothing more to place
+}
+
+awaitable<std::optional<published_draw>> queue_store::draw_of(const std::string& gate) {
+    std::vector<std::vector<std::string>> batch{
+        {"HMGET", gate_key(gate, "draw"), "opens_at", "commitment", "drawn_at", "seed"},
+        {"LRANGE", gate_key(gate, "entrants"), "0", "-1"}};
+    const auto answers = co_await conn_.execute_all(std::move(batch));
+    const auto& draw = answers[0].elements;
+    if (draw.size() != 4 || draw[0].is_nil() || draw[1].is_nil()) {
+        co_return std::nullopt;
+    }
+    published_draw out;
+    out.opens_at = number(draw[0].text).value_or(0);
+    out.commitment = draw[1].text;
+    out.drawn_at = number(draw[2].text);
+    if (out.drawn_at) { // the seed and the order only once drawn: never before
+        out.seed = draw[3].text;
+        out.entrants.reserve(answers[1].elements.size());
+        for (const auto& e : answers[1].elements) {
+            out.entrants.push_back(e.text);
+        }
+    }
+    co_return out;
 }
 
 awaitable<std::int64_t> queue_store::now_serving(const std::string& gate) {

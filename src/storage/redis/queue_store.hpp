@@ -58,6 +58,41 @@ struct gate_snapshot {
     double measured_rate = 0;
 };
 
+// For a call to a schedule's gate that may come before its performance's ticketing start:
+// that start, and the terms of the gate's draw should this call open its pre-queue (a fresh
+// seed and its commitment; only the first entry's are kept). docs/waiting-queue.md, "The fair
+// start".
+struct pre_queue_terms {
+    domain::epoch_ms opens_at = 0;
+    std::string seed;       // 64 hex digits
+    std::string commitment; // hex SHA-256 of the seed's bytes
+};
+
+// A gate's pre-queue as the draw reads it, frozen from the ticketing start on.
+struct pre_queue_snapshot {
+    std::string seed;
+    std::vector<std::string> token_ids; // by reserved arrival number, ascending
+    std::vector<std::int64_t> numbers;  // those numbers, ascending
+    std::int64_t placed = 0;            // places already given by a draw under way
+};
+
+// One place of a draw: the token, its entrant (SHA-256 of its id) and its arrival number.
+struct drawn_place {
+    std::string token_id;
+    std::string entrant;
+    std::int64_t number = 0;
+};
+
+// What GET /queue/draws/{gate} shows: the commitment from the first pre-queue entry on; the
+// seed and the entrants in drawn order only once drawn.
+struct published_draw {
+    domain::epoch_ms opens_at = 0;
+    std::string commitment;
+    std::optional<domain::epoch_ms> drawn_at;
+    std::string seed;                  // empty until drawn
+    std::vector<std::string> entrants; // empty until drawn
+};
+
 struct queue_options {
     gate_settings defaults;                   // a gate's capacity and rate unless an operator set them
     std::chrono::milliseconds token_ttl{};    // an admission's validity
@@ -81,7 +116,8 @@ public:
         domain::flow_step step,
         const domain::schedule_id& schedule,
         const domain::queue_token_id& presented_token,
-        const std::string& endpoint
+        const std::string& endpoint,
+        const std::optional<pre_queue_terms>& terms = std::nullopt
     );
     // The common case of a gated call, decided without a script: the presented token is active
     // at `gate` (and the gate's schedule, if any, is not sold out). Read-only, so plain
@@ -112,11 +148,20 @@ public:
     awaitable<std::vector<std::string>> gates_in_use();
     struct tick_result {
         std::int64_t admitted = 0;
-        std::int64_t waiting = 0;
+        std::int64_t waiting = 0; // the pre-queued included
         std::int64_t active = 0;
+        bool draw_due = false; // a pre-queue whose ticketing start has come: draw it, then admit
     };
     awaitable<tick_result> tick(const std::string& gate);
     awaitable<gate_snapshot> gate(const std::string& gate);
+
+    // The draw (docs/waiting-queue.md, "The fair start"): the frozen pre-queue and its seed
+    // (nullopt: none, or drawn already), and one run of places given in drawn order, from
+    // place `from` of `total`; answers how many places are given now (-1: drawn, stop).
+    awaitable<std::optional<pre_queue_snapshot>> pre_queue_of(const std::string& gate);
+    awaitable<std::int64_t>
+    place_drawn(const std::string& gate, std::int64_t from, std::int64_t total, const std::vector<drawn_place>& places);
+    awaitable<std::optional<published_draw>> draw_of(const std::string& gate);
     // Sets the given fields only, so two operators changing different fields don't collide.
     awaitable<void>
     configure_gate(const std::string& gate, std::optional<std::int64_t> capacity, std::optional<std::int64_t> rate);
@@ -138,7 +183,8 @@ private:
         const domain::schedule_id& schedule,
         const domain::queue_token_id& shown,
         const std::string& endpoint,
-        bool handed_over
+        bool handed_over,
+        const std::optional<pre_queue_terms>& terms
     );
     // The user's latest token id (a hint: the token may have ended); empty for none.
     awaitable<domain::queue_token_id> latest_token(const domain::user_id& user);

@@ -4,11 +4,14 @@
 -- this script (docs/waiting-queue.md, "Across slots").
 -- KEYS: the user's index in this tag (its slot). ARGV: user, step (1..3), schedule (step 2),
 -- presented token id ('' if none; always of this tag), a fresh token id of this tag, the
--- endpoint, and '1' when the caller has checked that the user holds an active token of the
--- previous step in another tag (which it consumes afterwards), else ''.
+-- endpoint, '1' when the caller has checked that the user holds an active token of the
+-- previous step in another tag (which it consumes afterwards), else ''; then for a schedule's
+-- gate whose ticketing start may not have come, that start (ms), a fresh draw seed and its
+-- commitment (all '' otherwise): see pre_queue in the prelude.
 -- Returns view(outcome): serve | wait | sold_out | flow_violated | not_yours | not_found.
 local user, step, schedule, presented, fresh, endpoint, handed_over =
   ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7] == '1'
+local opens_at, seed, commitment = tonumber(ARGV[8]), ARGV[9], ARGV[10]
 local now = now_ms()
 
 local t = load_token(presented)
@@ -37,6 +40,7 @@ if is_sold_out(target) then
 end
 
 if t ~= nil and t.gate == target then
+  if t.status == 'PRE_QUEUE' then return view('wait', t.id, now) end
   if is_live_active(t, now) then return view('serve', t.id, now) end
   if t.status == 'WAITING' then return view('wait', t.id, now) end
   if t.status == 'SOLD_OUT' then return view('sold_out', t.id, now) end
@@ -54,6 +58,9 @@ local hand_over = handed_over or (t ~= nil and t.gate == previous)
 if hand_over and t ~= nil and t.gate == previous and not is_live_active(t, now) then return { 'flow_violated' } end
 if hand_over or step == 1 then
   if t ~= nil then remove_token(t) end
+  if step ~= 1 and opens_at and now < opens_at then
+    return pre_queue(user, target, fresh, endpoint, now, opens_at, seed, commitment)
+  end
   local seq = issue(user, target, fresh, endpoint, now)
   return arrival_view('wait', fresh, user, target, endpoint, seq, now)
 end

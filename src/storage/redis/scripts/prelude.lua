@@ -12,8 +12,12 @@
 --     state     HASH seq, last_tick, allowance, rate (measured), admitted, serving
 --     recent    ZSET token id -> admission time (the last second's admissions)
 --     settings  HASH capacity, rate (operator overrides)
+--     prequeue  ZSET token id -> reserved arrival number (before the ticketing start)
+--     draw      HASH opens_at, commitment, seed, placed, drawn_at, entrants (the fair start)
+--     entrants  LIST the drawn order, published after the draw (SHA-256 of each token id)
 --   tp:token:{<tag>}:<uuid>   HASH user, gate, endpoint, status, seq, issued, active, expire,
---                             to (the gate a consumed step-1 token was handed to);
+--                             to (the gate a consumed step-1 token was handed to),
+--                             opens (a pre-queued token's ticketing start);
 --                             the token's id is "<tag>.<uuid>", so the id names its slot
 --   tp:user:{<tag>}:<user>    STRING the token the user holds in this tag
 --   tp:soldout:{<schedule>}   STRING present once every seat of the schedule is sold
@@ -60,10 +64,12 @@ local function is_live_active(t, now) return t.status == 'ACTIVE' and t.expire ~
 
 -- The answer every script returns about one token:
 -- {outcome, id, user, gate, endpoint, status, issued, active, expire, rank, measured_rate, seq,
---  configured_rate ('' when the gate uses the default)}
+--  configured_rate ('' when the gate uses the default), 'joined' or '', opens ('' but for a
+--  pre-queued token)}
 local function view(outcome, id, now)
   if not id or id == '' then return { outcome } end
-  local f = redis.call('HMGET', token_key(id), 'user', 'gate', 'endpoint', 'status', 'issued', 'active', 'expire', 'seq')
+  local f = redis.call('HMGET', token_key(id), 'user', 'gate', 'endpoint', 'status', 'issued', 'active', 'expire', 'seq',
+                       'opens')
   if not f[1] then return { outcome } end
   local status = f[4]
   local rank = -1
@@ -76,7 +82,7 @@ local function view(outcome, id, now)
   local rate = redis.call('HGET', gate_key(f[2], 'state'), 'rate') or '0'
   local configured = redis.call('HGET', gate_key(f[2], 'settings'), 'rate') or ''
   return { outcome, id, f[1], f[2], f[3], status, f[5] or '', f[6] or '', f[7] or '', tostring(rank), rate,
-           f[8] or '', configured }
+           f[8] or '', configured, '', f[9] or '' }
 end
 
 -- A new arrival number. The gate's state lives as long as the gate has anyone in it (its
@@ -105,7 +111,28 @@ local function arrival_view(outcome, id, user, gate, endpoint, seq, now)
   local rate = redis.call('HGET', gate_key(gate, 'state'), 'rate') or '0'
   local configured = redis.call('HGET', gate_key(gate, 'settings'), 'rate') or ''
   return { outcome, id, user, gate, endpoint, 'WAITING', tostring(now), '', '', tostring(rank), rate, tostring(seq),
-           configured, 'joined' }
+           configured, 'joined', '' }
+end
+
+-- Before its performance's ticketing start, a schedule's gate takes arrivals into its
+-- pre-queue: no place yet, but an arrival number reserved, so that every later arrival comes
+-- after everyone drawn. The first entry fixes the draw's terms (the seed, which no API shows
+-- before the draw, and its commitment, which the audit shows at once); docs/waiting-queue.md,
+-- "The fair start".
+local function pre_queue(user, gate, id, endpoint, now, opens_at, seed, commitment)
+  local draw = gate_key(gate, 'draw')
+  if redis.call('EXISTS', draw) == 0 then
+    redis.call('HSET', draw, 'opens_at', opens_at, 'commitment', commitment, 'seed', seed)
+  end
+  local opens = redis.call('HGET', draw, 'opens_at')
+  local seq = next_arrival(gate)
+  redis.call('HSET', token_key(id), 'user', user, 'gate', gate, 'endpoint', endpoint,
+             'status', 'PRE_QUEUE', 'seq', seq, 'issued', now, 'opens', opens)
+  redis.call('ZADD', gate_key(gate, 'prequeue'), seq, id)
+  redis.call('SET', user_key(tag_of(gate), user), id)
+  local v = view('wait', id, now)
+  v[14] = 'joined'
+  return v
 end
 
 -- The token has ended (admitted, expired, sold out): its record and its user's index are kept
@@ -130,6 +157,12 @@ end
 
 -- Frees the token's place at once and forgets it.
 local function remove_token(t)
+  if t.status == 'PRE_QUEUE' then
+    -- The pre-queue is frozen from the ticketing start on (the draw reads it then): a fan
+    -- who leaves later is still an entrant, and the draw finds no token to place.
+    local opens = tonumber(redis.call('HGET', gate_key(t.gate, 'draw'), 'opens_at'))
+    if opens and now_ms() < opens then redis.call('ZREM', gate_key(t.gate, 'prequeue'), t.id) end
+  end
   redis.call('ZREM', gate_key(t.gate, 'waiting'), t.id)
   redis.call('ZREM', gate_key(t.gate, 'active'), t.id)
   local index = user_key(tag_of(t.gate), t.user)
@@ -156,6 +189,7 @@ end
 -- measured rate) expires after the retention unless someone arrives (next_arrival lifts the
 -- expiry), and the caller takes it off the gates to tick.
 local function forget_if_empty(gate)
-  if redis.call('ZCARD', gate_key(gate, 'waiting')) + redis.call('ZCARD', gate_key(gate, 'active')) > 0 then return end
+  if redis.call('ZCARD', gate_key(gate, 'waiting')) + redis.call('ZCARD', gate_key(gate, 'active')) +
+     redis.call('ZCARD', gate_key(gate, 'prequeue')) > 0 then return end
   redis.call('EXPIRE', gate_key(gate, 'state'), record_ttl_seconds)
 end

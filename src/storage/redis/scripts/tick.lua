@@ -8,6 +8,15 @@ local spacing = tonumber(ARGV[5])
 local now = now_ms()
 local waiting_key, active_key, state_key = gate_key(gate, 'waiting'), gate_key(gate, 'active'), gate_key(gate, 'state')
 
+-- A gate with a pre-queue admits no one until it is drawn (docs/waiting-queue.md, "The fair
+-- start"). The draw is the caller's (it needs SHA-256, which scripts lack): the 4th answer
+-- asks for it once the ticketing start has come. The pre-queued count among the waiting.
+local draw = redis.call('HMGET', gate_key(gate, 'draw'), 'opens_at', 'drawn_at')
+if draw[1] and not draw[2] then
+  local waiting = redis.call('ZCARD', waiting_key) + redis.call('ZCARD', gate_key(gate, 'prequeue'))
+  return { 0, waiting, redis.call('ZCARD', active_key), now >= tonumber(draw[1]) and 'draw' or 'pre_queue' }
+end
+
 -- Every instance ticks every gate; a gate ticked by another instance less than `spacing` ago
 -- has nothing new to admit worth a round, so the round stops here (it would only split the
 -- same admissions into smaller batches, at the cost of a whole round per instance).
