@@ -11,13 +11,17 @@
 #   PARTS="ceilings joins" scripts/bench.sh          # a crowd joining one gate's line, and Redis's bytes per fan
 #   PARTS=streams scripts/bench.sh                   # the waiting streams: memory per stream, updates
 #   PARTS="ceilings cluster" scripts/bench.sh        # joins on a Redis Cluster, with and without WAIT
+#   PARTS=draw scripts/bench.sh                      # a pre-queue of DRAW_FANS drawn at the ticketing start
 #
 # Parts: ceilings, reads, joins (JOIN_FANS fans, each joining the paused performances gate's
 # line once through the INSTANCES instances; every answer must be a 202, the line's arrival
 # numbers are then checked from Redis with tools/queue_line.py, Redis's bytes per waiting fan
 # and the join script's own rate on Redis alone are reported; the line is removed afterwards),
 # biglist, rush, replay, streams, cluster (not in the defaults: a Redis Cluster of 6 nodes,
-# INSTANCES more instances on it, CLUSTER_FANS joins with REDIS_WAIT_REPLICAS=0 and again with 1).
+# INSTANCES more instances on it, CLUSTER_FANS joins with REDIS_WAIT_REPLICAS=0 and again with 1),
+# draw (not in the defaults: a pre-queue of DRAW_FANS fans written into Redis, drawn by the
+# instances at the ticketing start; how long the draw and the first admission took after it,
+# and the published draw checked by tools/verify_draw.py's rules).
 #
 # Starts its own PostgreSQL (fsync=off: the figures are about the service, not the disk) and
 # Redis on free loopback ports, INSTANCES ticketd processes (release build, THREADS each)
@@ -55,6 +59,7 @@ JOIN_THREADS="${JOIN_THREADS:-1}"      # event loops of the load generator for t
 CLUSTER_FANS="${CLUSTER_FANS:-50000}"  # the cluster part: fans joining one gate, per round
 STREAM_FANS="${STREAM_FANS:-18000}"    # the waiting streams: fans on streams of one instance ...
 STREAM_ADMIT_RATE="${STREAM_ADMIT_RATE:-1000}" # ... admitted at this rate for 2 s once they all wait
+DRAW_FANS="${DRAW_FANS:-100000}"       # the draw: fans in one gate's pre-queue at the ticketing start
 PARTS="${PARTS:-ceilings reads joins biglist rush replay streams}"
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 
@@ -425,6 +430,13 @@ done
 
 log "Invariants (I1-I3 read back from PostgreSQL, I4 from what was sampled from Redis)"
 /usr/bin/python3 "$ROOT/tools/invariants.py" "$DATABASE_URL" --observations "$WORK/observations.json" >&2 || INVARIANTS_STATUS=$?
+fi
+
+if part draw; then
+log "The draw: $DRAW_FANS fans pre-queued for one seat list, drawn at the ticketing start by $INSTANCES instances"
+DRAW=$(/usr/bin/python3 "$ROOT/tools/draw_bench.py" "$B" "$REDIS_URL" "$DRAW_FANS" --open-in 20) ||
+  die "the draw failed its checks: $DRAW"
+printf '  %-40s %s\n' "draw of $DRAW_FANS" "$DRAW" >&2
 fi
 
 STREAMS_STATUS=0

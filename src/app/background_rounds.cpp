@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
+
 #include <algorithm>
 
 namespace tp::app {
@@ -13,9 +15,26 @@ namespace {
 // one that holds Redis for the whole draw.
 constexpr std::size_t places_per_run = 5000;
 
+struct drawn_order {
+    std::vector<std::string> entrants; // of each pre-queued token, in the pre-queue's order
+    std::vector<std::size_t> order;    // indexes into it, first place first
+};
+
+// A hundred thousand SHA-256s, HMACs and a sort: a few tenths of a second, kept off the
+// event loop, whose Redis commands would otherwise wait out their deadline behind it.
+awaitable<drawn_order> order_of(security::draw_seed seed, const std::vector<std::string>& token_ids) {
+    drawn_order out;
+    out.entrants.reserve(token_ids.size());
+    for (const auto& id : token_ids) {
+        out.entrants.push_back(security::entrant_of(id));
+    }
+    out.order = security::draw_order(seed, out.entrants);
+    co_return out;
+}
+
 } // namespace
 
-awaitable<void> draw_pre_queue(redis::queue_store& queue, const std::string& gate) {
+awaitable<void> draw_pre_queue(redis::queue_store& queue, const std::string& gate, asio::any_io_executor compute) {
     const auto pre = co_await queue.pre_queue_of(gate);
     if (!pre) {
         co_return; // drawn by another instance meanwhile
@@ -24,12 +43,8 @@ awaitable<void> draw_pre_queue(redis::queue_store& queue, const std::string& gat
     if (!seed) {
         throw redis::error("the draw of gate " + gate + " has a malformed seed");
     }
-    std::vector<std::string> entrants;
-    entrants.reserve(pre->token_ids.size());
-    for (const auto& id : pre->token_ids) {
-        entrants.push_back(security::entrant_of(id));
-    }
-    const auto order = security::draw_order(*seed, entrants);
+    auto ordering = order_of(*seed, pre->token_ids);
+    const auto [entrants, order] = co_await asio::co_spawn(compute, std::move(ordering), use_awaitable);
     const auto total = static_cast<std::int64_t>(order.size());
     // Any instance may be drawing the same gate: each run starts where the draw stands, and
     // a run placed by another instance tells this one where to go on.
@@ -45,7 +60,9 @@ awaitable<void> draw_pre_queue(redis::queue_store& queue, const std::string& gat
         }
         placed = co_await queue.place_drawn(gate, static_cast<std::int64_t>(from), total, run);
     } while (placed >= 0 && placed < total);
-    spdlog::info("msg=\"pre-queue drawn\" gate={} entrants={}", gate, total);
+    if (placed == total) { // this instance placed the last run (else another one did)
+        spdlog::info("msg=\"pre-queue drawn\" gate={} entrants={}", gate, total);
+    }
 }
 
 awaitable<void> sweep_expired_holds(pg::seat_repository& seats, metrics& stats) {
@@ -78,12 +95,12 @@ reconcile_sold_out(pg::wallet_repository& wallet, redis::queue_store& queue, std
     }
 }
 
-awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats) {
+awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats, asio::any_io_executor compute) {
     const auto gates = co_await queue.gates_in_use();
     for (const auto& gate : gates) {
         auto round = co_await queue.tick(gate);
         if (round.draw_due) {
-            co_await draw_pre_queue(queue, gate);
+            co_await draw_pre_queue(queue, gate, compute);
             round = co_await queue.tick(gate); // the first admissions at once
         }
         stats.queue_admissions.fetch_add(static_cast<std::uint64_t>(round.admitted), std::memory_order_relaxed);

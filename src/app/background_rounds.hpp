@@ -25,10 +25,11 @@ awaitable<void>
 reconcile_sold_out(pg::wallet_repository& wallet, redis::queue_store& queue, std::chrono::seconds window);
 
 // Draws a gate's pre-queue once its ticketing start has come (docs/waiting-queue.md, "The
-// fair start"); harmless on several instances at once, and a no-op once drawn.
-awaitable<void> draw_pre_queue(redis::queue_store& queue, const std::string& gate);
+// fair start"); harmless on several instances at once, and a no-op once drawn. The order is
+// computed on `compute` (a thread pool), away from the event loop.
+awaitable<void> draw_pre_queue(redis::queue_store& queue, const std::string& gate, asio::any_io_executor compute);
 
 // One admission tick for every gate in use, drawing the pre-queues that are due.
-awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats);
+awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats, asio::any_io_executor compute);
 
 } // namespace tp::app

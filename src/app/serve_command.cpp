@@ -215,7 +215,7 @@ int serve(const config& c) {
         co_await reconcile_sold_out(first.svc.wallet, first.queue, sold_out_window);
     };
     const auto tick = [&first, &stats] {
-        return tick_queue_gates(first.queue, stats);
+        return tick_queue_gates(first.queue, stats, first.svc.hashing);
     };
     periodic_task sweeper(first.context, "hold-sweeper", std::chrono::milliseconds(c.sweep_interval_ms), sweep);
     periodic_task ticker(first.context, "queue-ticker", std::chrono::milliseconds(c.queue_tick_ms), tick);

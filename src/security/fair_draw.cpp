@@ -1,11 +1,12 @@
 #include "security/fair_draw.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 
@@ -24,11 +25,48 @@ std::string hex_of(const std::uint8_t* data, std::size_t size) {
     return out;
 }
 
+// The algorithm is looked up once: OpenSSL's one-shot functions look it up on every call,
+// which is most of their cost for inputs this short (a draw hashes every entrant twice).
 digest sha256(std::string_view text) {
+    static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr); // for the process's life
     digest out{};
-    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), out.data());
+    unsigned int size = 0;
+    if (algorithm == nullptr ||
+        EVP_Digest(text.data(), text.size(), out.data(), &size, algorithm, nullptr) != 1 || size != out.size()) {
+        throw std::runtime_error("SHA-256 is not available");
+    }
     return out;
 }
+
+// HMAC-SHA256 under one key, keyed once and restarted for each message.
+class keyed_hmac {
+public:
+    explicit keyed_hmac(const std::array<std::uint8_t, 32>& key) {
+        static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr); // for the process's life
+        context_.reset(hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr);
+        char algorithm[] = "SHA256";
+        const OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, algorithm, 0), OSSL_PARAM_construct_end()};
+        if (!context_ || EVP_MAC_init(context_.get(), key.data(), key.size(), params) != 1) {
+            throw std::runtime_error("HMAC-SHA256 is not available");
+        }
+    }
+
+    digest of(std::string_view message) {
+        digest out{};
+        std::size_t size = 0;
+        if (EVP_MAC_init(context_.get(), nullptr, 0, nullptr) != 1 ||
+            EVP_MAC_update(context_.get(), reinterpret_cast<const unsigned char*>(message.data()), message.size()) !=
+                1 ||
+            EVP_MAC_final(context_.get(), out.data(), &size, out.size()) != 1 || size != out.size()) {
+            throw std::runtime_error("HMAC-SHA256 failed");
+        }
+        return out;
+    }
+
+private:
+    std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> context_{nullptr, &EVP_MAC_CTX_free};
+};
 
 int hex_digit(char c) {
     if (c >= '0' && c <= '9') {
@@ -81,21 +119,11 @@ std::string entrant_of(std::string_view token_id) {
 }
 
 std::vector<std::size_t> draw_order(const draw_seed& seed, const std::vector<std::string>& entrants) {
-    std::vector<digest> keys(entrants.size());
-    for (std::size_t i = 0; i < entrants.size(); ++i) {
-        unsigned int size = 0;
-        const auto* mac = HMAC(
-            EVP_sha256(),
-            seed.bytes.data(),
-            static_cast<int>(seed.bytes.size()),
-            reinterpret_cast<const unsigned char*>(entrants[i].data()),
-            entrants[i].size(),
-            keys[i].data(),
-            &size
-        );
-        if (mac == nullptr || size != keys[i].size()) {
-            throw std::runtime_error("HMAC-SHA256 is not available");
-        }
+    keyed_hmac hmac(seed.bytes);
+    std::vector<digest> keys;
+    keys.reserve(entrants.size());
+    for (const auto& entrant : entrants) {
+        keys.push_back(hmac.of(entrant));
     }
     std::vector<std::size_t> order(entrants.size());
     std::iota(order.begin(), order.end(), std::size_t{0});

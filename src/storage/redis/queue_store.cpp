@@ -670,11 +670,9 @@ awaitable<std::int64_t> queue_store::place_drawn(
 }
 
 awaitable<std::optional<published_draw>> queue_store::draw_of(const std::string& gate) {
-    std::vector<std::vector<std::string>> batch{
-        {"HMGET", gate_key(gate, "draw"), "opens_at", "commitment", "drawn_at", "seed"},
-        {"LRANGE", gate_key(gate, "entrants"), "0", "-1"}};
-    const auto answers = co_await conn_.execute_all(std::move(batch));
-    const auto& draw = answers[0].elements;
+    std::vector<std::string> read{"HMGET", gate_key(gate, "draw"), "opens_at", "commitment", "drawn_at", "seed"};
+    const auto fields = co_await conn_.execute(std::move(read));
+    const auto& draw = fields.elements;
     if (draw.size() != 4 || draw[0].is_nil() || draw[1].is_nil()) {
         co_return std::nullopt;
     }
@@ -684,8 +682,10 @@ awaitable<std::optional<published_draw>> queue_store::draw_of(const std::string&
     out.drawn_at = number(draw[2].text);
     if (out.drawn_at) { // the seed and the order only once drawn: never before
         out.seed = draw[3].text;
-        out.entrants.reserve(answers[1].elements.size());
-        for (const auto& e : answers[1].elements) {
+        std::vector<std::string> read_entrants{"LRANGE", gate_key(gate, "entrants"), "0", "-1"};
+        const auto entrants = co_await conn_.execute(std::move(read_entrants));
+        out.entrants.reserve(entrants.elements.size());
+        for (const auto& e : entrants.elements) {
             out.entrants.push_back(e.text);
         }
     }

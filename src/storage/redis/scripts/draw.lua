@@ -15,24 +15,36 @@ local now = now_ms()
 if now < tonumber(f[1]) then return { 'early', placed } end
 if placed ~= from then return { 'moved', placed } end
 
-local entrants, waiting = gate_key(gate, 'entrants'), gate_key(gate, 'waiting')
+-- Lua's unpack takes a few thousand values at a time: the list and the line grow in slices.
+local function push_all(command, key, values)
+  for i = 1, #values, 4000 do
+    redis.call(command, key, unpack(values, i, math.min(i + 3999, #values)))
+  end
+end
+
+local entrants, line = {}, {}
 for i = 4, #ARGV - 1, 3 do
-  local id, entrant, number = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  redis.call('RPUSH', entrants, entrant)
+  local id, number = ARGV[i], ARGV[i + 2]
+  entrants[#entrants + 1] = ARGV[i + 1]
   local key = token_key(id)
   -- A fan who left after the start stays an entrant, with no token to place.
   if redis.call('HGET', key, 'status') == 'PRE_QUEUE' then
     redis.call('HSET', key, 'status', 'WAITING', 'seq', number)
-    redis.call('ZADD', waiting, number, id)
+    line[#line + 1] = number
+    line[#line + 1] = id
   end
-  placed = placed + 1
 end
+if #entrants > 0 then push_all('RPUSH', gate_key(gate, 'entrants'), entrants) end
+if #line > 0 then push_all('ZADD', gate_key(gate, 'waiting'), line) end
+placed = placed + #entrants
 redis.call('HSET', draw, 'placed', placed)
+-- The instance drawing keeps its claim while it makes progress (tick.lua).
+redis.call('PEXPIRE', gate_key(gate, 'drawing'), 10000)
 if placed >= total then
   redis.call('HSET', draw, 'drawn_at', now, 'entrants', placed)
-  redis.call('DEL', gate_key(gate, 'prequeue'))
+  redis.call('DEL', gate_key(gate, 'prequeue'), gate_key(gate, 'drawing'))
   -- The published draw is kept as long as a token's record: long enough to check one's place.
   redis.call('EXPIRE', draw, record_ttl_seconds)
-  redis.call('EXPIRE', entrants, record_ttl_seconds)
+  redis.call('EXPIRE', gate_key(gate, 'entrants'), record_ttl_seconds)
 end
 return { 'ok', placed }

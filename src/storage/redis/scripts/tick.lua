@@ -10,11 +10,14 @@ local waiting_key, active_key, state_key = gate_key(gate, 'waiting'), gate_key(g
 
 -- A gate with a pre-queue admits no one until it is drawn (docs/waiting-queue.md, "The fair
 -- start"). The draw is the caller's (it needs SHA-256, which scripts lack): the 4th answer
--- asks for it once the ticketing start has come. The pre-queued count among the waiting.
+-- asks for it once the ticketing start has come, of one instance at a time (a claim that
+-- lapses after 10 s without progress, so the draw goes on if its instance dies). The
+-- pre-queued count among the waiting.
 local draw = redis.call('HMGET', gate_key(gate, 'draw'), 'opens_at', 'drawn_at')
 if draw[1] and not draw[2] then
   local waiting = redis.call('ZCARD', waiting_key) + redis.call('ZCARD', gate_key(gate, 'prequeue'))
-  return { 0, waiting, redis.call('ZCARD', active_key), now >= tonumber(draw[1]) and 'draw' or 'pre_queue' }
+  local due = now >= tonumber(draw[1]) and redis.call('SET', gate_key(gate, 'drawing'), '1', 'NX', 'PX', 10000)
+  return { 0, waiting, redis.call('ZCARD', active_key), due and 'draw' or 'pre_queue' }
 end
 
 -- Every instance ticks every gate; a gate ticked by another instance less than `spacing` ago
