@@ -46,6 +46,7 @@ struct stream_state {
     std::optional<std::int64_t> sent_rank;
     std::int64_t serving = -1; // the gate's now-serving number last taken in
     std::chrono::steady_clock::time_point quiet_since;
+    std::chrono::steady_clock::time_point present_since; // last told the queue the fan is here
 };
 
 // How a stream pauses after telling what there was to tell.
@@ -130,6 +131,27 @@ awaitable<pause> await_draw(http::event_stream& out, services& svc, stream_state
     co_return pause{.listen = true, .until = now + heartbeat_interval};
 }
 
+// An open stream is a fan waiting (docs/waiting-queue.md, Abandonment): every presence
+// interval the stream reads its token exactly, which the queue counts as presence (as any
+// poll), so the token does not leave the line for want of polls. The exact place also
+// catches up with fans who left the line ahead, which the now-serving number cannot show:
+// the stream then counts from a number that many places nearer.
+awaitable<void> show_presence(services& svc, stream_state& s, std::chrono::steady_clock::time_point now) {
+    if (now - s.present_since < svc.queue.presence_interval()) {
+        co_return;
+    }
+    s.present_since = now;
+    const domain::user_id whoever_holds_it;
+    try {
+        const auto exact = co_await svc.queue.token_info(whoever_holds_it, s.token.id);
+        if (exact.token && exact.token->status == token_status::waiting && exact.token->rank && s.serving >= 0) {
+            s.token.arrival = std::min(s.token.arrival, s.serving + *exact.token->rank);
+        }
+    } catch (const std::exception&) {
+        // Redis away: the next read of the token ends the stream, and the fan reconnects.
+    }
+}
+
 // Takes in the gate's latest number, tells the fan what changed (or that the stream is still
 // alive), and says how to pause next.
 awaitable<pause> take_news(http::event_stream& out, services& svc, stream_state& s, std::int64_t now_serving) {
@@ -142,8 +164,12 @@ awaitable<pause> take_news(http::event_stream& out, services& svc, stream_state&
         co_await tell(out, "sold_out", s.token, s.rate);
         co_return stream_over;
     }
-    if (now_serving != s.serving) {
-        s.serving = now_serving;
+    const auto now = std::chrono::steady_clock::now();
+    const bool moved_on = now_serving != s.serving;
+    s.serving = now_serving;
+    const auto arrival = s.token.arrival;
+    co_await show_presence(svc, s, now);
+    if (moved_on || arrival != s.token.arrival) {
         if (s.serving >= s.token.arrival) {
             if (!co_await read_afresh(out, svc, s)) {
                 co_return stream_over;
@@ -152,7 +178,6 @@ awaitable<pause> take_news(http::event_stream& out, services& svc, stream_state&
             s.token.rank = s.token.arrival - s.serving;
         }
     }
-    const auto now = std::chrono::steady_clock::now();
     if (s.token.rank != s.sent_rank) {
         s.sent_rank = s.token.rank;
         s.quiet_since = now;
@@ -161,12 +186,17 @@ awaitable<pause> take_news(http::event_stream& out, services& svc, stream_state&
         }
         // While a gate admits, ranks move on every tick: the rest spaces the events by the
         // distance from the front (domain::stream_rest_after_rank), and news does not cut it.
-        co_return pause{.until = now + domain::stream_rest_after_rank(estimated_wait_of(s.token, s.rate))};
+        co_return pause{.until = std::min(
+                            now + domain::stream_rest_after_rank(estimated_wait_of(s.token, s.rate)),
+                            s.present_since + svc.queue.presence_interval()
+                        )};
     }
     if (!co_await keep_alive(out, s, now)) {
         co_return stream_over;
     }
-    co_return pause{.listen = true, .until = s.quiet_since + heartbeat_interval};
+    co_return pause{
+        .listen = true,
+        .until = std::min(s.quiet_since + heartbeat_interval, s.present_since + svc.queue.presence_interval())};
 }
 
 // The stream of a waiting fan. While the fan waits, this frame is what the stream costs the
@@ -229,7 +259,8 @@ reply queue_stream(request_context& ctx) {
                 .rate = static_cast<double>(svc.queue.defaults().rate),
                 .sent_rank = token.rank,
                 .serving = -1,
-                .quiet_since = std::chrono::steady_clock::now()}
+                .quiet_since = std::chrono::steady_clock::now(),
+                .present_since = std::chrono::steady_clock::now()}
         );
     };
     http::response head{http::status::ok, 11};

@@ -125,6 +125,8 @@ domain::result<config> load_config(const std::map<std::string, std::string>& env
     in.integer("HOLD_TTL_SECONDS", c.hold_ttl_seconds, 1, 86400);
     in.integer("QUEUE_TOKEN_TTL_SECONDS", c.queue_token_ttl_seconds, 1, 86400);
     in.integer("QUEUE_RECORD_RETENTION_SECONDS", c.queue_record_retention_seconds, 1, 30 * 86400);
+    in.integer("QUEUE_IDLE_SECONDS", c.queue_idle_seconds, 1, 86400);
+    in.integer("QUEUE_ACTIVE_IDLE_SECONDS", c.queue_active_idle_seconds, 1, 86400);
     in.integer("REDIS_WAIT_REPLICAS", c.redis_wait_replicas, 0, 5);
     in.integer("GATE_DEFAULT_CAPACITY", c.gate_default_capacity, 0, 10'000'000);
     in.integer("GATE_DEFAULT_RATE", c.gate_default_rate, 0, 10'000'000);

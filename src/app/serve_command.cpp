@@ -105,6 +105,8 @@ struct worker {
                   .record_retention = std::chrono::seconds(c.queue_record_retention_seconds),
                   // Instances tick each gate every QUEUE_TICK_MS: together, about once per period.
                   .tick_spacing = std::chrono::milliseconds(c.queue_tick_ms * 9 / 10),
+                  .idle_waiting = std::chrono::seconds(c.queue_idle_seconds),
+                  .idle_active = std::chrono::seconds(c.queue_active_idle_seconds),
                   .replicas_to_wait = replicas_to_wait(c),
                   .replica_wait = std::chrono::milliseconds(100),
                   .unreplicated = &stats.queue_writes_unreplicated}

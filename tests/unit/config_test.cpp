@@ -101,6 +101,8 @@ TEST(config, reads_every_setting) {
     e["HOLD_TTL_SECONDS"] = "60";
     e["QUEUE_TOKEN_TTL_SECONDS"] = "120";
     e["QUEUE_RECORD_RETENTION_SECONDS"] = "7200";
+    e["QUEUE_IDLE_SECONDS"] = "30";
+    e["QUEUE_ACTIVE_IDLE_SECONDS"] = "45";
     e["GATE_DEFAULT_CAPACITY"] = "0";
     e["GATE_DEFAULT_RATE"] = "50";
     e["QUEUE_TICK_MS"] = "10";
@@ -123,6 +125,8 @@ TEST(config, reads_every_setting) {
     EXPECT_EQ(r->hold_ttl_seconds, 60);
     EXPECT_EQ(r->queue_token_ttl_seconds, 120);
     EXPECT_EQ(r->queue_record_retention_seconds, 7200);
+    EXPECT_EQ(r->queue_idle_seconds, 30);
+    EXPECT_EQ(r->queue_active_idle_seconds, 45);
     EXPECT_EQ(r->gate_default_capacity, 0);
     EXPECT_EQ(r->gate_default_rate, 50);
     EXPECT_EQ(r->queue_tick_ms, 10);
@@ -187,6 +191,8 @@ TEST(config, each_number_is_checked_against_its_bounds_and_named) {
         {"HOLD_TTL_SECONDS", 1, 86400},
         {"QUEUE_TOKEN_TTL_SECONDS", 1, 86400},
         {"QUEUE_RECORD_RETENTION_SECONDS", 1, 30 * 86400},
+        {"QUEUE_IDLE_SECONDS", 1, 86400},
+        {"QUEUE_ACTIVE_IDLE_SECONDS", 1, 86400},
         {"GATE_DEFAULT_CAPACITY", 0, 10'000'000},
         {"GATE_DEFAULT_RATE", 0, 10'000'000},
         {"QUEUE_TICK_MS", 10, 60'000},

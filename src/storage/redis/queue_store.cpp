@@ -155,12 +155,15 @@ std::vector<std::string> read_token(const domain::queue_token_id& token_id) {
     return command;
 }
 
-// A waiting token's place in line and its gate's rates (ZRANK, measured rate, operator's rate).
-std::vector<std::vector<std::string>> place_in_line(const std::string& gate, const domain::queue_token_id& token_id) {
+// A waiting token's place in line and its gate's rates (ZRANK, measured rate, operator's rate),
+// and the poll's sign of presence (`now` on Redis's clock; XX: only a token still waiting).
+std::vector<std::vector<std::string>>
+place_in_line(const std::string& gate, const domain::queue_token_id& token_id, std::int64_t now) {
     return {
         {"ZRANK", gate_key(gate, "waiting"), token_id.str()},
         {"HGET", gate_key(gate, "state"), "rate"},
-        {"HGET", gate_key(gate, "settings"), "rate"}};
+        {"HGET", gate_key(gate, "settings"), "rate"},
+        {"ZADD", gate_key(gate, "seen"), "XX", std::to_string(now), token_id.str()}};
 }
 
 } // namespace
@@ -369,10 +372,12 @@ awaitable<queue_store::active_check> queue_store::check_active(
         out.also = co_await conn_.execute_all(std::move(also));
         co_return out;
     }
+    // The call is a sign of presence for an admitted fan (XX: only a token still admitted here).
     std::vector<std::vector<std::string>> batch{
         {"HMGET", queue_keys::token(token_id.str()), "user", "gate", "status", "expire"},
         {"TIME"},
-        {"EXISTS", queue_keys::sold_out(domain::schedule_id(std::string(schedule)))}};
+        {"EXISTS", queue_keys::sold_out(domain::schedule_id(std::string(schedule)))},
+        {"ZADD", gate_key(gate, "called"), "XX", std::to_string(redis_now_ms()), token_id.str()}};
     const auto own = batch.size();
     batch.insert(batch.end(), std::make_move_iterator(also.begin()), std::make_move_iterator(also.end()));
     auto answers = co_await conn_.execute_all(std::move(batch));
@@ -387,6 +392,7 @@ awaitable<queue_store::active_check> queue_store::check_active(
         std::make_move_iterator(answers.end())
     );
     const auto now = number(clock[0].text).value_or(0) * 1000 + number(clock[1].text).value_or(0) / 1000;
+    learn_redis_clock(now);
     const auto expire = number(f[3].text);
     const bool sold_out = !schedule.empty() && answers[2].integer == 1;
     if (f[0].is_nil() || f[0].text != user.str() || f[1].text != gate || f[2].text != "ACTIVE" || !expire ||
@@ -448,7 +454,7 @@ awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, co
         const std::string known_gate = remembered != nullptr ? *remembered : "";
         std::vector<std::vector<std::string>> batch{read_token(token_id), {"TIME"}};
         if (!known_gate.empty()) {
-            auto place = place_in_line(known_gate, token_id);
+            auto place = place_in_line(known_gate, token_id, redis_now_ms());
             batch.insert(batch.end(), place.begin(), place.end());
         }
         auto answers = co_await conn_.execute_all(std::move(batch));
@@ -476,6 +482,7 @@ awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, co
             t.opens_at = number(fields[8].text);
         }
         const auto now = number(clock[0].text).value_or(0) * 1000 + number(clock[1].text).value_or(0) / 1000;
+        learn_redis_clock(now);
         const auto stored = domain::parse_token_status(fields[3].text).value_or(domain::token_status::expired);
         t.status = domain::status_at(stored, t.expire_timestamp, now);
         if (known_gate.empty()) {
@@ -491,7 +498,7 @@ awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, co
             std::vector<reply> second;
             const reply* place = answers.data() + 2; // rank, measured rate, operator's rate
             if (known_gate != t.gate) {
-                auto read_place = place_in_line(t.gate, token_id);
+                auto read_place = place_in_line(t.gate, token_id, redis_now_ms());
                 second = co_await conn_.execute_all(std::move(read_place));
                 place = second.data();
             }
@@ -544,7 +551,9 @@ awaitable<queue_store::tick_result> queue_store::tick(const std::string& gate) {
         std::to_string(options_.defaults.capacity),
         std::to_string(options_.defaults.rate),
         std::to_string(options_.token_ttl.count()),
-        std::to_string(options_.tick_spacing.count())};
+        std::to_string(options_.tick_spacing.count()),
+        std::to_string(options_.idle_waiting.count()),
+        std::to_string(options_.idle_active.count())};
     const auto r = co_await run("tick.lua", queue_keys::gate(gate, "state"), std::move(args));
     if (r.elements.size() != 3 && r.elements.size() != 4) {
         throw error("unexpected answer from the tick script");
@@ -690,6 +699,30 @@ awaitable<std::optional<published_draw>> queue_store::draw_of(const std::string&
         }
     }
     co_return out;
+}
+
+std::int64_t queue_store::redis_now_ms() const {
+    const auto system_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()
+    )
+                               .count();
+    return system_ms + clock_offset_ms_;
+}
+
+void queue_store::learn_redis_clock(std::int64_t redis_ms) {
+    if (redis_ms > 0) {
+        clock_offset_ms_ = redis_ms - redis_now_ms() + clock_offset_ms_;
+    }
+}
+
+std::chrono::milliseconds queue_store::presence_interval() const {
+    return std::min(std::chrono::milliseconds(15'000), options_.idle_waiting / 3);
+}
+
+awaitable<void> queue_store::note_presence(const std::string& gate, const domain::queue_token_id& token_id) {
+    std::vector<std::string> command{
+        "ZADD", gate_key(gate, "seen"), "XX", std::to_string(redis_now_ms()), token_id.str()};
+    co_await conn_.execute(std::move(command));
 }
 
 awaitable<std::int64_t> queue_store::now_serving(const std::string& gate) {

@@ -98,6 +98,10 @@ struct queue_options {
     std::chrono::milliseconds token_ttl{};    // an admission's validity
     std::chrono::seconds record_retention{};  // how long an ended token's record is kept (docs/waiting-queue.md)
     std::chrono::milliseconds tick_spacing{}; // a gate ticked this recently (by any instance) is not ticked again
+    // Abandonment: a waiting token with no call, poll or stream for `idle_waiting` leaves the
+    // line; an admitted one with no gated call for `idle_active` frees its place.
+    std::chrono::milliseconds idle_waiting{60'000};
+    std::chrono::milliseconds idle_active{120'000};
     // A join or an admission is answered once this many replicas have it (WAIT), so a
     // failover does not lose it; 0 asks none (a standalone Redis). Past `replica_wait`, the
     // fan is answered anyway and `unreplicated` counts it.
@@ -171,6 +175,11 @@ public:
 
     const gate_settings& defaults() const { return options_.defaults; }
 
+    // A waiting fan's open event stream is a sign of presence: the stream says so this often
+    // (well within idle_waiting), and note_presence records it.
+    std::chrono::milliseconds presence_interval() const;
+    awaitable<void> note_presence(const std::string& gate, const domain::queue_token_id& token_id);
+
 private:
     // Runs a queue script with one declared key (its slot); the record retention goes last in
     // ARGV, where the prelude reads it.
@@ -192,8 +201,15 @@ private:
     // WAIT for the replicas of the master holding `key` (see queue_options).
     awaitable<void> await_replicas(const std::string& key);
 
+    // Redis's clock as this event loop last read it (TIME), as an offset from the system clock:
+    // what plain commands that record a moment (presence) write, so that every moment the
+    // queue compares is on Redis's clock, give or take a round trip.
+    std::int64_t redis_now_ms() const;
+    void learn_redis_clock(std::int64_t redis_ms);
+
     client& conn_;
     queue_options options_;
+    std::int64_t clock_offset_ms_ = 0;
     recent_map<std::string> gate_of_token_{16384}; // a token's gate never changes
 };
 

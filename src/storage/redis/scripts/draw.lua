@@ -22,7 +22,7 @@ local function push_all(command, key, values)
   end
 end
 
-local entrants, line = {}, {}
+local entrants, line, seen = {}, {}, {}
 for i = 4, #ARGV - 1, 3 do
   local id, number = ARGV[i], ARGV[i + 2]
   entrants[#entrants + 1] = ARGV[i + 1]
@@ -32,10 +32,15 @@ for i = 4, #ARGV - 1, 3 do
     redis.call('HSET', key, 'status', 'WAITING', 'seq', number)
     line[#line + 1] = number
     line[#line + 1] = id
+    seen[#seen + 1] = now -- from the draw on, the fan shows presence as everyone waiting does
+    seen[#seen + 1] = id
   end
 end
 if #entrants > 0 then push_all('RPUSH', gate_key(gate, 'entrants'), entrants) end
-if #line > 0 then push_all('ZADD', gate_key(gate, 'waiting'), line) end
+if #line > 0 then
+  push_all('ZADD', gate_key(gate, 'waiting'), line)
+  push_all('ZADD', gate_key(gate, 'seen'), seen)
+end
 placed = placed + #entrants
 redis.call('HSET', draw, 'placed', placed)
 -- The instance drawing keeps its claim while it makes progress (tick.lua).

@@ -8,6 +8,8 @@
 -- previous step in another tag (which it consumes afterwards), else ''; then for a schedule's
 -- gate whose ticketing start may not have come, that start (ms), a fresh draw seed and its
 -- commitment (all '' otherwise): see pre_queue in the prelude.
+-- A call is a sign of presence: it keeps a waiting token in line and an admitted one's place
+-- (tick.lua lets tokens without one go).
 -- Returns view(outcome): serve | wait | sold_out | flow_violated | not_yours | not_found.
 local user, step, schedule, presented, fresh, endpoint, handed_over =
   ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7] == '1'
@@ -41,8 +43,14 @@ end
 
 if t ~= nil and t.gate == target then
   if t.status == 'PRE_QUEUE' then return view('wait', t.id, now) end
-  if is_live_active(t, now) then return view('serve', t.id, now) end
-  if t.status == 'WAITING' then return view('wait', t.id, now) end
+  if is_live_active(t, now) then
+    redis.call('ZADD', gate_key(target, 'called'), 'XX', now, t.id)
+    return view('serve', t.id, now)
+  end
+  if t.status == 'WAITING' then
+    redis.call('ZADD', gate_key(target, 'seen'), 'XX', now, t.id)
+    return view('wait', t.id, now)
+  end
   if t.status == 'SOLD_OUT' then return view('sold_out', t.id, now) end
   requeue(t, now) -- an expired token goes to the back of the line
   local v = view('wait', t.id, now)

@@ -15,6 +15,7 @@ if f[3] == 'HANDED' then return { f[5] == target and 'ok' or 'flow_violated' } e
 local t = { id = id, user = f[1], gate = f[2], status = f[3], expire = tonumber(f[4]) }
 if t.gate ~= 'performances' or not is_live_active(t, now) then return { 'flow_violated' } end
 redis.call('ZREM', gate_key(t.gate, 'active'), id) -- its place is free at once
+redis.call('ZREM', gate_key(t.gate, 'called'), id)
 redis.call('HSET', token_key(id), 'status', 'HANDED', 'to', target)
 local index = user_key(tag_of(t.gate), user)
 if redis.call('GET', index) == id then redis.call('DEL', index) end

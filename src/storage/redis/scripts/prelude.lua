@@ -12,6 +12,8 @@
 --     state     HASH seq, last_tick, allowance, rate (measured), admitted, serving
 --     recent    ZSET token id -> admission time (the last second's admissions)
 --     settings  HASH capacity, rate (operator overrides)
+--     seen      ZSET token id -> last sign of a waiting fan (a call, a poll, a stream)
+--     called    ZSET token id -> last gated call of an admitted fan
 --     prequeue  ZSET token id -> reserved arrival number (before the ticketing start)
 --     draw      HASH opens_at, commitment, seed, placed, drawn_at, entrants (the fair start)
 --     entrants  LIST the drawn order, published after the draw (SHA-256 of each token id)
@@ -99,6 +101,7 @@ local function issue(user, gate, id, endpoint, now)
   redis.call('HSET', token_key(id), 'user', user, 'gate', gate, 'endpoint', endpoint,
              'status', 'WAITING', 'seq', seq, 'issued', now)
   redis.call('ZADD', gate_key(gate, 'waiting'), seq, id)
+  redis.call('ZADD', gate_key(gate, 'seen'), now, id)
   redis.call('SET', user_key(tag_of(gate), user), id)
   return seq
 end
@@ -153,6 +156,8 @@ local function requeue(t, now)
   redis.call('PERSIST', token_key(t.id))
   redis.call('PERSIST', user_key(tag_of(t.gate), t.user))
   redis.call('ZADD', gate_key(t.gate, 'waiting'), seq, t.id)
+  redis.call('ZADD', gate_key(t.gate, 'seen'), now, t.id)
+  redis.call('ZREM', gate_key(t.gate, 'called'), t.id)
 end
 
 -- Frees the token's place at once and forgets it.
@@ -165,6 +170,8 @@ local function remove_token(t)
   end
   redis.call('ZREM', gate_key(t.gate, 'waiting'), t.id)
   redis.call('ZREM', gate_key(t.gate, 'active'), t.id)
+  redis.call('ZREM', gate_key(t.gate, 'seen'), t.id)
+  redis.call('ZREM', gate_key(t.gate, 'called'), t.id)
   local index = user_key(tag_of(t.gate), t.user)
   if redis.call('GET', index) == t.id then redis.call('DEL', index) end
   redis.call('DEL', token_key(t.id))
@@ -181,6 +188,8 @@ end
 local function mark_sold_out(t)
   redis.call('ZREM', gate_key(t.gate, 'waiting'), t.id)
   redis.call('ZREM', gate_key(t.gate, 'active'), t.id)
+  redis.call('ZREM', gate_key(t.gate, 'seen'), t.id)
+  redis.call('ZREM', gate_key(t.gate, 'called'), t.id)
   redis.call('HSET', token_key(t.id), 'status', 'SOLD_OUT')
   retire(t.id, t.user, t.gate)
 end

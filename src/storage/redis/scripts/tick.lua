@@ -1,10 +1,11 @@
 -- One admission round for one gate; any instance may run it at any moment, and running it
 -- twice at once is harmless: allowance accrues with Redis's clock, not with the number of
 -- callers. ARGV: gate, default capacity, default rate (per second), token TTL (ms), spacing
--- (ms). KEYS: the gate's state (its slot). Returns {admitted, waiting, active} after the
+-- (ms), how long a waiting token may go without a sign of its fan, and an admitted one without
+-- a gated call (ms). KEYS: the gate's state (its slot). Returns {admitted, waiting, active} after the
 -- round; with none of either, the caller takes the gate off the gates to tick.
 local gate, default_capacity, default_rate, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local spacing = tonumber(ARGV[5])
+local spacing, idle_waiting, idle_active = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local now = now_ms()
 local waiting_key, active_key, state_key = gate_key(gate, 'waiting'), gate_key(gate, 'active'), gate_key(gate, 'state')
 
@@ -32,12 +33,26 @@ end
 
 -- Expired admissions free their place. They are not re-queued here (an abandoned token
 -- must not cycle); a fan who comes back is re-queued by the gated call.
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', active_key, '-inf', now)) do
+local seen_key, called_key = gate_key(gate, 'seen'), gate_key(gate, 'called')
+local function expire(id)
   redis.call('ZREM', active_key, id)
+  redis.call('ZREM', waiting_key, id)
+  redis.call('ZREM', seen_key, id)
+  redis.call('ZREM', called_key, id)
   if redis.call('EXISTS', token_key(id)) == 1 then
     redis.call('HSET', token_key(id), 'status', 'EXPIRED')
     retire(id, redis.call('HGET', token_key(id), 'user'), gate)
   end
+end
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', active_key, '-inf', now)) do expire(id) end
+-- Abandonment (docs/waiting-queue.md): a waiting fan with no call, poll or stream for
+-- `idle_waiting` leaves the line, and the ranks behind move up; an admitted fan with no gated
+-- call for `idle_active` frees the place. Both read as expired, as an admission that ran out.
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', seen_key, '-inf', now - idle_waiting, 'LIMIT', 0, 1000)) do
+  expire(id)
+end
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', called_key, '-inf', now - idle_active, 'LIMIT', 0, 1000)) do
+  expire(id)
 end
 
 if is_sold_out(gate) then
@@ -77,6 +92,8 @@ if admit > 0 then
     retire(id, redis.call('HGET', token_key(id), 'user'), gate, math.ceil(ttl / 1000))
     redis.call('ZADD', active_key, now + ttl, id)
     redis.call('ZADD', recent_key, now, id)
+    redis.call('ZREM', seen_key, id)
+    redis.call('ZADD', called_key, now, id) -- the admission counts as the first call
   end
   redis.call('PEXPIRE', recent_key, 2000)
   -- "Now serving": the arrival number of the last fan let in. Streams turn it into their
