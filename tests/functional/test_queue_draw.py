@@ -22,7 +22,7 @@ from conftest import (SSE, TOOLS, Admin, insert_users, iso, open_stream, redis_u
                       scratch_redis, server_group, thread_session, through_gate, token_for)
 from invariants import check_fifo
 
-DRAW_DB = 10
+DRAW_DB = 14
 PRE_FANS = 500
 LATE_FANS = 30
 OPEN_IN = 15  # seconds from creating the performance to its ticketing start

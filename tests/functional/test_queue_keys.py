@@ -40,8 +40,8 @@ def keys_that_never_expire(r):
             continue
         if k.startswith("tp:user:") and r("GET", k) in waiting:
             continue
-        if k.endswith((":waiting", ":active")) or k == queue_keys.GATES_IN_USE:
-            continue  # deleted by Redis when empty
+        if k.endswith((":waiting", ":active", ":seen", ":called", ":prequeue")) or k == queue_keys.GATES_IN_USE:
+            continue  # deleted by Redis when empty (the last two follow the line and the admitted)
         if k.endswith(":state") and (r("ZCARD", k[:-len("state")] + "waiting") > 0
                                      or r("ZCARD", k[:-len("state")] + "active") > 0):
             continue  # the arrival numbers of a gate with someone in it
