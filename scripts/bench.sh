@@ -11,13 +11,20 @@
 #   PARTS="ceilings joins" scripts/bench.sh          # a crowd joining one gate's line, and Redis's bytes per fan
 #   PARTS=streams scripts/bench.sh                   # the waiting streams: memory per stream, updates
 #   PARTS="ceilings cluster" scripts/bench.sh        # joins on a Redis Cluster, with and without WAIT
+#   PARTS="ceilings hostile" scripts/bench.sh        # balance reads alone, then beside 10,000 trickling heads
 #
 # Parts: ceilings, reads, joins (JOIN_FANS fans, each joining the paused performances gate's
 # line once through the INSTANCES instances; every answer must be a 202, the line's arrival
 # numbers are then checked from Redis with tools/queue_line.py, Redis's bytes per waiting fan
 # and the join script's own rate on Redis alone are reported; the line is removed afterwards),
 # biglist, rush, replay, streams, cluster (not in the defaults: a Redis Cluster of 6 nodes,
-# INSTANCES more instances on it, CLUSTER_FANS joins with REDIS_WAIT_REPLICAS=0 and again with 1).
+# INSTANCES more instances on it, CLUSTER_FANS joins with REDIS_WAIT_REPLICAS=0 and again with 1),
+# hostile (not in the defaults: one more instance, THREADS threads, with
+# HEADER_TIMEOUT_SECONDS=HOSTILE_HEADER_TIMEOUT; balance reads on it for DURATION seconds
+# alone, then again while tools/trickle holds HOSTILE_CLIENTS connections sending request
+# heads one byte a second, each replaced when the instance closes it; the second rate as a
+# share of the first (target >= 80%), and every trickling connection must have been closed
+# by the instance without an answer).
 #
 # Starts its own PostgreSQL (fsync=off: the figures are about the service, not the disk) and
 # Redis on free loopback ports, INSTANCES ticketd processes (release build, THREADS each)
@@ -55,12 +62,15 @@ JOIN_THREADS="${JOIN_THREADS:-1}"      # event loops of the load generator for t
 CLUSTER_FANS="${CLUSTER_FANS:-50000}"  # the cluster part: fans joining one gate, per round
 STREAM_FANS="${STREAM_FANS:-18000}"    # the waiting streams: fans on streams of one instance ...
 STREAM_ADMIT_RATE="${STREAM_ADMIT_RATE:-1000}" # ... admitted at this rate for 2 s once they all wait
+HOSTILE_CLIENTS="${HOSTILE_CLIENTS:-10000}" # the hostile part: connections trickling request heads ...
+HOSTILE_HEADER_TIMEOUT="${HOSTILE_HEADER_TIMEOUT:-10}" # ... at an instance with this HEADER_TIMEOUT_SECONDS (the default) ...
+HOSTILE_RAMP="${HOSTILE_RAMP:-$HOSTILE_HEADER_TIMEOUT}" # ... opened over this many seconds (as long as the timeout: an even churn)
 PARTS="${PARTS:-ceilings reads joins biglist rush replay streams}"
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 install_dependencies
 log "Building (release)"
-build release ticketd loadgen hello_server onsale
+build release ticketd loadgen hello_server onsale trickle
 BIN="$ROOT/build/release/src/ticketd"
 TOOLS="$ROOT/build/release/tools"
 
@@ -454,6 +464,58 @@ STREAM_SUMMARY="$(jq -r '"waiting streams: \(.ranked) open, \(.bytes_per_stream 
 kill "$STREAM_PID"
 fi
 
+HOSTILE_STATUS=0
+if part hostile; then
+log "ticketd: balance reads on one instance ($THREADS thread(s), HEADER_TIMEOUT_SECONDS=$HOSTILE_HEADER_TIMEOUT) alone, then beside $HOSTILE_CLIENTS connections trickling request heads"
+# Every trickling connection is a descriptor of the instance: it gets the hard limit (the
+# whole script has it too, set above; said here because this part needs it).
+HOSTILE_PORT="$(free_port)"; HOSTILE_URL="http://127.0.0.1:$HOSTILE_PORT"
+(ulimit -n "$(ulimit -Hn)"
+ HEADER_TIMEOUT_SECONDS="$HOSTILE_HEADER_TIMEOUT" LISTEN="127.0.0.1:$HOSTILE_PORT" exec "$BIN" serve) \
+  > "$WORK/ticketd-hostile.log" 2>&1 & HOSTILE_PID=$!; PIDS+=($HOSTILE_PID)
+for _ in $(seq 100); do curl -fs "$HOSTILE_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+printf '  %-40s %s; load average of the machine: %s\n' "the instance's file limit" \
+  "$(awk '/^Max open files/ {print $4}' "/proc/$HOSTILE_PID/limits")" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+ticks_of() { local total=0 p; for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$total"; }
+HZ=$(getconf CLK_TCK)
+# The instance's CPU during one measured window, and the most and fewest descriptors it held
+# (sampled every half second: the trickling connections it had at once).
+watched_measure() { # name, ceiling, loadgen arguments...
+  local before; before=$(ticks_of "$HOSTILE_PID")
+  (while sleep 0.5; do ls "/proc/$HOSTILE_PID/fd" | wc -l; done) > "$WORK/hostile-fds.txt" & local sampler=$!
+  measure "$@"
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
+  printf '  %-40s ticketd %.1f s of CPU; %s to %s descriptors open\n' "" \
+    "$(awk -v t=$(( $(ticks_of "$HOSTILE_PID") - before )) -v hz="$HZ" 'BEGIN {print t / hz}')" \
+    "$(sort -n "$WORK/hostile-fds.txt" | head -1)" "$(sort -n "$WORK/hostile-fds.txt" | tail -1)" >&2
+}
+ALONE_NAME="balance reads, 1 instance, alone"
+watched_measure "$ALONE_NAME" "bare HTTP (hello_server)" --url "$HOSTILE_URL/payment/cash" --headers-file "$WORK/fans.txt"
+
+# The trickle runs until told to stop (SIGTERM), replacing each connection the instance
+# closes, so the instance holds about HOSTILE_CLIENTS of them for the whole measured window.
+"$TOOLS/trickle" --url "$HOSTILE_URL/payment/cash" --connections "$HOSTILE_CLIENTS" --ramp-seconds "$HOSTILE_RAMP" \
+  --interval-seconds 1 --duration 3600 --ready-file "$WORK/trickle.ready" > "$WORK/trickle.json" & TRICKLE_PID=$!
+PIDS+=($TRICKLE_PID)
+for _ in $(seq $(( (HOSTILE_RAMP + 60) * 10 ))); do [ -f "$WORK/trickle.ready" ] && break; sleep 0.1; done
+[ -f "$WORK/trickle.ready" ] || die "not all $HOSTILE_CLIENTS trickling connections were opened within $((HOSTILE_RAMP + 60)) s"
+TRICKLED_NAME="balance reads, beside $HOSTILE_CLIENTS trickling heads"
+watched_measure "$TRICKLED_NAME" "$ALONE_NAME" --url "$HOSTILE_URL/payment/cash" --headers-file "$WORK/fans.txt"
+kill -TERM "$TRICKLE_PID"
+wait "$TRICKLE_PID" || die "the trickle failed"
+printf '  %-40s %s\n' "trickle" "$(cat "$WORK/trickle.json")" >&2
+jq -r --arg t "$HOSTILE_HEADER_TIMEOUT" '"  trickling connections: \(.opened) opened (\(.most_open) at most at once), \(.closed_by_server) closed by the instance \(.closed_after.p50_s) s after opening at the median, p99 \(.closed_after.p99_s) s, max \(.closed_after.max_s) s (header timeout \($t) s); answered \(.answered), still open at 60 s \(.outlived), failed to open \(.failed_to_open)"' \
+  "$WORK/trickle.json" >&2
+# Every trickling connection must end closed by the instance, without a word: one answered
+# or outliving 60 s means the header timeout did not hold.
+[ "$(jq '.opened == .closed_by_server and .answered == 0 and .outlived == 0' "$WORK/trickle.json")" = true ] ||
+  HOSTILE_STATUS=1
+HOSTILE_SUMMARY=$(awk -F'\t' -v a="$ALONE_NAME" -v b="$TRICKLED_NAME" '$1 == a {alone = $2} $1 == b {trickled = $2}
+  END {printf "hostile clients: balance reads at %.0f%% of their rate alone (%.0f/s against %.0f/s; target >= 80%%)", 100 * trickled / alone, trickled, alone}' "$FIGURES")
+printf '  %s\n' "$HOSTILE_SUMMARY" >&2
+kill "$HOSTILE_PID"
+fi
+
 log "Ratios (each ticketd figure against its ceiling, measured in this run)"
 # The ceiling column may name several ceilings, separated by ";": a ratio to each measured one.
 awk -F'\t' '
@@ -475,7 +537,9 @@ echo "  (targets: polls >= 50% of bare HTTP, holds and payments >= 70% of their 
      ">= 40% of bare HTTP; the $BIG_SEATS-seat list >= 3,000/s; joins into one gate >= 30,000/s;" \
      "stream updates p99 <= 500 ms)" >&2
 [ -z "${STREAM_SUMMARY:-}" ] || echo "  $STREAM_SUMMARY" >&2
+[ -z "${HOSTILE_SUMMARY:-}" ] || echo "  $HOSTILE_SUMMARY" >&2
 
 [ "$REPLAY_STATUS" = 0 ] || die "the replay saw failures (exit $REPLAY_STATUS); see above"
 [ "$INVARIANTS_STATUS" = 0 ] || die "an invariant was violated"
 [ "$STREAMS_STATUS" = 0 ] || die "waiting streams failed (exit $STREAMS_STATUS); see above"
+[ "$HOSTILE_STATUS" = 0 ] || die "a trickling connection was answered or not closed by the header timeout; see above"
