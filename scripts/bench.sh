@@ -485,9 +485,10 @@ watched_measure() { # name, ceiling, loadgen arguments...
   (while sleep 0.5; do ls "/proc/$HOSTILE_PID/fd" | wc -l; done) > "$WORK/hostile-fds.txt" & local sampler=$!
   measure "$@"
   kill "$sampler"; wait "$sampler" 2>/dev/null || true
-  printf '  %-40s ticketd %.1f s of CPU; %s to %s descriptors open\n' "" \
+  printf '  %-40s ticketd %.1f s of CPU; %s to %s descriptors open; %s KiB resident at the end\n' "" \
     "$(awk -v t=$(( $(ticks_of "$HOSTILE_PID") - before )) -v hz="$HZ" 'BEGIN {print t / hz}')" \
-    "$(sort -n "$WORK/hostile-fds.txt" | head -1)" "$(sort -n "$WORK/hostile-fds.txt" | tail -1)" >&2
+    "$(sort -n "$WORK/hostile-fds.txt" | head -1)" "$(sort -n "$WORK/hostile-fds.txt" | tail -1)" \
+    "$(awk '/^VmRSS:/ {print $2}' "/proc/$HOSTILE_PID/status")" >&2
 }
 ALONE_NAME="balance reads, 1 instance, alone"
 watched_measure "$ALONE_NAME" "bare HTTP (hello_server)" --url "$HOSTILE_URL/payment/cash" --headers-file "$WORK/fans.txt"
