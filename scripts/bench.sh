@@ -485,11 +485,12 @@ HZ=$(getconf CLK_TCK)
 # window cost: the CPU of the instance, of PostgreSQL, of the load generator and of the
 # trickle, and what the rest of the machine used meanwhile (it is shared: other work on
 # it lowers both rates, not always alike); the most and fewest descriptors the instance
-# held (sampled every half second: the trickling connections it had at once).
+# held (sampled every second: the trickling connections it had at once).
 watched_measure() { # name, ceiling
   local name="$1" ceiling="$2" out busy0 all0 irq0 busy1 all1 irq1 ticketd0 pg0 trickle0 main
   main=$(head -1 "$WORK/pg/postmaster.pid")
-  (while sleep 0.5; do ls "/proc/$HOSTILE_PID/fd" | wc -l; done) > "$WORK/hostile-fds.txt" & local sampler=$!
+  # (ls -U: listing 10,000 descriptors sorted, twice a second, would itself cost a share of a core)
+  (while sleep 1; do ls -U "/proc/$HOSTILE_PID/fd" | wc -l; done) > "$WORK/hostile-fds.txt" & local sampler=$!
   read -r busy0 all0 irq0 < <(machine_ticks)
   ticketd0=$(ticks_of "$HOSTILE_PID"); pg0=$(ticks_of "$main" $(pgrep -P "$main")); trickle0=$(ticks_of ${TRICKLE_PID:-})
   out=$("$TOOLS/loadgen" --connections "$CONNECTIONS" --duration "$DURATION" --url "$HOSTILE_URL/payment/cash" \
