@@ -12,6 +12,7 @@
 #   PARTS=streams scripts/bench.sh                   # the waiting streams: memory per stream, updates
 #   PARTS="ceilings cluster" scripts/bench.sh        # joins on a Redis Cluster, with and without WAIT
 #   PARTS=draw scripts/bench.sh                      # a pre-queue of DRAW_FANS drawn at the ticketing start
+#   PARTS="ceilings hostile" scripts/bench.sh        # balance reads alone, then beside 10,000 trickling heads
 #
 # Parts: ceilings, reads, joins (JOIN_FANS fans, each joining the paused performances gate's
 # line once through the INSTANCES instances; every answer must be a 202, the line's arrival
@@ -21,7 +22,13 @@
 # INSTANCES more instances on it, CLUSTER_FANS joins with REDIS_WAIT_REPLICAS=0 and again with 1),
 # draw (not in the defaults: a pre-queue of DRAW_FANS fans written into Redis, drawn by the
 # instances at the ticketing start; how long the draw and the first admission took after it,
-# and the published draw checked by tools/verify_draw.py's rules).
+# and the published draw checked by tools/verify_draw.py's rules),
+# hostile (not in the defaults: one more instance, THREADS threads, with
+# HEADER_TIMEOUT_SECONDS=HOSTILE_HEADER_TIMEOUT; balance reads on it for DURATION seconds
+# alone, then again while tools/trickle holds HOSTILE_CLIENTS connections sending request
+# heads one byte a second, each replaced when the instance closes it, then alone again; the
+# second rate as a share of the mean of the others (target >= 80%), and every trickling
+# connection must have been closed by the instance without an answer).
 #
 # Starts its own PostgreSQL (fsync=off: the figures are about the service, not the disk) and
 # Redis on free loopback ports, INSTANCES ticketd processes (release build, THREADS each)
@@ -60,12 +67,15 @@ CLUSTER_FANS="${CLUSTER_FANS:-50000}"  # the cluster part: fans joining one gate
 STREAM_FANS="${STREAM_FANS:-18000}"    # the waiting streams: fans on streams of one instance ...
 STREAM_ADMIT_RATE="${STREAM_ADMIT_RATE:-1000}" # ... admitted at this rate for 2 s once they all wait
 DRAW_FANS="${DRAW_FANS:-100000}"       # the draw: fans in one gate's pre-queue at the ticketing start
+HOSTILE_CLIENTS="${HOSTILE_CLIENTS:-10000}" # the hostile part: connections trickling request heads ...
+HOSTILE_HEADER_TIMEOUT="${HOSTILE_HEADER_TIMEOUT:-10}" # ... at an instance with this HEADER_TIMEOUT_SECONDS (the default) ...
+HOSTILE_RAMP="${HOSTILE_RAMP:-$HOSTILE_HEADER_TIMEOUT}" # ... opened over this many seconds (as long as the timeout: an even churn)
 PARTS="${PARTS:-ceilings reads joins biglist rush replay streams}"
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 install_dependencies
 log "Building (release)"
-build release ticketd loadgen hello_server onsale
+build release ticketd loadgen hello_server onsale trickle
 BIN="$ROOT/build/release/src/ticketd"
 TOOLS="$ROOT/build/release/tools"
 
@@ -466,6 +476,88 @@ STREAM_SUMMARY="$(jq -r '"waiting streams: \(.ranked) open, \(.bytes_per_stream 
 kill "$STREAM_PID"
 fi
 
+HOSTILE_STATUS=0
+if part hostile; then
+log "ticketd: balance reads on one instance ($THREADS thread(s), HEADER_TIMEOUT_SECONDS=$HOSTILE_HEADER_TIMEOUT) alone, then beside $HOSTILE_CLIENTS connections trickling request heads"
+# Every trickling connection is a descriptor of the instance: it gets the hard limit (the
+# whole script has it too, set above; said here because this part needs it).
+HOSTILE_PORT="$(free_port)"; HOSTILE_URL="http://127.0.0.1:$HOSTILE_PORT"
+(ulimit -n "$(ulimit -Hn)"
+ HEADER_TIMEOUT_SECONDS="$HOSTILE_HEADER_TIMEOUT" LISTEN="127.0.0.1:$HOSTILE_PORT" exec "$BIN" serve) \
+  > "$WORK/ticketd-hostile.log" 2>&1 & HOSTILE_PID=$!; PIDS+=($HOSTILE_PID)
+for _ in $(seq 100); do curl -fs "$HOSTILE_URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+printf '  %-40s %s; load average of the machine: %s\n' "the instance's file limit" \
+  "$(awk '/^Max open files/ {print $4}' "/proc/$HOSTILE_PID/limits")" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+ticks_of() { local total=0 p; for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$total"; }
+# Busy, all, and of the busy the kernel's interrupt work (softirq: loopback traffic is
+# processed there, and no process is charged for it).
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $7 + $8}' /proc/stat; }
+HZ=$(getconf CLK_TCK)
+# Balance reads on the instance for DURATION seconds, as measure() does, with what the
+# window cost: the CPU of the instance, of PostgreSQL, of the load generator and of the
+# trickle, and what the rest of the machine used meanwhile (it is shared: other work on
+# it lowers both rates, not always alike); the most and fewest descriptors the instance
+# held (sampled every second: the trickling connections it had at once).
+watched_measure() { # name, ceiling
+  local name="$1" ceiling="$2" out busy0 all0 irq0 busy1 all1 irq1 ticketd0 pg0 trickle0 main
+  main=$(head -1 "$WORK/pg/postmaster.pid")
+  # (ls -U: listing 10,000 descriptors sorted, twice a second, would itself cost a share of a core)
+  (while sleep 1; do ls -U "/proc/$HOSTILE_PID/fd" | wc -l; done) > "$WORK/hostile-fds.txt" & local sampler=$!
+  read -r busy0 all0 irq0 < <(machine_ticks)
+  ticketd0=$(ticks_of "$HOSTILE_PID"); pg0=$(ticks_of "$main" $(pgrep -P "$main")); trickle0=$(ticks_of ${TRICKLE_PID:-})
+  out=$("$TOOLS/loadgen" --connections "$CONNECTIONS" --duration "$DURATION" --url "$HOSTILE_URL/payment/cash" \
+    --headers-file "$WORK/fans.txt")
+  read -r busy1 all1 irq1 < <(machine_ticks)
+  local ticketd=$(( $(ticks_of "$HOSTILE_PID") - ticketd0 )) pg=$(( $(ticks_of "$main" $(pgrep -P "$main")) - pg0 ))
+  local trickle=$(( $(ticks_of ${TRICKLE_PID:-}) - trickle0 )) loadgen; loadgen=$(echo "$out" | jq ".cpu_seconds * $HZ | floor")
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
+  printf '  %-40s %s\n' "$name" "$out" >&2
+  [ "$(echo "$out" | jq '.transport_errors + ([.statuses | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0)')" = 0 ] ||
+    die "$name: failed requests"
+  figure "$name" "$(echo "$out" | jq .rate)" "$(echo "$out" | jq .p50_ms)" "$(echo "$out" | jq .p99_ms)" "$ceiling"
+  awk -v t="$ticketd" -v p="$pg" -v l="$loadgen" -v tr="$trickle" -v b=$(( busy1 - busy0 )) -v a=$(( all1 - all0 )) \
+    -v irq=$(( irq1 - irq0 )) \
+    -v n="$(nproc)" -v fds="$(sort -n "$WORK/hostile-fds.txt" | sed -n '1p;$p' | paste -sd' ')" \
+    -v rss="$(awk '/^VmRSS:/ {print $2}' "/proc/$HOSTILE_PID/status")" 'BEGIN {
+      s = a / n # the window in clock ticks of one core
+      printf "  %-40s CPU (share of one core): ticketd %.0f%%, postgres %.0f%%, loadgen %.0f%%, trickle %.0f%%, kernel interrupts %.0f%%, everything else on the machine %.0f%%; the machine %.0f%% busy\n",
+        "", 100 * t / s, 100 * p / s, 100 * l / s, 100 * tr / s, 100 * irq / s, 100 * (b - irq - t - p - l - tr) / s, 100 * b / a
+      split(fds, f, " "); printf "  %-40s %s to %s descriptors open in the instance; %s KiB resident at the end\n", "", f[1], f[2], rss
+    }' >&2
+}
+ALONE_NAME="balance reads, 1 instance, alone"
+watched_measure "$ALONE_NAME" "bare HTTP (hello_server)"
+
+# The trickle runs until told to stop (SIGTERM), replacing each connection the instance
+# closes, so the instance holds about HOSTILE_CLIENTS of them for the whole measured window.
+"$TOOLS/trickle" --url "$HOSTILE_URL/payment/cash" --connections "$HOSTILE_CLIENTS" --ramp-seconds "$HOSTILE_RAMP" \
+  --interval-seconds 1 --duration 3600 --ready-file "$WORK/trickle.ready" > "$WORK/trickle.json" & TRICKLE_PID=$!
+PIDS+=($TRICKLE_PID)
+for _ in $(seq $(( (HOSTILE_RAMP + 60) * 10 ))); do [ -f "$WORK/trickle.ready" ] && break; sleep 0.1; done
+[ -f "$WORK/trickle.ready" ] || die "not all $HOSTILE_CLIENTS trickling connections were opened within $((HOSTILE_RAMP + 60)) s"
+TRICKLED_NAME="balance reads, beside $HOSTILE_CLIENTS trickling heads"
+watched_measure "$TRICKLED_NAME" "$ALONE_NAME"
+kill -TERM "$TRICKLE_PID"
+wait "$TRICKLE_PID" || die "the trickle failed"
+printf '  %-40s %s\n' "trickle" "$(cat "$WORK/trickle.json")" >&2
+jq -r --arg t "$HOSTILE_HEADER_TIMEOUT" '"  trickling connections: \(.opened) opened (\(.most_open) at most at once), \(.closed_by_server) closed by the instance \(.closed_after.p50_s) s after opening at the median, p99 \(.closed_after.p99_s) s, max \(.closed_after.max_s) s (header timeout \($t) s); answered \(.answered), still open at 60 s \(.outlived), failed to open \(.failed_to_open)"' \
+  "$WORK/trickle.json" >&2
+# Every trickling connection must end closed by the instance, without a word: one answered
+# or outliving 60 s means the header timeout did not hold.
+[ "$(jq '.opened == .closed_by_server and .answered == 0 and .outlived == 0' "$WORK/trickle.json")" = true ] ||
+  HOSTILE_STATUS=1
+# Alone once more, the trickle gone: on a shared machine the rate alone drifts, and the
+# share is taken of the mean of the two windows around the trickled one.
+AGAIN_NAME="balance reads, 1 instance, alone again"
+watched_measure "$AGAIN_NAME" "bare HTTP (hello_server)"
+HOSTILE_SUMMARY=$(awk -F'\t' -v a="$ALONE_NAME" -v b="$TRICKLED_NAME" -v c="$AGAIN_NAME" \
+  '$1 == a {before = $2} $1 == b {trickled = $2} $1 == c {after = $2}
+  END {printf "hostile clients: balance reads beside the trickling heads at %.0f%% of their rate alone (%.0f/s against %.0f/s before and %.0f/s after; target >= 80%%)",
+       200 * trickled / (before + after), trickled, before, after}' "$FIGURES")
+printf '  %s\n' "$HOSTILE_SUMMARY" >&2
+kill "$HOSTILE_PID"
+fi
+
 log "Ratios (each ticketd figure against its ceiling, measured in this run)"
 # The ceiling column may name several ceilings, separated by ";": a ratio to each measured one.
 awk -F'\t' '
@@ -487,7 +579,9 @@ echo "  (targets: polls >= 50% of bare HTTP, holds and payments >= 70% of their 
      ">= 40% of bare HTTP; the $BIG_SEATS-seat list >= 3,000/s; joins into one gate >= 30,000/s;" \
      "stream updates p99 <= 500 ms)" >&2
 [ -z "${STREAM_SUMMARY:-}" ] || echo "  $STREAM_SUMMARY" >&2
+[ -z "${HOSTILE_SUMMARY:-}" ] || echo "  $HOSTILE_SUMMARY" >&2
 
 [ "$REPLAY_STATUS" = 0 ] || die "the replay saw failures (exit $REPLAY_STATUS); see above"
 [ "$INVARIANTS_STATUS" = 0 ] || die "an invariant was violated"
 [ "$STREAMS_STATUS" = 0 ] || die "waiting streams failed (exit $STREAMS_STATUS); see above"
+[ "$HOSTILE_STATUS" = 0 ] || die "a trickling connection was answered or not closed by the header timeout; see above"

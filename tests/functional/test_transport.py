@@ -1,6 +1,8 @@
 """HTTP-level refusals: unknown routes, wrong methods, media types, malformed JSON, size
-limits, slow clients, request ids (docs/api-contract.md, Errors and Limits). Every one in
-the error shape."""
+limits, slow clients, request ids (docs/api-contract.md, Errors and Limits); then requests
+malformed or oversized in every other way the transport can meet (request line, target,
+version, headers, framing, chunks, bodies that are not JSON), each a charge or a take that
+must leave the balance and the seat as they were. Every one in the error shape."""
 
 import json
 import socket
@@ -211,3 +213,169 @@ def test_keep_alive_serves_many_requests_on_one_connection(server, quick_user):
                 data += chunk
             status, _, body = parse(data)
             assert status == 200 and json.loads(body) == {"balance": 0}
+
+
+# ---------------------------------------------------------------------------------------
+# Malformed and oversized requests of the other kinds, sent raw. Each is a charge of 1,000
+# by a real user, broken in one way: were it taken for a request, the balance would move.
+# ---------------------------------------------------------------------------------------
+
+CHARGE = b'{"amount":1000}'
+
+
+def charge_request(user, line=b"POST /payment/cash HTTP/1.1", headers=(), body=CHARGE, length=True):
+    """The raw bytes of a charge: its request line, its headers (and `headers`), its body."""
+    fields = [b"Host: t", f"Authorization: Bearer {user.token}".encode(), b"Content-Type: application/json"]
+    if length:
+        fields.append(f"Content-Length: {len(body)}".encode())
+    return line + b"\r\n" + b"\r\n".join(fields + list(headers)) + b"\r\n\r\n" + body
+
+
+def chunked_charge(user, chunks, headers=()):
+    return charge_request(user, headers=(b"Transfer-Encoding: chunked", *headers), body=chunks, length=False)
+
+
+def assert_refused_and_unchanged(server, db, user, data, status, code):
+    """Refused with the error shape, and the user's balance and ledger are as they were."""
+    assert_raw_error(raw_exchange(server, data, read_all=False), status, code)
+    assert db.value("SELECT balance FROM users WHERE id = %s", (user.user_id,)) == 0
+    assert db.value("SELECT count(*) FROM ledger_entries WHERE user_id = %s", (user.user_id,)) == 0
+
+
+def test_a_well_formed_raw_charge_is_taken(server, db, quick_user):
+    """The control for the tests below: the same bytes, unbroken, do charge."""
+    user = quick_user()
+    status, _, body = raw_exchange(server, charge_request(user), read_all=False)
+    assert (status, json.loads(body)) == (201, {"result": "success", "balance": 1000})
+    status, _, body = raw_exchange(server, chunked_charge(user, b"f\r\n" + CHARGE + b"\r\n0\r\n\r\n"), read_all=False)
+    assert (status, json.loads(body)) == (201, {"result": "success", "balance": 2000})
+
+
+def test_a_chunked_body_over_the_limit_is_refused(server, db, quick_user):
+    """No Content-Length to refuse up front: the limit counts the chunks as they come."""
+    user = quick_user()
+    chunks = b"".join(b"4000\r\n" + b" " * 0x4000 + b"\r\n" for _ in range(5)) + b"0\r\n\r\n"  # 80 KiB
+    assert_refused_and_unchanged(server, db, user, chunked_charge(user, chunks), 413, "BODY_TOO_LARGE")
+
+
+@pytest.mark.parametrize("chunks", [
+    b"zz\r\n" + CHARGE + b"\r\n0\r\n\r\n",                    # a size that is not hexadecimal
+    b"f\r\n" + CHARGE + b"XX0\r\n\r\n",                       # no CRLF after the chunk's data
+    b"ffffffffffffffffffff\r\n" + CHARGE + b"\r\n0\r\n\r\n",  # a size past 64 bits
+    b"-f\r\n" + CHARGE + b"\r\n0\r\n\r\n",                    # a negative size
+], ids=["size-not-hex", "no-crlf-after-data", "size-overflow", "negative-size"])
+def test_bad_chunk_encoding_is_refused(server, db, quick_user, chunks):
+    user = quick_user()
+    assert_refused_and_unchanged(server, db, user, chunked_charge(user, chunks), 400, "BAD_REQUEST")
+
+
+@pytest.mark.parametrize("line", [
+    b"P@ST /payment/cash HTTP/1.1",       # not a method token
+    b"POST /payment/cash HTTP/2.0",       # an HTTP/1 message claiming another version
+    b"POST /payment/cash HTTP/1.x",
+    b"POST /payment/cash HTTX/1.1",
+    b"POST /payment/cash HTTP/0.9",
+    b"POST /payment/cash HTTP/1.10",
+    b"POST /payment/cash",                # no version at all
+    b"POST /payment/cash\x01 HTTP/1.1",   # a control character in the target
+    b"POST /payment/cash  HTTP/1.1",      # two spaces
+], ids=["bad-method", "version-2.0", "version-1.x", "version-httx", "version-0.9", "version-1.10", "no-version",
+        "control-in-target", "double-space"])
+def test_a_malformed_request_line_is_refused(server, db, quick_user, line):
+    user = quick_user()
+    assert_refused_and_unchanged(server, db, user, charge_request(user, line), 400, "BAD_REQUEST")
+
+
+@pytest.mark.parametrize("target", [b"/payment/%ZZ", b"http://t/payment/cash", b"*", b"payment/cash"],
+                         ids=["bad-percent-encoding", "absolute-form", "asterisk", "no-leading-slash"])
+def test_a_target_that_is_not_a_path_is_refused(server, db, quick_user, target):
+    user = quick_user()
+    data = charge_request(user, b"POST " + target + b" HTTP/1.1")
+    assert_refused_and_unchanged(server, db, user, data, 400, "BAD_REQUEST")
+
+
+def test_an_unknown_method_on_a_known_path_is_refused(server, db, quick_user):
+    """A well-formed method token no route has (and methods are case-sensitive)."""
+    user = quick_user()
+    for line in (b"BREW /payment/cash HTTP/1.1", b"post /payment/cash HTTP/1.1"):
+        assert_refused_and_unchanged(server, db, user, charge_request(user, line), 405, "METHOD_NOT_ALLOWED")
+
+
+def test_an_oversized_request_line_is_refused(server, db, quick_user):
+    """The request line counts towards the 8 KiB of the head."""
+    user = quick_user()
+    data = charge_request(user, b"POST /payment/cash?" + b"a" * (9 * 1024) + b" HTTP/1.1")
+    assert_refused_and_unchanged(server, db, user, data, 431, "HEADERS_TOO_LARGE")
+
+
+@pytest.mark.parametrize("lengths", [
+    [b"abc"], [b"-15"], [b"+15"], [b"99999999999999999999999"], [b"15", b"16"], [b"15, 16"],
+], ids=["not-a-number", "negative", "signed", "overflow", "two-that-differ", "a-list-that-differs"])
+def test_a_bad_content_length_is_refused(server, db, quick_user, lengths):
+    user = quick_user()
+    headers = [b"Content-Length: " + value for value in lengths]
+    assert_refused_and_unchanged(server, db, user, charge_request(user, headers=headers, length=False), 400,
+                                 "BAD_REQUEST")
+
+
+def test_content_length_beside_chunked_is_refused(server, db, quick_user):
+    """Two framings at once (the request smuggling shape): neither is guessed."""
+    user = quick_user()
+    data = charge_request(user, headers=[b"Transfer-Encoding: chunked"], body=b"f\r\n" + CHARGE + b"\r\n0\r\n\r\n")
+    assert_refused_and_unchanged(server, db, user, data, 400, "BAD_REQUEST")
+
+
+def test_a_content_length_repeated_with_the_same_value_frames_one_body(server, db, quick_user):
+    """RFC 9112 (6.3) lets a recipient take identical repeats as one: there is only one way to
+    read the body, so it is one charge, taken once."""
+    user = quick_user()
+    for headers in ([b"Content-Length: 15", b"Content-Length: 15"], [b"Content-Length: 15, 15"]):
+        status, _, body = raw_exchange(server, charge_request(user, headers=headers, length=False), read_all=False)
+        assert status == 201, body
+    assert db.value("SELECT count(*) FROM ledger_entries WHERE user_id = %s", (user.user_id,)) == 2
+
+
+@pytest.mark.parametrize("header", [b"NoColonHere", b"Bad Name: x", b"X-Nul: a\x00b", b"X-Cr: a\rb", b": empty-name"],
+                         ids=["no-colon", "space-in-name", "nul-in-value", "bare-cr-in-value", "empty-name"])
+def test_a_malformed_header_line_is_refused(server, db, quick_user, header):
+    user = quick_user()
+    assert_refused_and_unchanged(server, db, user, charge_request(user, headers=[header]), 400, "BAD_REQUEST")
+
+
+def test_bare_line_feeds_are_refused(server, db, quick_user):
+    user = quick_user()
+    data = charge_request(user).replace(b"\r\n", b"\n")
+    assert_refused_and_unchanged(server, db, user, data, 400, "BAD_REQUEST")
+
+
+# Bodies that are not JSON in ways the parser must catch, beyond test_malformed_json's.
+NOT_JSON = {
+    "invalid-utf8": b'{"amount":1000,"note":"\xff\xfe"}',
+    "overlong-utf8": b'{"amount":1000,"note":"\xc0\xaf"}',
+    "utf8-encoded-surrogate": b'{"amount":1000,"note":"\xed\xa0\x80"}',
+    "lone-surrogate-escape": b'{"amount":1000,"note":"\\ud800"}',
+    "nested-5000-deep": b'{"amount":1000,"note":' + b"[" * 5000 + b"]" * 5000 + b"}",
+    "empty": b"",
+    "byte-order-mark": b'\xef\xbb\xbf{"amount":1000}',
+    "trailing-data": b'{"amount":1000} x',
+    "two-objects": b'{"amount":1000}{"amount":1000}',
+    "comment": b'{"amount":1000 /* more */}',
+}
+
+
+@pytest.mark.parametrize("raw", NOT_JSON.values(), ids=NOT_JSON.keys())
+def test_a_body_that_is_not_json_changes_no_balance(server, db, quick_user, raw):
+    user = quick_user()
+    assert_refused_and_unchanged(server, db, user, charge_request(user, body=raw), 400, "MALFORMED_JSON")
+
+
+@pytest.mark.parametrize("raw", NOT_JSON.values(), ids=NOT_JSON.keys())
+def test_a_body_that_is_not_json_takes_no_seat(quick_user, make_performance, db, raw):
+    perf = make_performance(seats=1)
+    user = quick_user()
+    seat = perf.seat_ids[0]
+    raw = raw.replace(b'"amount":1000', f'"performance_seat_id":"{seat}"'.encode())
+    r = user.take_body(None, perf.schedule_id, raw=raw, headers={"Content-Type": "application/json"})
+    assert_error(r, 400, "MALFORMED_JSON")
+    assert db.query("SELECT reservation_status::text, holder_id FROM performance_seats WHERE id = %s",
+                    (seat,)) == [("AVAILABLE", None)]
