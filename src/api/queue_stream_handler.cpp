@@ -186,10 +186,11 @@ awaitable<pause> take_news(http::event_stream& out, services& svc, stream_state&
         }
         // While a gate admits, ranks move on every tick: the rest spaces the events by the
         // distance from the front (domain::stream_rest_after_rank), and news does not cut it.
-        co_return pause{.until = std::min(
-                            now + domain::stream_rest_after_rank(estimated_wait_of(s.token, s.rate)),
-                            s.present_since + svc.queue.presence_interval()
-                        )};
+        co_return pause{
+            .until = std::min(
+                now + domain::stream_rest_after_rank(estimated_wait_of(s.token, s.rate)),
+                s.present_since + svc.queue.presence_interval()
+            )};
     }
     if (!co_await keep_alive(out, s, now)) {
         co_return stream_over;

@@ -2,9 +2,9 @@
 
 #include "security/fair_draw.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/co_spawn.hpp>
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 

@@ -22,8 +22,8 @@ struct config {
     int hold_ttl_seconds = 300;
     int queue_token_ttl_seconds = 300;
     int queue_record_retention_seconds = 86400; // an ended token's record and index, kept this long
-    int queue_idle_seconds = 60;         // a waiting token without a call, poll or stream leaves the line
-    int queue_active_idle_seconds = 120; // an admitted token without a gated call frees its place
+    int queue_idle_seconds = 60;                // a waiting token without a call, poll or stream leaves the line
+    int queue_active_idle_seconds = 120;        // an admitted token without a gated call frees its place
     int redis_wait_replicas = -1;               // replicas a join or admission waits for; -1: 1 on a cluster, else 0
     int gate_default_capacity = 1000;
     int gate_default_rate = 100;

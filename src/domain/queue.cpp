@@ -75,7 +75,12 @@ std::string_view to_string(token_status status) {
 }
 
 std::optional<token_status> parse_token_status(std::string_view text) {
-    for (auto s : {token_status::pre_queue, token_status::waiting, token_status::active, token_status::sold_out, token_status::expired}) {
+    for (auto s :
+         {token_status::pre_queue,
+          token_status::waiting,
+          token_status::active,
+          token_status::sold_out,
+          token_status::expired}) {
         if (text == to_string(s)) {
             return s;
         }

@@ -31,8 +31,8 @@ digest sha256(std::string_view text) {
     static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr); // for the process's life
     digest out{};
     unsigned int size = 0;
-    if (algorithm == nullptr ||
-        EVP_Digest(text.data(), text.size(), out.data(), &size, algorithm, nullptr) != 1 || size != out.size()) {
+    if (algorithm == nullptr || EVP_Digest(text.data(), text.size(), out.data(), &size, algorithm, nullptr) != 1 ||
+        size != out.size()) {
         throw std::runtime_error("SHA-256 is not available");
     }
     return out;

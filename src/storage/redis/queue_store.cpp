@@ -295,7 +295,9 @@ awaitable<queue_outcome> queue_store::gate_call(
             co_await asio::experimental::make_parallel_group(
                 asio::co_spawn(executor, latest_token(user), asio::deferred),
                 asio::co_spawn(
-                    executor, call_in_tag(performances, user, step, schedule, none, endpoint, false, std::nullopt), asio::deferred
+                    executor,
+                    call_in_tag(performances, user, step, schedule, none, endpoint, false, std::nullopt),
+                    asio::deferred
                 )
             )
                 .async_wait(asio::experimental::wait_for_all(), use_awaitable);
@@ -342,7 +344,9 @@ awaitable<queue_outcome> queue_store::gate_call(
         if ((handed == queue_verdict::not_found || handed == queue_verdict::not_yours) && !presented_token.empty()) {
             co_return queue_outcome{handed, std::nullopt, false};
         }
-        co_return co_await call_in_tag(target, user, step, schedule, none, endpoint, handed == queue_verdict::ok, terms);
+        co_return co_await call_in_tag(
+            target, user, step, schedule, none, endpoint, handed == queue_verdict::ok, terms
+        );
     }
     const auto other = co_await token_info(user, held);
     if (!other.token && !presented_token.empty()) { // not found, not the user's
@@ -702,10 +706,9 @@ awaitable<std::optional<published_draw>> queue_store::draw_of(const std::string&
 }
 
 std::int64_t queue_store::redis_now_ms() const {
-    const auto system_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch()
-    )
-                               .count();
+    const auto system_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     return system_ms + clock_offset_ms_;
 }
 
