@@ -639,10 +639,9 @@ awaitable<void> queue_store::configure_gate(
 }
 
 awaitable<std::optional<pre_queue_snapshot>> queue_store::pre_queue_of(const std::string& gate) {
-    std::vector<std::vector<std::string>> batch{
-        {"HMGET", gate_key(gate, "draw"), "seed", "placed", "drawn_at"},
-        {"ZRANGE", gate_key(gate, "prequeue"), "0", "-1", "WITHSCORES"}};
-    const auto answers = co_await conn_.execute_all(std::move(batch));
+    std::vector<std::vector<std::string>> head{
+        {"HMGET", gate_key(gate, "draw"), "seed", "placed", "drawn_at"}, {"ZCARD", gate_key(gate, "prequeue")}};
+    const auto answers = co_await conn_.execute_all(std::move(head));
     const auto& draw = answers[0].elements;
     if (draw.size() != 3 || draw[0].is_nil() || !draw[2].is_nil()) {
         co_return std::nullopt;
@@ -650,12 +649,30 @@ awaitable<std::optional<pre_queue_snapshot>> queue_store::pre_queue_of(const std
     pre_queue_snapshot out;
     out.seed = draw[0].text;
     out.placed = number(draw[1].text).value_or(0);
-    const auto& members = answers[1].elements;
-    out.token_ids.reserve(members.size() / 2);
-    out.numbers.reserve(members.size() / 2);
-    for (std::size_t i = 0; i + 1 < members.size(); i += 2) {
-        out.token_ids.push_back(members[i].text);
-        out.numbers.push_back(number(members[i + 1].text).value_or(0));
+    // In slices, each reply well under the reader's bound on an array (reply_reader.hpp); the
+    // pre-queue is frozen from the start on, so the slices add up to one consistent read.
+    constexpr std::int64_t slice = 100'000;
+    const auto size = answers[1].integer;
+    std::vector<std::vector<std::string>> reads;
+    for (std::int64_t start = 0; start < size; start += slice) {
+        reads.push_back(
+            {"ZRANGE",
+             gate_key(gate, "prequeue"),
+             std::to_string(start),
+             std::to_string(std::min(size, start + slice) - 1),
+             "WITHSCORES"}
+        );
+    }
+    out.token_ids.reserve(static_cast<std::size_t>(size));
+    out.numbers.reserve(static_cast<std::size_t>(size));
+    if (reads.empty()) {
+        co_return out; // everyone left before the start: an empty draw, published as such
+    }
+    for (const auto& members : co_await conn_.execute_all(std::move(reads))) {
+        for (std::size_t i = 0; i + 1 < members.elements.size(); i += 2) {
+            out.token_ids.push_back(members.elements[i].text);
+            out.numbers.push_back(number(members.elements[i + 1].text).value_or(0));
+        }
     }
     co_return out;
 }
@@ -695,11 +712,18 @@ awaitable<std::optional<published_draw>> queue_store::draw_of(const std::string&
     out.drawn_at = number(draw[2].text);
     if (out.drawn_at) { // the seed and the order only once drawn: never before
         out.seed = draw[3].text;
-        std::vector<std::string> read_entrants{"LRANGE", gate_key(gate, "entrants"), "0", "-1"};
-        const auto entrants = co_await conn_.execute(std::move(read_entrants));
-        out.entrants.reserve(entrants.elements.size());
-        for (const auto& e : entrants.elements) {
-            out.entrants.push_back(e.text);
+        // In slices, as the pre-queue is read (pre_queue_of).
+        constexpr std::int64_t slice = 100'000;
+        for (std::int64_t start = 0;; start += slice) {
+            std::vector<std::string> read_entrants{
+                "LRANGE", gate_key(gate, "entrants"), std::to_string(start), std::to_string(start + slice - 1)};
+            const auto entrants = co_await conn_.execute(std::move(read_entrants));
+            for (const auto& e : entrants.elements) {
+                out.entrants.push_back(e.text);
+            }
+            if (static_cast<std::int64_t>(entrants.elements.size()) < slice) {
+                break;
+            }
         }
     }
     co_return out;
