@@ -38,7 +38,7 @@ reply read_draw(request_context& ctx) {
         }
         out["entrants"] = std::move(entrants);
     }
-    co_return json_answer(http::status::ok, std::move(out));
+    co_return json_answer(http::status::ok, out);
 }
 
 } // namespace tp::api::handlers
