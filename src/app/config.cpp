@@ -139,6 +139,7 @@ domain::result<config> load_config(const std::map<std::string, std::string>& env
     in.integer("SWEEP_INTERVAL_MS", c.sweep_interval_ms, 50, 3'600'000);
     in.integer("IDEMPOTENCY_RETENTION_HOURS", c.idempotency_retention_hours, 1, 24 * 366);
     in.integer("HEADER_TIMEOUT_SECONDS", c.header_timeout_seconds, 1, 3600);
+    in.integer("BODY_TIMEOUT_SECONDS", c.body_timeout_seconds, 1, 3600);
     in.text("SWAGGER_UI_DIR", c.swagger_ui_dir);
     std::string fault;
     in.text("FAULT_INJECTION", fault);

@@ -37,6 +37,7 @@ struct config {
     int sweep_interval_ms = 1000;
     int idempotency_retention_hours = 24; // stored answers of Idempotency-Key calls, kept this long
     int header_timeout_seconds = 10;      // a request's head must arrive within it
+    int body_timeout_seconds = 30;        // and the rest of the request, once its head is in
     std::string swagger_ui_dir = "node_modules/swagger-ui-dist";
     // FAULT_INJECTION (dev mode only): faults the tests' negative controls switch on to show
     // that a check can fail. "stale_seat_lists": seat lists never check their version.

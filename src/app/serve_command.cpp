@@ -141,7 +141,7 @@ struct worker {
                   .header_limit = std::size_t{8} * 1024,
                   .body_limit = std::size_t{64} * 1024,
                   .header_timeout = std::chrono::seconds(c.header_timeout_seconds),
-                  .request_timeout = std::chrono::seconds(30),
+                  .request_timeout = std::chrono::seconds(c.body_timeout_seconds),
                   .write_timeout = std::chrono::seconds(30)},
               [this](http::request& req, const http::connection_info& info) { return dispatch.handle(req, info); }
           ) {}

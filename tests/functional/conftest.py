@@ -225,7 +225,9 @@ class Server:
                "SWEEP_INTERVAL_MS": "3600000",
                # The waiting queue is not under test here: gates admit everyone at once, so
                # each booking step costs one hand-over and one tick.
-               "GATE_DEFAULT_CAPACITY": "1000000", "GATE_DEFAULT_RATE": "1000000", "QUEUE_TICK_MS": "10"}
+               "GATE_DEFAULT_CAPACITY": "1000000", "GATE_DEFAULT_RATE": "1000000", "QUEUE_TICK_MS": "10",
+               # A body that stalls is closed after this (test_transport's slow client waits for it).
+               "BODY_TIMEOUT_SECONDS": "5"}
         env.update({k: str(v) for k, v in settings.items()})
         self.env = base_env(env)
         self.file_limit = file_limit  # RLIMIT_NOFILE of the process, as `ulimit -n` would set it

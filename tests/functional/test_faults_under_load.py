@@ -42,8 +42,8 @@ SEATS = 1000
 CHARGE = 1000
 START_BALANCE = 10_000_000
 TAKE_CAPACITY = 10  # the take gate's capacity, sampled for I4 (a wide gate would prove nothing)
-WARM_UP = 3.0  # seconds of rush before the fault
-AFTER = 5.0  # seconds of rush after recovery
+WARM_UP = 2.0  # seconds of rush before the fault
+AFTER = 3.0  # seconds of rush after recovery
 RECOVERY_WITHIN = 10.0
 # No answer may take longer: every database wait is bounded by DB_TIMEOUT_MS (2 s here) and
 # every Redis command by the client's 2 s; a take may retry a deadlock once more.

@@ -25,7 +25,7 @@ from invariants import check_fifo
 DRAW_DB = 14
 PRE_FANS = 500
 LATE_FANS = 30
-OPEN_IN = 15  # seconds from creating the performance to its ticketing start
+OPEN_IN = 12  # seconds from creating the performance to its ticketing start
 RATE = 200  # the seat-list gate's admissions per second, so admission order is observable
 
 

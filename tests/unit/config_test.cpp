@@ -114,6 +114,7 @@ TEST(config, reads_every_setting) {
     e["SWEEP_INTERVAL_MS"] = "50";
     e["IDEMPOTENCY_RETENTION_HOURS"] = "48";
     e["HEADER_TIMEOUT_SECONDS"] = "5";
+    e["BODY_TIMEOUT_SECONDS"] = "7";
     e["LOG_LEVEL"] = "debug";
     e["SWAGGER_UI_DIR"] = "/opt/swagger";
     const auto r = load_config(e);
@@ -138,6 +139,7 @@ TEST(config, reads_every_setting) {
     EXPECT_EQ(r->sweep_interval_ms, 50);
     EXPECT_EQ(r->idempotency_retention_hours, 48);
     EXPECT_EQ(r->header_timeout_seconds, 5);
+    EXPECT_EQ(r->body_timeout_seconds, 7);
     EXPECT_EQ(r->log_level, "debug");
     EXPECT_EQ(r->swagger_ui_dir, "/opt/swagger");
 }
@@ -204,6 +206,7 @@ TEST(config, each_number_is_checked_against_its_bounds_and_named) {
         {"IDEMPOTENCY_RETENTION_HOURS", 1, 24 * 366},
         {"SWEEP_INTERVAL_MS", 50, 3'600'000},
         {"HEADER_TIMEOUT_SECONDS", 1, 3600},
+        {"BODY_TIMEOUT_SECONDS", 1, 3600},
     };
     for (const auto& b : bounds) {
         SCOPED_TRACE(b.name);
