@@ -31,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 import psycopg2
 import pytest
 import requests
+import urllib3
 
 # The invariant checkers live with the benchmark tools (tools/invariants.py), which run them too.
 TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools")
@@ -643,7 +644,13 @@ def thread_session():
     s = getattr(_local, "session", None)
     if s is None:
         s = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=4)
+        # A kept-alive connection the server closes at HEADER_TIMEOUT_SECONDS may be closed
+        # just as a request goes out on it; as any HTTP client does (RFC 9112, 9.3.1), an
+        # idempotent request is then sent again once on a new connection. Nothing else is
+        # retried: a PATCH or POST cut off this way fails the test.
+        retry = urllib3.util.Retry(total=1, connect=1, read=1, status=0, redirect=0, other=0,
+                                   raise_on_status=False)
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=4, max_retries=retry)
         s.mount("http://", adapter)
         _local.session = s
     return s
