@@ -94,10 +94,12 @@ def main(argv):
         time.sleep(0.02)
     drawn_ms = int(datetime.fromisoformat(draw["drawn_at"].replace("Z", "+00:00")).timestamp() * 1000)
 
-    first = redis("ZRANGE", queue_keys.gate(gate, "waiting"), 0, 0) or []
+    # The first place's token (the line's head may have been admitted by now: its record
+    # has the moment of admission, set by Redis's clock).
+    token_of = {hashlib.sha256(t.encode()).hexdigest(): t for t in tokens}
+    head = token_of.get(draw["entrants"][0]) if draw["entrants"] else None
     deadline = time.monotonic() + 30
-    while True:  # the first drawn fan's admission (the line's head until then)
-        head = first[0] if first else None
+    while True:
         active = redis("HGET", queue_keys.token(head), "active") if head else None
         if active or time.monotonic() > deadline:
             break

@@ -7,13 +7,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace tp::app {
 namespace {
-
-// Places given per script call: a draw of 100,000 fans is twenty short scripts rather than
-// one that holds Redis for the whole draw.
-constexpr std::size_t places_per_run = 5000;
 
 struct drawn_order {
     std::vector<std::string> entrants; // of each pre-queued token, in the pre-queue's order
@@ -34,35 +31,43 @@ awaitable<drawn_order> order_of(security::draw_seed seed, const std::vector<std:
 
 } // namespace
 
-awaitable<void> draw_pre_queue(redis::queue_store& queue, const std::string& gate, asio::any_io_executor compute) {
-    const auto pre = co_await queue.pre_queue_of(gate);
+awaitable<std::vector<std::string>>
+draw_pre_queue(redis::queue_store& queue, const std::string& gate, asio::any_io_executor compute) {
+    const auto started = std::chrono::steady_clock::now();
+    auto pre = co_await queue.pre_queue_of(gate);
     if (!pre) {
-        co_return; // drawn by another instance meanwhile
+        co_return std::vector<std::string>{}; // drawn by another instance meanwhile
     }
     const auto seed = security::parse_draw_seed(pre->seed);
     if (!seed) {
         throw redis::error("the draw of gate " + gate + " has a malformed seed");
     }
     auto ordering = order_of(*seed, pre->token_ids);
+    const auto read = std::chrono::steady_clock::now();
     const auto [entrants, order] = co_await asio::co_spawn(compute, std::move(ordering), use_awaitable);
-    const auto total = static_cast<std::int64_t>(order.size());
-    // Any instance may be drawing the same gate: each run starts where the draw stands, and
-    // a run placed by another instance tells this one where to go on.
-    std::int64_t placed = pre->placed;
-    do {
-        std::vector<redis::drawn_place> run;
-        const auto from = static_cast<std::size_t>(std::clamp<std::int64_t>(placed, 0, total));
-        const auto to = std::min(order.size(), from + places_per_run);
-        run.reserve(to - from);
-        for (auto k = from; k < to; ++k) {
-            run.push_back(redis::drawn_place{
-                .token_id = pre->token_ids[order[k]], .entrant = entrants[order[k]], .number = pre->numbers[k]});
-        }
-        placed = co_await queue.place_drawn(gate, static_cast<std::int64_t>(from), total, run);
-    } while (placed >= 0 && placed < total);
-    if (placed == total) { // this instance placed the last run (else another one did)
-        spdlog::info("msg=\"pre-queue drawn\" gate={} entrants={}", gate, total);
+    const auto ordered = std::chrono::steady_clock::now();
+    std::vector<redis::drawn_place> places;
+    places.reserve(order.size());
+    for (const auto k : order) {
+        places.push_back(redis::drawn_place{.token_id = pre->token_ids[k], .entrant = entrants[k]});
     }
+    // Any instance may be drawing the same gate (each computes the same order): the first to
+    // publish does, the others' work is dropped.
+    if (!co_await queue.publish_draw(gate, std::move(places))) {
+        co_return std::vector<std::string>{};
+    }
+    const auto ms = [](auto from, auto to) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+    };
+    spdlog::info(
+        "msg=\"pre-queue drawn\" gate={} entrants={} read_ms={} order_ms={} publish_ms={}",
+        gate,
+        order.size(),
+        ms(started, read),
+        ms(read, ordered),
+        ms(ordered, std::chrono::steady_clock::now())
+    );
+    co_return std::move(pre->token_ids);
 }
 
 awaitable<void> sweep_expired_holds(pg::seat_repository& seats, metrics& stats) {
@@ -100,8 +105,9 @@ awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats, asio
     for (const auto& gate : gates) {
         auto round = co_await queue.tick(gate);
         if (round.draw_due) {
-            co_await draw_pre_queue(queue, gate, compute);
+            const auto drawn = co_await draw_pre_queue(queue, gate, compute);
             round = co_await queue.tick(gate); // the first admissions at once
+            co_await queue.show_drawn_presence(gate, drawn);
         }
         stats.queue_admissions.fetch_add(static_cast<std::uint64_t>(round.admitted), std::memory_order_relaxed);
         stats.set_gate_lengths(gate, round.waiting, round.active);

@@ -26,8 +26,10 @@ reconcile_sold_out(pg::wallet_repository& wallet, redis::queue_store& queue, std
 
 // Draws a gate's pre-queue once its ticketing start has come (docs/waiting-queue.md, "The
 // fair start"); harmless on several instances at once, and a no-op once drawn. The order is
-// computed on `compute` (a thread pool), away from the event loop.
-awaitable<void> draw_pre_queue(redis::queue_store& queue, const std::string& gate, asio::any_io_executor compute);
+// computed on `compute` (a thread pool), away from the event loop. Answers the drawn token
+// ids when this instance published the draw, for show_drawn_presence once admissions began.
+awaitable<std::vector<std::string>>
+draw_pre_queue(redis::queue_store& queue, const std::string& gate, asio::any_io_executor compute);
 
 // One admission tick for every gate in use, drawing the pre-queues that are due.
 awaitable<void> tick_queue_gates(redis::queue_store& queue, metrics& stats, asio::any_io_executor compute);

@@ -120,16 +120,21 @@ std::string entrant_of(std::string_view token_id) {
 
 std::vector<std::size_t> draw_order(const draw_seed& seed, const std::vector<std::string>& entrants) {
     keyed_hmac hmac(seed.bytes);
-    std::vector<digest> keys;
-    keys.reserve(entrants.size());
-    for (const auto& entrant : entrants) {
-        keys.push_back(hmac.of(entrant));
+    // Each key beside its index, so the sort moves small values in one array rather than
+    // chasing indexes into another (a draw sorts hundreds of thousands).
+    std::vector<std::pair<digest, std::size_t>> keyed;
+    keyed.reserve(entrants.size());
+    for (std::size_t i = 0; i < entrants.size(); ++i) {
+        keyed.emplace_back(hmac.of(entrants[i]), i);
     }
-    std::vector<std::size_t> order(entrants.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return keys[a] != keys[b] ? keys[a] < keys[b] : entrants[a] < entrants[b];
+    std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first < b.first : entrants[a.second] < entrants[b.second];
     });
+    std::vector<std::size_t> order;
+    order.reserve(keyed.size());
+    for (const auto& [key, index] : keyed) {
+        order.push_back(index);
+    }
     return order;
 }
 

@@ -143,6 +143,20 @@ def test_pre_queue_draw_and_audit(draw_servers, draw_redis, db):
         assert time.monotonic() < deadline, f"not drawn 30 s after the start: {drawn}"
         time.sleep(0.1)
 
+    # Once drawn, a pre-queued fan's poll and gated call (on any instance) show a place in
+    # line, at the number drawn, or the admission; the opening time is no longer shown.
+    entrant_place = {e: i + 1 for i, e in enumerate(drawn["entrants"])}
+    last = tokens[-1]  # some fan of the draw; at RATE a second, most are still in line
+    fan = {"Authorization": f"Bearer {token_for(users[PRE_FANS - 1])}", "Queue-Token": f"Bearer {last}"}
+    info = requests.get(draw_servers[1].url + "/queue/queue", headers=fan, timeout=30).json()
+    assert info["status"] in ("WAITING", "ACTIVE") and info.get("opens_at") is None, info
+    assert info["status"] == "ACTIVE" or 1 <= info["rank"] <= entrant_place[entrant(last)], info
+    answer = thread_session().get(draw_servers[0].url + path, headers=fan, timeout=30)
+    assert answer.status_code in (200, 202), answer.text
+    if answer.status_code == 202:
+        assert answer.json()["queue_data"]["status"] == "WAITING", answer.text
+        assert answer.json()["queue_data"]["rank"] >= 1, answer.text
+
     # The audit: the seed is the one committed to, and the order follows from it.
     assert verify_draw.problems_of(drawn, commitment) == []
     stayed = [t for i, t in enumerate(tokens) if i != 1]

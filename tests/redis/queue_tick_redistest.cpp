@@ -197,6 +197,21 @@ TEST_F(tick, now_serving_follows_admissions) {
     EXPECT_EQ(*last.token->rank, last.token->arrival - now_serving(performances));
 }
 
+// A drawn fan who left between the ticketing start and the draw is a place with no record
+// (draw.lua): the tick passes over it, admits no one in its stead, and writes no record.
+TEST_F(tick, skips_a_place_whose_token_has_no_record) {
+    configure(performances, 3, 1000);
+    const auto ids = line_up(3);
+    inspect().checked({"DEL", token_key(ids[1])});
+    admit_round(performances);
+    EXPECT_EQ(status_of(ids[0]), "ACTIVE");
+    EXPECT_EQ(status_of(ids[2]), "ACTIVE");
+    EXPECT_FALSE(is_active(performances, ids[1]));
+    EXPECT_FALSE(is_waiting(performances, ids[1]));
+    EXPECT_FALSE(inspect().exists(token_key(ids[1])));
+    EXPECT_EQ(active_count(performances), 2);
+}
+
 TEST_F(tick, a_gate_ticked_within_the_spacing_is_left_to_the_next_round) {
     use_store(redis::gate_settings{100, 1000}, std::chrono::minutes(5), std::chrono::hours(24), 300ms);
     line_up(10);

@@ -29,6 +29,17 @@ void encode(const std::vector<std::string>& command, std::string& out) {
     }
 }
 
+// An upper bound of encode's output, so that a large batch is encoded into one allocation
+// rather than one that doubles (and is copied) a dozen times.
+std::size_t encoded_size(const std::vector<std::string>& command) {
+    constexpr std::size_t header = 1 + 20 + 2; // kind, the longest count, CRLF
+    std::size_t size = header;
+    for (const auto& part : command) {
+        size += header + part.size() + 2;
+    }
+    return size;
+}
+
 } // namespace
 
 std::optional<connection_options> parse_redis_url(std::string_view url) {
@@ -92,6 +103,11 @@ awaitable<std::vector<reply>> connection::send(const std::vector<std::vector<std
     }
     // All of the batch at once, with no suspension point before it is queued: the batch
     // reaches the socket contiguously (ASKING + command relies on it).
+    std::size_t size = outbox_.size();
+    for (const auto& command : commands) {
+        size += encoded_size(command);
+    }
+    outbox_.reserve(size);
     for (const auto& command : commands) {
         encode(command, outbox_);
     }

@@ -37,7 +37,14 @@ const script& named(std::string_view name) {
     static const std::map<std::string_view, script, std::less<>> scripts = [] {
         std::map<std::string_view, script, std::less<>> all;
         const std::string prelude(source_of("prelude.lua"));
-        for (auto each : {"gate_call.lua", "enter.lua", "hand_over.lua", "leave.lua", "tick.lua", "draw.lua"}) {
+        for (auto each :
+             {"gate_call.lua",
+              "enter.lua",
+              "hand_over.lua",
+              "leave.lua",
+              "tick.lua",
+              "draw.lua",
+              "drawn_presence.lua"}) {
             all.emplace(each, script(prelude + "\n" + std::string(source_of(each))));
         }
         return all;
@@ -155,12 +162,15 @@ std::vector<std::string> read_token(const domain::queue_token_id& token_id) {
     return command;
 }
 
-// A waiting token's place in line and its gate's rates (ZRANK, measured rate, operator's rate),
-// and the poll's sign of presence (`now` on Redis's clock; XX: only a token still waiting).
+// A waiting token's place in line, its number there and its gate's rates (ZRANK, ZSCORE,
+// measured rate, operator's rate), and the poll's sign of presence (`now` on Redis's clock;
+// XX: only a token still waiting). The number is what tells a drawn token from a pre-queued
+// one (draw.lua leaves the record as it was).
 std::vector<std::vector<std::string>>
 place_in_line(const std::string& gate, const domain::queue_token_id& token_id, std::int64_t now) {
     return {
         {"ZRANK", gate_key(gate, "waiting"), token_id.str()},
+        {"ZSCORE", gate_key(gate, "waiting"), token_id.str()},
         {"HGET", gate_key(gate, "state"), "rate"},
         {"HGET", gate_key(gate, "settings"), "rate"},
         {"ZADD", gate_key(gate, "seen"), "XX", std::to_string(now), token_id.str()}};
@@ -498,22 +508,30 @@ awaitable<queue_outcome> queue_store::token_info(const domain::user_id& user, co
         if (t.status == domain::token_status::active) {
             t.rank = 0;
         }
-        if (t.status == domain::token_status::waiting) {
+        if (t.status == domain::token_status::waiting || t.status == domain::token_status::pre_queue) {
             std::vector<reply> second;
-            const reply* place = answers.data() + 2; // rank, measured rate, operator's rate
+            const reply* place = answers.data() + 2; // place_in_line's answers
             if (known_gate != t.gate) {
                 auto read_place = place_in_line(t.gate, token_id, redis_now_ms());
                 second = co_await conn_.execute_all(std::move(read_place));
                 place = second.data();
+            }
+            if (t.status == domain::token_status::pre_queue) {
+                if (place[0].is_nil()) {
+                    co_return queue_outcome{queue_verdict::ok, std::move(t), false}; // not drawn yet
+                }
+                t.status = domain::token_status::waiting; // drawn: waiting at the number drawn
+                t.opens_at.reset();
             }
             if (place[0].is_nil() && attempt < 2) {
                 continue; // admitted (or sold out) in between
             }
             if (!place[0].is_nil()) {
                 t.rank = place[0].integer + 1;
+                t.arrival = number(place[1].text).value_or(t.arrival);
             }
-            t.admission_rate = real(place[1].text);
-            if (const auto configured = number(place[2].text)) {
+            t.admission_rate = real(place[2].text);
+            if (const auto configured = number(place[3].text)) {
                 t.gate_rate = static_cast<double>(*configured);
             }
         }
@@ -640,15 +658,14 @@ awaitable<void> queue_store::configure_gate(
 
 awaitable<std::optional<pre_queue_snapshot>> queue_store::pre_queue_of(const std::string& gate) {
     std::vector<std::vector<std::string>> head{
-        {"HMGET", gate_key(gate, "draw"), "seed", "placed", "drawn_at"}, {"ZCARD", gate_key(gate, "prequeue")}};
+        {"HMGET", gate_key(gate, "draw"), "seed", "drawn_at"}, {"ZCARD", gate_key(gate, "prequeue")}};
     const auto answers = co_await conn_.execute_all(std::move(head));
     const auto& draw = answers[0].elements;
-    if (draw.size() != 3 || draw[0].is_nil() || !draw[2].is_nil()) {
+    if (draw.size() != 2 || draw[0].is_nil() || !draw[1].is_nil()) {
         co_return std::nullopt;
     }
     pre_queue_snapshot out;
     out.seed = draw[0].text;
-    out.placed = number(draw[1].text).value_or(0);
     // In slices, each reply well under the reader's bound on an array (reply_reader.hpp); the
     // pre-queue is frozen from the start on, so the slices add up to one consistent read.
     constexpr std::int64_t slice = 100'000;
@@ -659,44 +676,89 @@ awaitable<std::optional<pre_queue_snapshot>> queue_store::pre_queue_of(const std
             {"ZRANGE",
              gate_key(gate, "prequeue"),
              std::to_string(start),
-             std::to_string(std::min(size, start + slice) - 1),
-             "WITHSCORES"}
+             std::to_string(std::min(size, start + slice) - 1)}
         );
     }
     out.token_ids.reserve(static_cast<std::size_t>(size));
-    out.numbers.reserve(static_cast<std::size_t>(size));
     if (reads.empty()) {
         co_return out; // everyone left before the start: an empty draw, published as such
     }
-    for (const auto& members : co_await conn_.execute_all(std::move(reads))) {
-        for (std::size_t i = 0; i + 1 < members.elements.size(); i += 2) {
-            out.token_ids.push_back(members.elements[i].text);
-            out.numbers.push_back(number(members.elements[i + 1].text).value_or(0));
+    for (auto& members : co_await conn_.execute_all(std::move(reads))) {
+        for (auto& member : members.elements) {
+            out.token_ids.push_back(std::move(member.text));
         }
     }
     co_return out;
 }
 
-awaitable<std::int64_t> queue_store::place_drawn(
-    const std::string& gate, std::int64_t from, std::int64_t total, const std::vector<drawn_place>& places
-) {
-    std::vector<std::string> args{gate, std::to_string(from), std::to_string(total)};
-    args.reserve(3 + places.size() * 3 + 1);
-    for (const auto& place : places) {
-        args.push_back(place.token_id);
-        args.push_back(place.entrant);
-        args.push_back(std::to_string(place.number));
+awaitable<bool> queue_store::publish_draw(const std::string& gate, std::vector<drawn_place> places) {
+    // Written aside with plain commands (Redis's fastest path: no script handles the places),
+    // under an id of this draw's own, then swapped in by draw.lua. The parts expire, so a
+    // draw whose instance dies halfway leaves nothing behind.
+    const auto written = queue_keys::random_uuid();
+    const auto line = gate_key(gate, ("drawn:" + written).c_str());
+    const auto list = gate_key(gate, ("entrants:" + written).c_str());
+    constexpr std::size_t per_command = 2000; // places per ZADD or RPUSH
+    constexpr std::size_t per_batch = 50'000; // places per message: a few megabytes
+    for (std::size_t first = 0; first < places.size(); first += per_batch) {
+        std::vector<std::vector<std::string>> batch;
+        const auto end = std::min(places.size(), first + per_batch);
+        for (auto from = first; from < end; from += per_command) {
+            const auto to = std::min(end, from + per_command);
+            std::vector<std::string> zadd{"ZADD", line};
+            std::vector<std::string> rpush{"RPUSH", list};
+            zadd.reserve(2 + 2 * (to - from));
+            rpush.reserve(2 + to - from);
+            for (auto k = from; k < to; ++k) {
+                zadd.push_back(std::to_string(k + 1)); // the k-th place (from 0) is arrival number k + 1
+                zadd.push_back(std::move(places[k].token_id));
+                rpush.push_back(std::move(places[k].entrant));
+            }
+            batch.push_back(std::move(zadd));
+            batch.push_back(std::move(rpush));
+        }
+        batch.push_back({"EXPIRE", line, "60"});
+        batch.push_back({"EXPIRE", list, "60"});
+        for (const auto& answer : co_await conn_.execute_all(std::move(batch))) {
+            if (answer.is_error()) {
+                throw error("Redis refused a part of the draw: " + answer.text);
+            }
+        }
     }
+    std::vector<std::string> args{gate, written, std::to_string(places.size())};
     const auto r = co_await run("draw.lua", gate_key(gate, "draw"), std::move(args));
-    if (r.elements.size() != 2) {
+    if (r.elements.empty()) {
         throw error("unexpected answer from the draw script");
     }
     const auto& verdict = r.elements[0].text;
-    if (verdict == "ok" || verdict == "moved") {
-        co_await await_replicas(gate_key(gate, "draw"));
-        co_return r.elements[1].integer;
+    if (verdict == "incomplete") {
+        throw error("the draw of gate " + gate + " was not written whole");
     }
-    co_return -1; // drawn already, not due, or no draw at all: nothing more to place
+    if (verdict == "ok") {
+        co_await await_replicas(gate_key(gate, "draw"));
+    }
+    co_return verdict == "ok";
+}
+
+awaitable<void> queue_store::show_drawn_presence(const std::string& gate, const std::vector<std::string>& token_ids) {
+    constexpr std::size_t ids_per_run = 5000; // a few milliseconds of Redis each
+    constexpr std::size_t runs_per_batch = 5; // a message of a couple of megabytes
+    for (std::size_t first = 0; first < token_ids.size();) {
+        std::vector<script_input> runs;
+        for (; first < token_ids.size() && runs.size() < runs_per_batch; first += ids_per_run) {
+            const auto last = std::min(token_ids.size(), first + ids_per_run);
+            std::vector<std::string> args{gate};
+            args.reserve(2 + last - first);
+            args.insert(
+                args.end(),
+                token_ids.begin() + static_cast<std::ptrdiff_t>(first),
+                token_ids.begin() + static_cast<std::ptrdiff_t>(last)
+            );
+            args.push_back(std::to_string(options_.record_retention.count()));
+            runs.push_back(script_input{.keys = {gate_key(gate, "draw")}, .args = std::move(args)});
+        }
+        co_await run_script_all(conn_, named("drawn_presence.lua"), std::move(runs));
+    }
 }
 
 awaitable<std::optional<published_draw>> queue_store::draw_of(const std::string& gate) {

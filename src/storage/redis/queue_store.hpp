@@ -72,15 +72,13 @@ struct pre_queue_terms {
 struct pre_queue_snapshot {
     std::string seed;
     std::vector<std::string> token_ids; // by reserved arrival number, ascending
-    std::vector<std::int64_t> numbers;  // those numbers, ascending
-    std::int64_t placed = 0;            // places already given by a draw under way
 };
 
-// One place of a draw: the token, its entrant (SHA-256 of its id) and its arrival number.
+// One place of a draw: the token and its entrant (SHA-256 of its id). The k-th place (from 1)
+// is arrival number k in the line.
 struct drawn_place {
     std::string token_id;
     std::string entrant;
-    std::int64_t number = 0;
 };
 
 // What GET /queue/draws/{gate} shows: the commitment from the first pre-queue entry on; the
@@ -160,11 +158,12 @@ public:
     awaitable<gate_snapshot> gate(const std::string& gate);
 
     // The draw (docs/waiting-queue.md, "The fair start"): the frozen pre-queue and its seed
-    // (nullopt: none, or drawn already), and one run of places given in drawn order, from
-    // place `from` of `total`; answers how many places are given now (-1: drawn, stop).
+    // (nullopt: none, or drawn already), and the publication of the whole drawn order at once
+    // (false: another instance published it first, or it is not due).
     awaitable<std::optional<pre_queue_snapshot>> pre_queue_of(const std::string& gate);
-    awaitable<std::int64_t>
-    place_drawn(const std::string& gate, std::int64_t from, std::int64_t total, const std::vector<drawn_place>& places);
+    awaitable<bool> publish_draw(const std::string& gate, std::vector<drawn_place> places);
+    // Once drawn: the drawn fans still in line are seen as of now (drawn_presence.lua).
+    awaitable<void> show_drawn_presence(const std::string& gate, const std::vector<std::string>& token_ids);
     awaitable<std::optional<published_draw>> draw_of(const std::string& gate);
     // Sets the given fields only, so two operators changing different fields don't collide.
     awaitable<void>

@@ -8,65 +8,91 @@
 namespace tp::redis {
 namespace {
 
-// hiredis 0.14 allocates an array's element pointers as soon as its header ("*N") arrives,
-// before any element: one short line from the peer could cost N x 8 bytes (up to 16 GiB).
-// No answer of ours comes near this bound (XRANGE reads are capped, gates are few); a
-// longer one fails the reader like any malformed stream and the connection is reset.
+// hiredis 0.14 has an array's elements allocated as soon as its header ("*N") arrives,
+// before any element: one short line from the peer could cost N elements (gigabytes).
+// No answer of ours comes near this bound (XRANGE reads are capped, gates are few, a draw
+// reads its pre-queue in slices); a longer one fails the reader like any malformed stream
+// and the connection is reset.
 constexpr int max_array_elements = 1 << 20;
 
-// hiredis's own reply functions, arrays checked against the bound first. Set once, before
-// any reader uses them (a static's initialisation).
-void* (*hiredis_create_array)(const redisReadTask*, int) = nullptr;
-
-void* create_bounded_array(const redisReadTask* task, int elements) {
-    // A null object is hiredis's out-of-memory: the reader fails.
-    return elements > max_array_elements ? nullptr : hiredis_create_array(task, elements);
-}
-
-redisReplyObjectFunctions* bounded_functions() {
-    static redisReplyObjectFunctions functions = [] {
-        const std::unique_ptr<redisReader, decltype(&redisReaderFree)> plain(redisReaderCreate(), &redisReaderFree);
-        if (!plain) {
-            throw std::bad_alloc();
-        }
-        auto out = *plain->fn;
-        hiredis_create_array = out.createArray;
-        out.createArray = &create_bounded_array;
-        return out;
-    }();
-    return &functions;
-}
-
-reply convert(const redisReply* r) {
-    reply out;
-    switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-        out.type = reply::kind::integer;
-        out.integer = r->integer;
-        break;
-    case REDIS_REPLY_STRING:
-        out.type = reply::kind::string;
-        out.text.assign(r->str, r->len);
-        break;
-    case REDIS_REPLY_STATUS:
-        out.type = reply::kind::status;
-        out.text.assign(r->str, r->len);
-        break;
-    case REDIS_REPLY_ERROR:
-        out.type = reply::kind::error;
-        out.text.assign(r->str, r->len);
-        break;
-    case REDIS_REPLY_ARRAY:
-        out.type = reply::kind::array;
-        out.elements.reserve(r->elements);
-        for (std::size_t i = 0; i < r->elements; ++i) {
-            out.elements.push_back(convert(r->element[i]));
-        }
-        break;
-    default: out.type = reply::kind::nil; break;
+// hiredis parses; these build the project's reply tree as it does, so that a reply is
+// allocated once, in its final form (a large reply read through hiredis's own objects and
+// then copied cost twice the memory, and most of the time of reading it). A child is a slot
+// of its parent's elements, sized when the parent's header came and never resized, so the
+// pointers hiredis keeps to it stay valid. A null answer is hiredis's out-of-memory: the
+// reader fails. No exception may cross hiredis's C frames.
+reply* place(const redisReadTask* task, reply::kind kind) noexcept {
+    if (task->parent != nullptr) {
+        auto* parent = static_cast<reply*>(task->parent->obj);
+        auto* slot = &parent->elements[static_cast<std::size_t>(task->idx)];
+        slot->type = kind;
+        return slot;
     }
-    return out;
+    auto* root = new (std::nothrow) reply;
+    if (root != nullptr) {
+        root->type = kind;
+    }
+    return root;
 }
+
+// Only a root is ever freed by hiredis (a reply it cannot finish, or the reader's end).
+void free_root(void* object) {
+    delete static_cast<reply*>(object);
+}
+
+void* create_string(const redisReadTask* task, char* text, std::size_t size) {
+    reply::kind kind = reply::kind::nil; // the RESP3 kinds, which our connections never ask for
+    switch (task->type) {
+    case REDIS_REPLY_STRING: kind = reply::kind::string; break;
+    case REDIS_REPLY_STATUS: kind = reply::kind::status; break;
+    case REDIS_REPLY_ERROR: kind = reply::kind::error; break;
+    default: break;
+    }
+    auto* r = place(task, kind);
+    if (r != nullptr && kind != reply::kind::nil) {
+        try {
+            r->text.assign(text, size);
+        } catch (const std::bad_alloc&) {
+            return nullptr;
+        }
+    }
+    return r;
+}
+
+void* create_array(const redisReadTask* task, int elements) {
+    if (elements > max_array_elements) {
+        return nullptr;
+    }
+    auto* r = place(task, reply::kind::array);
+    if (r != nullptr) {
+        try {
+            r->elements.resize(static_cast<std::size_t>(elements));
+        } catch (const std::bad_alloc&) {
+            return nullptr;
+        }
+    }
+    return r;
+}
+
+void* create_integer(const redisReadTask* task, long long value) {
+    auto* r = place(task, reply::kind::integer);
+    if (r != nullptr) {
+        r->integer = value;
+    }
+    return r;
+}
+
+void* create_nil(const redisReadTask* task) {
+    return place(task, reply::kind::nil);
+}
+
+redisReplyObjectFunctions reply_functions{
+    .createString = &create_string,
+    .createArray = &create_array,
+    .createInteger = &create_integer,
+    .createNil = &create_nil,
+    .freeObject = &free_root,
+};
 
 } // namespace
 
@@ -74,7 +100,7 @@ void reply_reader::free_reader::operator()(redisReader* reader) const {
     redisReaderFree(reader);
 }
 
-reply_reader::reply_reader() : reader_(redisReaderCreateWithFunctions(bounded_functions())) {
+reply_reader::reply_reader() : reader_(redisReaderCreateWithFunctions(&reply_functions)) {
     if (!reader_) {
         throw std::bad_alloc();
     }
@@ -98,10 +124,8 @@ std::optional<reply> reply_reader::next() {
     if (raw == nullptr) {
         return std::nullopt;
     }
-    const std::unique_ptr<redisReply, decltype(&freeReplyObject)> owned(
-        static_cast<redisReply*>(raw), &freeReplyObject
-    );
-    return convert(owned.get());
+    const std::unique_ptr<reply> owned(static_cast<reply*>(raw));
+    return std::move(*owned);
 }
 
 } // namespace tp::redis

@@ -36,4 +36,8 @@ struct script_input {
 
 awaitable<reply> run_script(client& conn, const script& s, script_input input);
 
+// Runs `s` once per input, the calls pipelined in order on one connection (each script is
+// still atomic on its own, and runs in that order); answers in the same order.
+awaitable<std::vector<reply>> run_script_all(client& conn, const script& s, std::vector<script_input> inputs);
+
 } // namespace tp::redis

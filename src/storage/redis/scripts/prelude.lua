@@ -15,8 +15,10 @@
 --     seen      ZSET token id -> last sign of a waiting fan (a call, a poll, a stream)
 --     called    ZSET token id -> last gated call of an admitted fan
 --     prequeue  ZSET token id -> reserved arrival number (before the ticketing start)
---     draw      HASH opens_at, commitment, seed, placed, drawn_at, entrants (the fair start)
+--     draw      HASH opens_at, commitment, seed, drawn_at, entrants (the fair start)
 --     entrants  LIST the drawn order, published after the draw (SHA-256 of each token id)
+--     drawn:<id>, entrants:<id>   a draw's line and list while an instance writes them
+--                                 (expiring), before draw.lua swaps them in
 --   tp:token:{<tag>}:<uuid>   HASH user, gate, endpoint, status, seq, issued, active, expire,
 --                             to (the gate a consumed step-1 token was handed to),
 --                             opens (a pre-queued token's ticketing start);
@@ -55,11 +57,19 @@ local function user_key(tag, user) return 'tp:user:{' .. tag .. '}:' .. user end
 -- Redis's memory follows the crowd and not the history of sales (docs/waiting-queue.md).
 local record_ttl_seconds = tonumber(ARGV[#ARGV])
 
+-- A pre-queued token the draw has placed in the line is waiting, at the number it was drawn
+-- (draw.lua leaves its record as it was, for speed); nil while it is not drawn.
+local function drawn_number(id, gate)
+  return redis.call('ZSCORE', gate_key(gate, 'waiting'), id) or nil
+end
+
 local function load_token(id)
   if not id or id == '' or not string.find(id, '.', 1, true) then return nil end
   local f = redis.call('HMGET', token_key(id), 'user', 'gate', 'status', 'expire', 'endpoint')
   if not f[1] or f[3] == 'HANDED' then return nil end -- a consumed step-1 token (hand_over.lua)
-  return { id = id, user = f[1], gate = f[2], status = f[3], expire = tonumber(f[4]), endpoint = f[5] }
+  local status = f[3]
+  if status == 'PRE_QUEUE' and drawn_number(id, f[2]) then status = 'WAITING' end
+  return { id = id, user = f[1], gate = f[2], status = status, expire = tonumber(f[4]), endpoint = f[5] }
 end
 
 local function is_live_active(t, now) return t.status == 'ACTIVE' and t.expire ~= nil and t.expire > now end
@@ -73,7 +83,11 @@ local function view(outcome, id, now)
   local f = redis.call('HMGET', token_key(id), 'user', 'gate', 'endpoint', 'status', 'issued', 'active', 'expire', 'seq',
                        'opens')
   if not f[1] then return { outcome } end
-  local status = f[4]
+  local status, seq, opens = f[4], f[8], f[9]
+  if status == 'PRE_QUEUE' then
+    local drawn = drawn_number(id, f[2])
+    if drawn then status, seq, opens = 'WAITING', drawn, nil end
+  end
   local rank = -1
   if status == 'WAITING' then
     local r = redis.call('ZRANK', gate_key(f[2], 'waiting'), id)
@@ -84,7 +98,7 @@ local function view(outcome, id, now)
   local rate = redis.call('HGET', gate_key(f[2], 'state'), 'rate') or '0'
   local configured = redis.call('HGET', gate_key(f[2], 'settings'), 'rate') or ''
   return { outcome, id, f[1], f[2], f[3], status, f[5] or '', f[6] or '', f[7] or '', tostring(rank), rate,
-           f[8] or '', configured, '', f[9] or '' }
+           seq or '', configured, '', opens or '' }
 end
 
 -- A new arrival number. The gate's state lives as long as the gate has anyone in it (its

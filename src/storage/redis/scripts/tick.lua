@@ -88,12 +88,17 @@ if admit > 0 then
   local popped = redis.call('ZPOPMIN', waiting_key, admit) -- lowest arrival numbers first
   for i = 1, #popped, 2 do
     local id = popped[i]
-    redis.call('HSET', token_key(id), 'status', 'ACTIVE', 'active', now, 'expire', now + ttl)
-    retire(id, redis.call('HGET', token_key(id), 'user'), gate, math.ceil(ttl / 1000))
-    redis.call('ZADD', active_key, now + ttl, id)
-    redis.call('ZADD', recent_key, now, id)
+    local user = redis.call('HGET', token_key(id), 'user')
     redis.call('ZREM', seen_key, id)
-    redis.call('ZADD', called_key, now, id) -- the admission counts as the first call
+    -- A drawn fan who left after the start has a place but no record (draw.lua): skipped.
+    if user then
+      -- The number is written too: a drawn token's record still has its reserved one.
+      redis.call('HSET', token_key(id), 'status', 'ACTIVE', 'active', now, 'expire', now + ttl, 'seq', popped[i + 1])
+      retire(id, user, gate, math.ceil(ttl / 1000))
+      redis.call('ZADD', active_key, now + ttl, id)
+      redis.call('ZADD', recent_key, now, id)
+      redis.call('ZADD', called_key, now, id) -- the admission counts as the first call
+    end
   end
   redis.call('PEXPIRE', recent_key, 2000)
   -- "Now serving": the arrival number of the last fan let in. Streams turn it into their
