@@ -262,7 +262,11 @@ TEST_F(cluster_client_test, follows_a_master_killed_by_the_system) {
     if (dir == nullptr || *dir == '\0') {
         TP_SKIP_OR_FAIL_WITHOUT_SERVER("TEST_REDIS_CLUSTER_DIR is not set: this test restarts the node it kills");
     }
-    const auto key = keys_on_masters("killed")[0];
+    // Not the master the manual failover test moves (the first): a replica that took part in
+    // an election less than 4 node timeouts ago reuses that election's outcome (Redis 7.0),
+    // "wins" at once with its old epoch, and is ignored by the other masters, so nobody would
+    // serve the slot until the killed node came back.
+    const auto key = keys_on_masters("killed").back();
     const int slot = redis::key_slot(key);
     const auto master = cluster_->master_of_slot(slot);
     const auto replica = cluster_->replica_of(master);

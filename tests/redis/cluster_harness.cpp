@@ -111,6 +111,9 @@ std::vector<cluster_node> cluster_inspector::masters() {
             out.push_back(std::move(n));
         }
     }
+    // By their slots (CLUSTER NODES lists in no fixed order), so that a test can name "the
+    // first master" and mean the same node as another test.
+    std::ranges::sort(out, {}, [](const cluster_node& n) { return n.slots.front().first; });
     return out;
 }
 

@@ -37,7 +37,7 @@ public:
     std::vector<cluster_node> nodes(const std::optional<redis::node_address>& at = std::nullopt);
     cluster_node master_of_slot(int slot);
     cluster_node replica_of(const cluster_node& master);
-    std::vector<cluster_node> masters();
+    std::vector<cluster_node> masters(); // in the order of their slots
 
     // A blocking connection to one node.
     redis_inspector at(const redis::node_address& address);
