@@ -1,6 +1,6 @@
 #pragma once
-// A Redis reply in the project's own type: hiredis only parses the protocol, and its
-// replies are converted at once so that no hiredis object outlives the read.
+// A Redis reply in the project's own type: hiredis only parses the protocol, and builds
+// each reply in this type as it does (reply_reader.cpp).
 
 #include <cstdint>
 #include <stdexcept>

@@ -1,8 +1,8 @@
 #pragma once
 // The reading half of the Redis protocol on a connection: hiredis's redisReader is fed the
-// bytes as they arrive, and each complete reply comes out at once as a redis::reply, so
-// that no hiredis object outlives the read. One per connection's life (a reset starts a new
-// one): after a malformed stream nothing more can be trusted.
+// bytes as they arrive and parses them, building each reply directly as a redis::reply (its
+// object functions are ours), so no hiredis object exists at all. One per connection's life
+// (a reset starts a new one): after a malformed stream nothing more can be trusted.
 
 #include "storage/redis/reply.hpp"
 
