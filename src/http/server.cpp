@@ -43,6 +43,39 @@ std::optional<failure> refusal_for(const boost::system::error_code& ec, bool got
 namespace {
 
 constexpr auto accept_retry_pause = std::chrono::milliseconds(50);
+constexpr std::size_t read_size = 16 * 1024;
+
+// The body of a request whose head is in, as http::async_read reads it, except that the
+// parser is given least_put() bytes at a time.
+awaitable<boost::system::error_code>
+read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer, request_parser& parser) {
+    parser.eager(true);
+    while (!parser.is_done()) {
+        if (buffer.size() >= least_put(parser)) {
+            boost::system::error_code ec;
+            const auto used = parser.put(buffer.data(), ec);
+            buffer.consume(used);
+            if (ec && ec != beast_http::error::need_more) {
+                co_return ec;
+            }
+            if (!ec && used > 0) {
+                continue;
+            }
+        }
+        const auto [read_ec, bytes] =
+            co_await stream.async_read_some(buffer.prepare(read_size), asio::as_tuple(use_awaitable));
+        buffer.commit(bytes);
+        if (read_ec == asio::error::eof) {
+            boost::system::error_code ec;
+            parser.put_eof(ec); // a body cut short: partial_message
+            co_return ec;
+        }
+        if (read_ec) {
+            co_return read_ec;
+        }
+    }
+    co_return boost::system::error_code{};
+}
 
 // The head of a streamed response, as it goes on the wire. A streamed body has no length:
 // the head says so by closing the connection at its end.
@@ -62,6 +95,11 @@ std::string head_of_stream(const response& head) {
 void limit_request(request_parser& parser, const server_options& options) {
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     parser.body_limit(options.body_limit);
+}
+
+std::size_t least_put(const request_parser& parser) {
+    constexpr std::size_t last_chunk = 5; // "0\r\n\r\n"
+    return parser.is_header_done() && parser.chunked() ? last_chunk : 1;
 }
 
 server::server(asio::io_context& context, server_options options, request_handler handler)
@@ -177,10 +215,7 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
             co_await beast_http::async_read_header(stream, buffer, parser, asio::as_tuple(use_awaitable));
         if (!read_ec && !parser.is_done()) {
             stream.expires_after(options_.request_timeout);
-            const auto [body_ec, body_bytes] =
-                co_await beast_http::async_read(stream, buffer, parser, asio::as_tuple(use_awaitable));
-            read_ec = body_ec;
-            bytes += body_bytes;
+            read_ec = co_await read_body(stream, buffer, parser);
         }
 
         response res;

@@ -48,6 +48,12 @@ struct server_options {
 using request_parser = beast_http::request_parser<beast_http::string_body>;
 void limit_request(request_parser& parser, const server_options& options);
 
+// The fewest buffered bytes the parser is given at once. Boost 1.81's parser asserts (in
+// builds with assertions) when a chunked body's last chunk reaches it as "0\r\n" and then
+// one byte more (boostorg/beast#2861, fixed in later Boost); the rest of a chunked body is
+// never shorter than five bytes ("0\r\n\r\n"), so waiting for five never stalls a request.
+std::size_t least_put(const request_parser& parser);
+
 // What to answer when a request could not be read (`got_bytes`: some of it came); nullopt
 // means close without a word.
 std::optional<failure> refusal_for(const boost::system::error_code& ec, bool got_bytes);

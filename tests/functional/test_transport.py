@@ -261,6 +261,31 @@ def test_a_chunked_body_over_the_limit_is_refused(server, db, quick_user):
     assert_refused_and_unchanged(server, db, user, chunked_charge(user, chunks), 413, "BODY_TOO_LARGE")
 
 
+def test_an_empty_chunked_body_arriving_byte_by_byte_is_answered(server, db, quick_user):
+    """The last chunk's CRLF in pieces ("0\\r\\n", "\\r", "\\n"): Boost 1.81's parser asserts on
+    the second piece (boostorg/beast#2861), which killed a debug or sanitizer build of ticketd.
+    An empty body is no charge; the same connection then serves the next request."""
+    user = quick_user()
+
+    def answer(s):
+        data = b""
+        while parse(data) is None:
+            chunk = s.recv(65536)
+            assert chunk, f"the connection closed after {data!r}"
+            data += chunk
+        return parse(data)
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for piece in (chunked_charge(user, b"0\r\n"), b"\r", b"\n"):
+            s.sendall(piece)
+            time.sleep(0.2)  # each piece is read by the server on its own
+        assert_raw_error(answer(s), 400, "MALFORMED_JSON")
+        s.sendall(charge_request(user))
+        status, _, body = answer(s)
+    assert (status, json.loads(body)) == (201, {"result": "success", "balance": 1000})
+
+
 @pytest.mark.parametrize("chunks", [
     b"zz\r\n" + CHARGE + b"\r\n0\r\n\r\n",                    # a size that is not hexadecimal
     b"f\r\n" + CHARGE + b"XX0\r\n\r\n",                       # no CRLF after the chunk's data
