@@ -21,6 +21,7 @@ json::object gate_json(const redis::gate_snapshot& g) {
         {"waiting", g.waiting},
         {"admitted_total", g.admitted_total},
         {"measured_rate", g.measured_rate},
+        {"admissions_per_second", g.admissions_per_second},
     };
 }
 

@@ -45,6 +45,11 @@ reply list_gates(request_context& ctx);
 reply read_gate(request_context& ctx);
 reply configure_gate(request_context& ctx);
 
+// sale_event_handlers.cpp
+reply list_events(request_context& ctx);
+reply follow_events(request_context& ctx);
+reply list_sales(request_context& ctx);
+
 // ops_handlers.cpp
 reply healthz(request_context& ctx);
 reply readyz(request_context& ctx);

@@ -5,6 +5,7 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace tp::api {
 namespace {
@@ -209,6 +210,54 @@ domain::queue_token_id presented_queue_token(const http::request& req) {
     }
     const auto it = req.find("Queue-Token");
     return it == req.end() ? domain::queue_token_id{} : domain::queue_token_id(std::string(it->value()));
+}
+
+namespace {
+
+// A whole number from 0 to `most` written in plain digits; nullopt otherwise.
+std::optional<std::int64_t> whole_number(std::string_view text, std::int64_t most) {
+    if (text.empty() || text.size() > 18 || !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; })) {
+        return std::nullopt;
+    }
+    std::int64_t value = 0;
+    for (const char c : text) {
+        value = value * 10 + (c - '0');
+    }
+    return value <= most ? std::optional(value) : std::nullopt;
+}
+
+} // namespace
+
+domain::result<event_query> read_event_query(const http::request& req) {
+    constexpr std::int64_t most_per_page = 1000;
+    event_query out;
+    const auto url = boost::urls::parse_origin_form(req.target());
+    if (!url) {
+        return make_error(errc::bad_request, "The query string is malformed.");
+    }
+    for (const auto& param : url->params()) {
+        if (param.key == "after") {
+            const auto after = whole_number(param.value, std::numeric_limits<std::int64_t>::max());
+            if (!after) {
+                return make_error(errc::bad_request, "after must be an event id (a whole number, 0 for the oldest).");
+            }
+            out.after = *after;
+        } else if (param.key == "limit") {
+            const auto limit = whole_number(param.value, most_per_page);
+            if (!limit || *limit == 0) {
+                return make_error(errc::bad_request, "limit must be a whole number from 1 to 1000.");
+            }
+            out.limit = static_cast<int>(*limit);
+        }
+    }
+    if (const auto resumed = req.find("Last-Event-ID"); resumed != req.end()) {
+        const auto after = whole_number(resumed->value(), std::numeric_limits<std::int64_t>::max());
+        if (!after) {
+            return make_error(errc::bad_request, "Last-Event-ID must be the id of an event.");
+        }
+        out.after = *after;
+    }
+    return out;
 }
 
 domain::queue_token_id stream_queue_token(const http::request& req) {

@@ -60,6 +60,15 @@ domain::result<gate_change> read_gate_change(const json::object& body);
 // listed or generated; validated by the domain's catalog rules.
 domain::result<domain::new_performance> read_performance(const json::object& body);
 
+// GET /admin/events and GET /admin/events/stream: ?after= (an event id, default 0: from the
+// oldest kept; for the stream, a Last-Event-ID header wins, as a reconnecting EventSource
+// sends it) and ?limit= (1 to 1000, default 100).
+struct event_query {
+    std::int64_t after = 0;
+    int limit = 100;
+};
+domain::result<event_query> read_event_query(const http::request& req);
+
 // The Idempotency-Key header of a charge or a payment: nullopt when absent, an error when
 // not 1 to 255 visible ASCII characters.
 domain::result<std::optional<std::string>> idempotency_key_of(const http::request& req);

@@ -44,6 +44,9 @@ route_table make_route_table(metrics& stats) {
     add(verb::get, "/admin/gates", h::list_gates, admin, none);
     add(verb::get, "/admin/gates/{gate}", h::read_gate, admin, none);
     add(verb::put, "/admin/gates/{gate}", h::configure_gate, admin, none);
+    add(verb::get, "/admin/events", h::list_events, admin, none);
+    add(verb::get, "/admin/events/stream", h::follow_events, admin, none);
+    add(verb::get, "/admin/sales", h::list_sales, admin, none);
 
     add(verb::get, "/healthz", h::healthz, anyone, none);
     add(verb::get, "/readyz", h::readyz, anyone, none);

@@ -7,6 +7,7 @@
 #include "security/jwt.hpp"
 #include "security/token_verifier.hpp"
 #include "storage/pg/catalog_repository.hpp"
+#include "storage/pg/event_repository.hpp"
 #include "storage/pg/seat_repository.hpp"
 #include "storage/pg/user_repository.hpp"
 #include "storage/pg/wallet_repository.hpp"
@@ -43,6 +44,7 @@ struct services {
     pg::catalog_repository catalog;
     pg::seat_repository seats;
     pg::wallet_repository wallet;
+    pg::event_repository events;
     redis::queue_store& queue;
     redis::serving_watch& watch;
     redis::seat_map_versions& seat_versions;

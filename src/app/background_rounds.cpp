@@ -93,6 +93,17 @@ forget_old_idempotent_answers(pg::wallet_repository& wallet, std::chrono::hours 
     }
 }
 
+awaitable<void> forget_old_sale_events(pg::event_repository& events, std::chrono::hours retention, metrics& stats) {
+    constexpr int batch_size = 1000;
+    for (;;) {
+        const auto forgotten = co_await events.forget_older_than(retention, batch_size);
+        stats.sale_events_forgotten.fetch_add(static_cast<std::uint64_t>(forgotten), std::memory_order_relaxed);
+        if (forgotten < batch_size) {
+            co_return;
+        }
+    }
+}
+
 awaitable<void>
 reconcile_sold_out(pg::wallet_repository& wallet, redis::queue_store& queue, std::chrono::seconds window) {
     for (const auto& schedule : co_await wallet.recently_sold_out(window)) {

@@ -1,6 +1,7 @@
 #pragma once
 // The rounds of the background tasks (see periodic_task.hpp).
 
+#include "storage/pg/event_repository.hpp"
 #include "storage/pg/seat_repository.hpp"
 #include "storage/pg/wallet_repository.hpp"
 #include "storage/redis/queue_store.hpp"
@@ -17,6 +18,9 @@ awaitable<void> sweep_expired_holds(pg::seat_repository& seats, metrics& stats);
 // so the table holds a day of calls rather than every call ever made.
 awaitable<void>
 forget_old_idempotent_answers(pg::wallet_repository& wallet, std::chrono::hours retention, metrics& stats);
+
+// Deletes sale events older than EVENT_RETENTION_HOURS, a batch at a time.
+awaitable<void> forget_old_sale_events(pg::event_repository& events, std::chrono::hours retention, metrics& stats);
 
 // Tells the queue again of every schedule paid for within `window` that has no unsold seat
 // left (setting a sold-out mark twice is harmless): a notice lost to a Redis outage, or

@@ -138,17 +138,21 @@ domain::result<config> load_config(const std::map<std::string, std::string>& env
     in.integer("DB_TIMEOUT_MS", c.db_timeout_ms, 100, 600'000);
     in.integer("SWEEP_INTERVAL_MS", c.sweep_interval_ms, 50, 3'600'000);
     in.integer("IDEMPOTENCY_RETENTION_HOURS", c.idempotency_retention_hours, 1, 24 * 366);
+    in.integer("EVENT_RETENTION_HOURS", c.event_retention_hours, 1, 24 * 3660);
     in.integer("HEADER_TIMEOUT_SECONDS", c.header_timeout_seconds, 1, 3600);
     in.integer("BODY_TIMEOUT_SECONDS", c.body_timeout_seconds, 1, 3600);
     in.text("SWAGGER_UI_DIR", c.swagger_ui_dir);
     std::string fault;
     in.text("FAULT_INJECTION", fault);
-    if (!fault.empty() && (fault != "stale_seat_lists" || !c.dev_mode)) {
+    if (!fault.empty() && ((fault != "stale_seat_lists" && fault != "unproven_event_pages") || !c.dev_mode)) {
         in.fail(
-            "FAULT_INJECTION must be empty or, with TICKETD_ENV=dev, \"stale_seat_lists\" (got \"" + fault + "\")."
+            "FAULT_INJECTION must be empty or, with TICKETD_ENV=dev, \"stale_seat_lists\" or "
+            "\"unproven_event_pages\" (got \"" +
+            fault + "\")."
         );
     }
     c.fault_stale_seat_lists = fault == "stale_seat_lists";
+    c.fault_unproven_event_pages = fault == "unproven_event_pages";
 
     in.text("LOG_LEVEL", c.log_level);
     constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};

@@ -36,12 +36,16 @@ struct config {
     int db_timeout_ms = 5000; // connect, acquire and statement deadlines
     int sweep_interval_ms = 1000;
     int idempotency_retention_hours = 24; // stored answers of Idempotency-Key calls, kept this long
+    int event_retention_hours = 168;      // sale events, kept this long
     int header_timeout_seconds = 10;      // a request's head must arrive within it
     int body_timeout_seconds = 30;        // and the rest of the request, once its head is in
     std::string swagger_ui_dir = "node_modules/swagger-ui-dist";
     // FAULT_INJECTION (dev mode only): faults the tests' negative controls switch on to show
     // that a check can fail. "stale_seat_lists": seat lists never check their version.
     bool fault_stale_seat_lists = false;
+    // "unproven_event_pages": event pages serve every id visible, not only those below the
+    // proven horizon (docs/sale-events.md), so a page can skip an event committed late.
+    bool fault_unproven_event_pages = false;
 };
 
 // Reads `env` (name -> value; normally the process environment). The error's message names

@@ -124,6 +124,7 @@ struct worker {
               pg::catalog_repository(db),
               pg::seat_repository(db),
               pg::wallet_repository(db),
+              pg::event_repository(db, !c.fault_unproven_event_pages),
               queue,
               watch,
               seat_versions,
@@ -211,9 +212,11 @@ int serve(const config& c) {
     const auto sweep = [&first,
                         &stats,
                         retention = std::chrono::hours(c.idempotency_retention_hours),
+                        event_retention = std::chrono::hours(c.event_retention_hours),
                         sold_out_window = std::chrono::seconds(600)]() -> awaitable<void> {
         co_await sweep_expired_holds(first.svc.seats, stats);
         co_await forget_old_idempotent_answers(first.svc.wallet, retention, stats);
+        co_await forget_old_sale_events(first.svc.events, event_retention, stats);
         co_await reconcile_sold_out(first.svc.wallet, first.queue, sold_out_window);
     };
     const auto tick = [&first, &stats] {

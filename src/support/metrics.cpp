@@ -109,6 +109,9 @@ std::string metrics::render() const {
         "Stored answers of Idempotency-Key calls deleted after IDEMPOTENCY_RETENTION_HOURS.",
         idempotent_answers_forgotten
     );
+    counter(
+        "ticketd_sale_events_forgotten_total", "Sale events deleted after EVENT_RETENTION_HOURS.", sale_events_forgotten
+    );
     counter("ticketd_queue_admissions_total", "Queue tokens admitted by this instance's ticks.", queue_admissions);
     counter(
         "ticketd_queue_writes_unreplicated_total",

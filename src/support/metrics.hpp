@@ -47,6 +47,7 @@ public:
     std::atomic<std::uint64_t> seats_sold{0};
     std::atomic<std::uint64_t> holds_released{0};
     std::atomic<std::uint64_t> idempotent_answers_forgotten{0};
+    std::atomic<std::uint64_t> sale_events_forgotten{0};
     std::atomic<std::uint64_t> queue_admissions{0};          // by this instance's ticks
     std::atomic<std::uint64_t> queue_writes_unreplicated{0}; // joins, admissions answered before a replica had them
     std::atomic<std::uint64_t> seat_map_hits{0};

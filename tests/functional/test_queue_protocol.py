@@ -814,6 +814,9 @@ def test_admin_pauses_and_resumes_a_gate_while_fans_wait(fan, qadmin, qredis):
         until_active(x, qt)
     g = read_gate(qadmin, "performances")
     assert (g["active"], g["waiting"], g["rate"]) == (3, 0, 50), g
+    # Admissions per second over the last 10 whole seconds: these 3 count once their second ends.
+    poll(lambda: read_gate(qadmin, "performances")["admissions_per_second"], lambda v: v >= 0.3,
+         "the three admissions never showed in admissions_per_second")
 
 
 def test_admin_capacity_limits_active_tokens(fan, qadmin, qredis):

@@ -41,6 +41,19 @@ struct performance_summary {
     std::vector<schedule_summary> schedules;
 };
 
+// One schedule's sale as the operator console shows it; a hold past its time counts as
+// available.
+struct schedule_sales {
+    std::string performance_id;
+    std::string title;
+    std::string schedule_id;
+    domain::epoch_ms staging_date = 0;
+    std::int64_t available = 0;
+    std::int64_t held = 0;
+    std::int64_t sold = 0;
+    domain::krw revenue = 0;
+};
+
 class catalog_repository {
 public:
     explicit catalog_repository(pool& p) : pool_(p) {}
@@ -52,6 +65,9 @@ public:
     // The ticketing start of the schedule's performance; nullopt for no such schedule.
     // Answered from memory once known: schedules are never deleted, nor their start moved.
     awaitable<std::optional<domain::epoch_ms>> schedule_opening(const domain::schedule_id& schedule_id);
+
+    // Every schedule's sale, by ticketing start, performance and date.
+    awaitable<std::vector<schedule_sales>> sales();
 
 private:
     pool& pool_;

@@ -68,6 +68,23 @@ double real(const std::string& text) {
     return ec == std::errc{} && end == text.data() + text.size() && std::isfinite(value) ? value : 0.0;
 }
 
+// The mean of the last 10 whole seconds of a gate's admissions ring (tick.lua): HGETALL's
+// fields and values, each value "second:count".
+double admissions_per_second(const reply& ring, std::int64_t now_second) {
+    constexpr std::int64_t window = 10;
+    std::int64_t admitted = 0;
+    for (std::size_t i = 1; i < ring.elements.size(); i += 2) {
+        const std::string& held = ring.elements[i].text;
+        const auto colon = held.find(':');
+        const auto second = number(held.substr(0, colon));
+        const auto count = colon == std::string::npos ? std::nullopt : number(held.substr(colon + 1));
+        if (second && count && *second >= now_second - window && *second < now_second) {
+            admitted += *count;
+        }
+    }
+    return static_cast<double>(admitted) / window;
+}
+
 constexpr std::array verdict_words{
     std::pair{queue_verdict::serve, std::string_view{"serve"}},
     std::pair{queue_verdict::wait, std::string_view{"wait"}},
@@ -618,11 +635,13 @@ awaitable<gate_snapshot> queue_store::gate(const std::string& gate) {
         .active = 0,
         .waiting = 0,
         .admitted_total = 0,
-        .measured_rate = 0};
+        .measured_rate = 0,
+        .admissions_per_second = 0};
     std::vector<std::string> settings_command{"HMGET", gate_key(gate, "settings"), "capacity", "rate"};
     std::vector<std::string> state_command{"HMGET", gate_key(gate, "state"), "admitted", "rate"};
     std::vector<std::string> active_command{"ZCARD", gate_key(gate, "active")};
     std::vector<std::string> waiting_command{"ZCARD", gate_key(gate, "waiting")};
+    std::vector<std::string> ring_command{"HGETALL", gate_key(gate, "admissions")};
     const auto settings = co_await conn_.execute(std::move(settings_command));
     const auto state = co_await conn_.execute(std::move(state_command));
     const auto active = co_await conn_.execute(std::move(active_command));
@@ -637,6 +656,10 @@ awaitable<gate_snapshot> queue_store::gate(const std::string& gate) {
     }
     out.active = active.integer;
     out.waiting = waiting.integer;
+    const auto ring = co_await conn_.execute(std::move(ring_command));
+    const auto now_second =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    out.admissions_per_second = admissions_per_second(ring, now_second);
     co_return out;
 }
 

@@ -56,6 +56,7 @@ struct gate_snapshot {
     std::int64_t waiting = 0;
     std::int64_t admitted_total = 0;
     double measured_rate = 0;
+    double admissions_per_second = 0; // over the last 10 whole seconds
 };
 
 // For a call to a schedule's gate that may come before its performance's ticketing start:

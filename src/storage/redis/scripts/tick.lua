@@ -101,6 +101,17 @@ if admit > 0 then
     end
   end
   redis.call('PEXPIRE', recent_key, 2000)
+  -- Admissions per wall-clock second, in a ring of 11 one-second slots ("second:count"):
+  -- the operator's admissions_per_second counts the last 10 whole seconds.
+  local second = math.floor(now / 1000)
+  local ring_key, slot = gate_key(gate, 'admissions'), tostring(second % 11)
+  local count, held = admit, redis.call('HGET', ring_key, slot)
+  if held then
+    local at, before = string.match(held, '^(%d+):(%d+)$')
+    if tonumber(at) == second then count = count + tonumber(before) end
+  end
+  redis.call('HSET', ring_key, slot, second .. ':' .. count)
+  redis.call('PEXPIRE', ring_key, 12000)
   -- "Now serving": the arrival number of the last fan let in. Streams turn it into their
   -- own rank (their number minus this) without asking Redis per fan.
   redis.call('HSET', state_key, 'serving', popped[#popped])
