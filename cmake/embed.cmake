@@ -1,8 +1,9 @@
 # embed_files(<target> <namespace> <file>...): compiles files (SQL migrations, the
-# OpenAPI document) into the binary as string_views, so the server never depends on
+# OpenAPI document, the web pages) into the binary as string_views, so the server never depends on
 # its working directory. Regenerated whenever a file changes.
 function(embed_files target namespace)
-  set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}_embedded.cpp)
+  string(REPLACE "::" "_" suffix ${namespace}) # a target may embed several sets
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}_${suffix}_embedded.cpp)
   # A ';' would split the shell command: pass the list with '|' between files.
   string(REPLACE ";" "|" files "${ARGN}")
   add_custom_command(

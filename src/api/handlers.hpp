@@ -50,6 +50,11 @@ reply list_events(request_context& ctx);
 reply follow_events(request_context& ctx);
 reply list_sales(request_context& ctx);
 
+// web_handlers.cpp
+reply fan_page(request_context& ctx);
+reply console_page(request_context& ctx);
+reply web_file(request_context& ctx);
+
 // ops_handlers.cpp
 reply healthz(request_context& ctx);
 reply readyz(request_context& ctx);

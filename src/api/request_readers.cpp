@@ -236,7 +236,9 @@ domain::result<event_query> read_event_query(const http::request& req) {
         return make_error(errc::bad_request, "The query string is malformed.");
     }
     for (const auto& param : url->params()) {
-        if (param.key == "after") {
+        if (param.key == "after" && param.value == "latest") {
+            out.from_latest = true;
+        } else if (param.key == "after") {
             const auto after = whole_number(param.value, std::numeric_limits<std::int64_t>::max());
             if (!after) {
                 return make_error(errc::bad_request, "after must be an event id (a whole number, 0 for the oldest).");
@@ -256,6 +258,7 @@ domain::result<event_query> read_event_query(const http::request& req) {
             return make_error(errc::bad_request, "Last-Event-ID must be the id of an event.");
         }
         out.after = *after;
+        out.from_latest = false;
     }
     return out;
 }

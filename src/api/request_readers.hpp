@@ -61,10 +61,11 @@ domain::result<gate_change> read_gate_change(const json::object& body);
 domain::result<domain::new_performance> read_performance(const json::object& body);
 
 // GET /admin/events and GET /admin/events/stream: ?after= (an event id, default 0: from the
-// oldest kept; for the stream, a Last-Event-ID header wins, as a reconnecting EventSource
+// oldest kept; `latest`: from now on; a Last-Event-ID header wins, as a reconnecting client
 // sends it) and ?limit= (1 to 1000, default 100).
 struct event_query {
     std::int64_t after = 0;
+    bool from_latest = false; // after=latest
     int limit = 100;
 };
 domain::result<event_query> read_event_query(const http::request& req);

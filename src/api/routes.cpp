@@ -48,6 +48,10 @@ route_table make_route_table(metrics& stats) {
     add(verb::get, "/admin/events/stream", h::follow_events, admin, none);
     add(verb::get, "/admin/sales", h::list_sales, admin, none);
 
+    add(verb::get, "/", h::fan_page, anyone, none);
+    add(verb::get, "/console", h::console_page, anyone, none); // the admin key is typed in on the page
+    add(verb::get, "/static/{file}", h::web_file, anyone, none);
+
     add(verb::get, "/healthz", h::healthz, anyone, none);
     add(verb::get, "/readyz", h::readyz, anyone, none);
     add(verb::get, "/metrics", h::prometheus_metrics, anyone, none);

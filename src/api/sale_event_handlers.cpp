@@ -80,7 +80,11 @@ reply list_events(request_context& ctx) {
     if (!query) {
         co_return http::error_response(query.error());
     }
-    const auto page = co_await ctx.svc.events.page(query->after, query->limit, settle);
+    auto after = query->after;
+    if (query->from_latest) { // (no ?: around co_await: GCC 12)
+        after = co_await ctx.svc.events.horizon(settle);
+    }
+    const auto page = co_await ctx.svc.events.page(after, query->limit, settle);
     json::array events;
     events.reserve(page.events.size());
     for (const auto& e : page.events) {
@@ -96,7 +100,11 @@ reply follow_events(request_context& ctx) {
     if (!query) {
         co_return http::error_response(query.error());
     }
-    ctx.stream = [&svc = ctx.svc, after = query->after](http::event_stream& out) {
+    auto after = query->after;
+    if (query->from_latest) { // (no ?: around co_await: GCC 12)
+        after = co_await ctx.svc.events.horizon(settle);
+    }
+    ctx.stream = [&svc = ctx.svc, after](http::event_stream& out) {
         return follow(out, svc, after);
     };
     http::response head{http::status::ok, 11};

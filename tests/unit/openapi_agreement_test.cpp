@@ -48,7 +48,7 @@ constexpr std::string_view user_scheme = "bearerAuth";
 constexpr std::string_view admin_scheme = "adminKey";
 constexpr std::string_view error_schema_ref = "#/components/schemas/Error";
 constexpr std::string_view http_methods[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace"};
-constexpr std::string_view known_tags[] = {"auth", "queue", "reservation", "payment", "admin", "operations"};
+constexpr std::string_view known_tags[] = {"auth", "queue", "reservation", "payment", "admin", "operations", "pages"};
 
 // ------------------------------------------------------------------ the two sides
 

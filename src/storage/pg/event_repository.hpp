@@ -43,6 +43,10 @@ public:
     // `settle` for transactions in flight to end; past it, serves up to the last horizon proven.
     awaitable<event_page> page(std::int64_t after, int limit, std::chrono::milliseconds settle);
 
+    // The horizon: every id up to it is committed or never will be (a consumer that starts
+    // after it misses nothing that commits later).
+    awaitable<std::int64_t> horizon(std::chrono::milliseconds settle) { return prove_horizon(settle); }
+
     // Deletes up to `batch` events older than `retention`; returns how many.
     awaitable<std::int64_t> forget_older_than(std::chrono::hours retention, int batch);
 
