@@ -4,13 +4,14 @@
 # ticketd processes, first in a debug build and then under AddressSanitizer +
 # UndefinedBehaviorSanitizer. PostgreSQL and Redis run in a throwaway folder on free
 # loopback ports and are stopped at the end.
-# Then the fuzz targets run for a fixed number of inputs each (scripts/fuzz.sh, docs/fuzzing.md).
+# The dev build also runs the browser tests (tests/browser: the fan page and the console in
+# Debian's chromium). Then the fuzz targets run for a fixed number of inputs each (scripts/fuzz.sh, docs/fuzzing.md).
 #   TEST_PRESETS="dev"  scripts/test.sh   # skip the sanitizer build
 #   TEST_FUZZ=0 scripts/test.sh             # skip the fuzz stage
 #   scripts/test.sh -R take_seat            # extra arguments go to ctest
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-install_dependencies
+install_dependencies chromium # the browser tests drive Debian's chromium
 
 WORK="$(mktemp -d /tmp/ticketd-test.XXXXXX)"
 [ "$(id -u)" -eq 0 ] && chmod 755 "$WORK"

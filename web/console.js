@@ -262,7 +262,8 @@ function describe(e) {
 }
 
 function feedCard(signal) {
-  const list = el("ul", { class: "feed", dataset: { testid: "event-feed" } });
+  const empty = el("li", { class: "muted" }, "Holds, releases, sales, charges and payments appear here as they happen.");
+  const list = el("ul", { class: "feed", dataset: { testid: "event-feed" } }, empty);
   (async () => {
     let after = "latest"; // what happens from now on; the API pages the history
     while (!signal.aborted) {
@@ -271,6 +272,7 @@ function feedCard(signal) {
         if (!res.ok) throw new ApiError(res.status, (await res.json()).code, res.statusText);
         await readEvents(res, ({ id, data }) => {
           after = id;
+          empty.remove();
           list.prepend(el("li", { dataset: { kind: JSON.parse(data).kind } }, describe(JSON.parse(data))));
           while (list.childElementCount > FEED_ITEMS) list.lastChild.remove();
         });

@@ -44,6 +44,13 @@ const api = (method, path, options = {}) => call(method, path, { token: state.to
 // The line: a gated call repeated until it is served
 // ---------------------------------------------------------------------------------------
 
+function waitInWords(seconds) {
+  if (seconds == null) return "–";
+  if (seconds >= 3600) return "the line is paused for now";
+  if (seconds < 60) return `about ${seconds} s`;
+  return `about ${Math.ceil(seconds / 60)} min`;
+}
+
 function lineView(data, what) {
   const rank = el("strong", { dataset: { testid: "queue-rank" } }, data.rank ?? "–");
   const status = el("span", { class: "badge", dataset: { testid: "queue-status" } }, data.status || "WAITING");
@@ -59,7 +66,7 @@ function lineView(data, what) {
     rank.textContent = info.rank ?? "–";
     status.textContent = info.status;
     status.dataset.status = info.status;
-    eta.textContent = info.estimated_wait_seconds != null ? `${info.estimated_wait_seconds} s` : "–";
+    eta.textContent = waitInWords(info.estimated_wait_seconds);
     if (info.status === "PRE_QUEUE" && info.opens_at) {
       opens.textContent = `The line opens in ${countdown(new Date(info.opens_at) - Date.now())}; everyone here now gets a place in a fair draw.`;
     } else {
@@ -407,7 +414,7 @@ function holdView(performance, schedule, held) {
 function paidView(performance, schedule, held) {
   show(el("section", { class: "card success" },
     el("h2", {}, "Paid: enjoy the show"),
-    el("p", {}, `${performance.title} · ${dateTime(schedule.staging_date)} · seats ${held.map((s) => s.seat_number).join(", ")}`),
+    el("p", {}, `${performance.title} · ${dateTime(schedule.staging_date)} · ${held.length === 1 ? "seat" : "seats"} ${held.map((s) => s.seat_number).join(", ")}`),
     el("button", { onclick: () => home() }, "Back to performances")),
   walletCard(), ticketsCard());
 }
