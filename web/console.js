@@ -255,7 +255,7 @@ function createCard() {
 // ---------------------------------------------------------------------------------------
 
 function describe(e) {
-  const who = e.user_id.slice(0, 8);
+  const who = (e.user_id || "nobody").slice(0, 8);
   const seat = e.seat_id ? ` seat ${e.seat_id.slice(0, 8)}` : "";
   const amount = e.amount !== undefined ? ` ${won(e.amount)}` : "";
   return `#${e.id} ${new Date(e.occurred_timestamp).toLocaleTimeString("en-GB")} ${e.kind}${seat}${amount} by ${who}`;

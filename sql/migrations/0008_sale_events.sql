@@ -13,7 +13,7 @@ CREATE TABLE sale_events (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     kind             sale_event_kind NOT NULL,
     occurred_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
-    user_id          uuid NOT NULL,
+    user_id          uuid,        -- the holder, buyer or payer (NULL only if a write broke the seat rules)
     schedule_id      uuid,
     seat_id          uuid,
     amount           bigint,      -- sale: the price; charge (+) and payment (-): as in the ledger

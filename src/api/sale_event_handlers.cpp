@@ -21,7 +21,10 @@ constexpr auto stream_poll = std::chrono::milliseconds(250);
 constexpr auto heartbeat_interval = std::chrono::seconds(15);
 
 json::object event_json(const pg::sale_event& e) {
-    json::object out{{"id", e.id}, {"kind", e.kind}, {"occurred_timestamp", e.occurred_at}, {"user_id", e.user_id}};
+    json::object out{{"id", e.id}, {"kind", e.kind}, {"occurred_timestamp", e.occurred_at}};
+    if (e.user_id) {
+        out["user_id"] = *e.user_id;
+    }
     if (e.schedule_id) {
         out["schedule_id"] = *e.schedule_id;
     }

@@ -43,7 +43,7 @@ std::optional<failure> refusal_for(const boost::system::error_code& ec, bool got
 namespace {
 
 constexpr auto accept_retry_pause = std::chrono::milliseconds(50);
-constexpr std::size_t read_size = 16 * 1024;
+constexpr std::size_t read_size = std::size_t{16} * 1024;
 
 // The body of a request whose head is in, as http::async_read reads it, except that the
 // parser is given least_put() bytes at a time.

@@ -142,6 +142,23 @@ describe("the on-sale in a browser", () => {
     await screenshot(fan, "phone-seat-map");
   });
 
+  test("a hall of 15,000 seats is drawn at once, and seats are chosen with the keyboard", async () => {
+    const arena = await admin.createPerformance({ title: "Arena Night", seats: 15_000, price: 10_000 });
+    await fan.setViewportSize({ width: 1280, height: 900 });
+    await fan.goto(`${servers[0].url}/`); // the same tab: still signed in
+    await fan.locator(`[data-testid="performance"][data-performance-id="${arena.id}"]`).click();
+    await fan.locator(`[data-testid="schedule"][data-schedule-id="${arena.scheduleId}"]`).click();
+    await fan.getByTestId("seat-map").waitFor();
+    assert.equal(await fan.getByTestId("seat").count(), 15_000);
+    const last = fan.locator(`[data-seat-id="${arena.seatIds.at(-1)}"]`);
+    await last.focus();
+    await fan.keyboard.press("Space");
+    assert.equal(await last.getAttribute("aria-pressed"), "true");
+    await fan.keyboard.press("Enter");
+    assert.equal(await last.getAttribute("aria-pressed"), "false");
+    await screenshot(fan, "fan-arena-seat-map");
+  });
+
   test("no page logged an error", () => {
     assert.deepEqual(errors, []);
   });

@@ -5,6 +5,7 @@ import re
 import threading
 import time
 
+import pytest
 import requests
 
 from conftest import Server, assert_error
@@ -72,8 +73,8 @@ def test_openapi_document_agrees_with_the_server(server):
     missing = [(m, p) for m, p in SERVED if (m, re.sub(r"\{[^}]+\}", "{}", p)) not in documented]
     assert not missing, f"served but not documented in openapi.json: {missing}"
     for method, path in documented:
-        if path.startswith("/api/"):
-            continue  # Swagger UI's static files: an unknown file name is a plain 404
+        if path.startswith(("/api/", "/static/")):
+            continue  # static files: an unknown file name is a plain 404
         url = server.url + path.replace("{}", "00000000-0000-4000-8000-000000000000")
         with requests.request(method.upper(), url, timeout=10, stream=True) as r:
             if r.status_code in (404, 405):
@@ -114,3 +115,27 @@ def test_graceful_shutdown_finishes_requests_in_flight(db, logdir, quick_user, m
         t.join(timeout=30)
     assert code == 0, f"exit code {code} (None = still running after 15 s): {s.log()}"
     assert results and all(c == 200 for c in results), set(results)
+
+
+@pytest.mark.parametrize("path,content_type", [
+    ("/", "text/html"), ("/console", "text/html"), ("/static/fan.js", "text/javascript"),
+    ("/static/console.js", "text/javascript"), ("/static/api.js", "text/javascript"), ("/static/app.css", "text/css"),
+])
+def test_the_pages_are_served_with_validators(server, path, content_type):
+    """The fan page, the console and their files: typed, revalidated (ETag, no-cache), gzip when asked."""
+    r = requests.get(server.url + path, headers={"Accept-Encoding": "identity"}, timeout=10)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith(content_type)
+    assert r.headers["Cache-Control"] == "no-cache"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    etag = r.headers["ETag"]
+    again = requests.get(server.url + path, headers={"If-None-Match": etag}, timeout=10)
+    assert (again.status_code, again.content, again.headers["ETag"]) == (304, b"", etag)
+    zipped = requests.get(server.url + path, headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert zipped.headers["Content-Encoding"] == "gzip" and zipped.content == r.content  # requests inflates it
+
+
+@pytest.mark.parametrize("path", ["/static/nope.js", "/static/index.html", "/static/..%2Fconsole.html"])
+def test_an_unknown_static_file_is_not_found(server, path):
+    assert_error(requests.get(server.url + path, timeout=10), 404, "ROUTE_NOT_FOUND")

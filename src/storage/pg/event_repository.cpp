@@ -83,7 +83,7 @@ awaitable<event_page> event_repository::page(std::int64_t after, int limit, std:
             .id = r.int64(row, 0),
             .kind = r.string(row, 1),
             .occurred_at = r.int64(row, 2),
-            .user_id = r.string(row, 3),
+            .user_id = r.optional_string(row, 3),
             .schedule_id = r.optional_string(row, 4),
             .seat_id = r.optional_string(row, 5),
             .amount = r.optional_int64(row, 6),

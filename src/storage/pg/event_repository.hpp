@@ -19,7 +19,7 @@ struct sale_event {
     std::int64_t id = 0;
     std::string kind; // hold, release, sale, charge, payment
     domain::epoch_ms occurred_at = 0;
-    std::string user_id;
+    std::optional<std::string> user_id;
     std::optional<std::string> schedule_id;
     std::optional<std::string> seat_id;
     std::optional<std::int64_t> amount;
