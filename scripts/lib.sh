@@ -34,14 +34,16 @@ install_dependencies() {
     as_root apt-get update -q
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
   fi
-  # Swagger UI's static files come from the npm registry, into node_modules/ (not committed).
+  # Swagger UI's static files and playwright-core (the browser tests' driver, no browser of its
+  # own) come from the npm registry, into node_modules/ (not committed).
   # Any Node.js with npm will do (some machines ship one that conflicts with Debian's npm).
   if ! command -v npm >/dev/null 2>&1; then
     log "Installing Debian packages: nodejs npm"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm || log "npm is not available"
   fi
-  if [ ! -f "$ROOT/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ] && command -v npm >/dev/null 2>&1; then
-    log "Installing Swagger UI (npm)"
+  if { [ ! -f "$ROOT/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ] ||
+       [ ! -f "$ROOT/node_modules/playwright-core/package.json" ]; } && command -v npm >/dev/null 2>&1; then
+    log "Installing Swagger UI and the browser tests' driver (npm)"
     (cd "$ROOT" && npm install --ignore-scripts --no-audit --no-fund --silent) || log "Swagger UI could not be installed; /api will show a notice"
   fi
 }
