@@ -76,6 +76,14 @@ awaitable<void> follow(http::event_stream& out, services& svc, std::int64_t afte
     }
 }
 
+// Where a page or a stream starts: after the id asked for, or after the horizon (`latest`).
+awaitable<std::int64_t> starting_point(services& svc, const event_query& query) {
+    if (query.from_latest) {
+        co_return co_await svc.events.horizon(settle);
+    }
+    co_return query.after;
+}
+
 } // namespace
 
 reply list_events(request_context& ctx) {
@@ -83,10 +91,7 @@ reply list_events(request_context& ctx) {
     if (!query) {
         co_return http::error_response(query.error());
     }
-    auto after = query->after;
-    if (query->from_latest) { // (no ?: around co_await: GCC 12)
-        after = co_await ctx.svc.events.horizon(settle);
-    }
+    const auto after = co_await starting_point(ctx.svc, *query);
     const auto page = co_await ctx.svc.events.page(after, query->limit, settle);
     json::array events;
     events.reserve(page.events.size());
@@ -103,10 +108,7 @@ reply follow_events(request_context& ctx) {
     if (!query) {
         co_return http::error_response(query.error());
     }
-    auto after = query->after;
-    if (query->from_latest) { // (no ?: around co_await: GCC 12)
-        after = co_await ctx.svc.events.horizon(settle);
-    }
+    const auto after = co_await starting_point(ctx.svc, *query);
     ctx.stream = [&svc = ctx.svc, after](http::event_stream& out) {
         return follow(out, svc, after);
     };
