@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "http/error_reply.hpp"
+#include "http/request_reader.hpp"
 #include "support/log_throttle.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -10,7 +11,6 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <spdlog/spdlog.h>
@@ -43,39 +43,6 @@ std::optional<failure> refusal_for(const boost::system::error_code& ec, bool got
 namespace {
 
 constexpr auto accept_retry_pause = std::chrono::milliseconds(50);
-constexpr std::size_t read_size = std::size_t{16} * 1024;
-
-// The body of a request whose head is in, as http::async_read reads it, except that the
-// parser is given least_put() bytes at a time.
-awaitable<boost::system::error_code>
-read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer, request_parser& parser) {
-    parser.eager(true);
-    while (!parser.is_done()) {
-        if (buffer.size() >= least_put(parser)) {
-            boost::system::error_code ec;
-            const auto used = parser.put(buffer.data(), ec);
-            buffer.consume(used);
-            if (ec && ec != beast_http::error::need_more) {
-                co_return ec;
-            }
-            if (!ec && used > 0) {
-                continue;
-            }
-        }
-        const auto [read_ec, bytes] =
-            co_await stream.async_read_some(buffer.prepare(read_size), asio::as_tuple(use_awaitable));
-        buffer.commit(bytes);
-        if (read_ec == asio::error::eof) {
-            boost::system::error_code ec;
-            parser.put_eof(ec); // a body cut short: partial_message
-            co_return ec;
-        }
-        if (read_ec) {
-            co_return read_ec;
-        }
-    }
-    co_return boost::system::error_code{};
-}
 
 // The head of a streamed response, as it goes on the wire. A streamed body has no length:
 // the head says so by closing the connection at its end.
@@ -95,11 +62,6 @@ std::string head_of_stream(const response& head) {
 void limit_request(request_parser& parser, const server_options& options) {
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     parser.body_limit(options.body_limit);
-}
-
-std::size_t least_put(const request_parser& parser) {
-    constexpr std::size_t last_chunk = 5; // "0\r\n\r\n"
-    return parser.is_header_done() && parser.chunked() ? last_chunk : 1;
 }
 
 server::server(asio::io_context& context, server_options options, request_handler handler)
@@ -203,6 +165,7 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
     auto& state = sessions_.emplace_back(session_state{&stream.socket(), false});
     const auto registered = std::prev(sessions_.end());
     beast::flat_buffer buffer;
+    receive_low_water low_water(stream.socket());
     bool handed_over = false; // to run_stream, with the connection
 
     for (;;) {
@@ -211,11 +174,10 @@ awaitable<void> server::serve(asio::ip::tcp::socket socket) {
         // The head first, within the header timeout (a client trickling bytes, or an idle
         // keep-alive connection, is closed after it), then the body within the request timeout.
         stream.expires_after(options_.header_timeout);
-        auto [read_ec, bytes] =
-            co_await beast_http::async_read_header(stream, buffer, parser, asio::as_tuple(use_awaitable));
+        auto [read_ec, bytes] = co_await read_head(stream, buffer, parser, low_water, options_.header_limit);
         if (!read_ec && !parser.is_done()) {
             stream.expires_after(options_.request_timeout);
-            read_ec = co_await read_body(stream, buffer, parser);
+            read_ec = co_await read_body(stream, buffer, parser, low_water);
         }
 
         response res;

@@ -17,6 +17,7 @@
 #include "http/event_stream.hpp"
 #include "http/failure.hpp"
 #include "http/message.hpp"
+#include "http/request_reader.hpp"
 #include "support/asio.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -43,16 +44,8 @@ struct server_options {
     std::chrono::seconds write_timeout{30};
 };
 
-// The parser of one request, held to the server's limits: a head above header_limit fails
-// with header_limit (431), a body above body_limit with body_limit (413).
-using request_parser = beast_http::request_parser<beast_http::string_body>;
+// Holds a request's parser to the server's header and body limits.
 void limit_request(request_parser& parser, const server_options& options);
-
-// The fewest buffered bytes the parser is given at once. Boost 1.81's parser asserts (in
-// builds with assertions) when a chunked body's last chunk reaches it as "0\r\n" and then
-// one byte more (boostorg/beast#2861, fixed in later Boost); the rest of a chunked body is
-// never shorter than five bytes ("0\r\n\r\n"), so waiting for five never stalls a request.
-std::size_t least_put(const request_parser& parser);
 
 // What to answer when a request could not be read (`got_bytes`: some of it came); nullopt
 // means close without a word.

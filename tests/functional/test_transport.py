@@ -245,6 +245,16 @@ def assert_refused_and_unchanged(server, db, user, data, status, code):
     assert db.value("SELECT count(*) FROM ledger_entries WHERE user_id = %s", (user.user_id,)) == 0
 
 
+def answer(s):
+    """The next answer on a connection; fails if the server closes it first."""
+    data = b""
+    while parse(data) is None:
+        chunk = s.recv(65536)
+        assert chunk, f"the connection closed after {data!r}"
+        data += chunk
+    return parse(data)
+
+
 def test_a_well_formed_raw_charge_is_taken(server, db, quick_user):
     """The control for the tests below: the same bytes, unbroken, do charge."""
     user = quick_user()
@@ -266,15 +276,6 @@ def test_an_empty_chunked_body_arriving_byte_by_byte_is_answered(server, db, qui
     the second piece (boostorg/beast#2861), which killed a debug or sanitizer build of ticketd.
     An empty body is no charge; the same connection then serves the next request."""
     user = quick_user()
-
-    def answer(s):
-        data = b""
-        while parse(data) is None:
-            chunk = s.recv(65536)
-            assert chunk, f"the connection closed after {data!r}"
-            data += chunk
-        return parse(data)
-
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for piece in (chunked_charge(user, b"0\r\n"), b"\r", b"\n"):
@@ -284,6 +285,40 @@ def test_an_empty_chunked_body_arriving_byte_by_byte_is_answered(server, db, qui
         s.sendall(charge_request(user))
         status, _, body = answer(s)
     assert (status, json.loads(body)) == (201, {"result": "success", "balance": 1000})
+
+
+def test_a_head_in_pieces_is_answered_once_whole(server, db, quick_user):
+    """The server has the kernel wake it only once enough of a head has come to end it (a
+    receive low-water mark, docs/architecture.md, "Reading a request"). A head cut anywhere,
+    down to its last byte or its final CRLF alone, and one sent a byte at a time, must be
+    answered as soon as it is whole: a mark set too high would leave it unanswered until the
+    header timeout closes the connection, and answer() fails on that close."""
+    user = quick_user()
+    whole = charge_request(user)
+    head = whole[:-len(CHARGE)]
+    cuts = [
+        [whole[:-len(CHARGE) - 1], whole[-len(CHARGE) - 1:]],            # all but the head's last byte
+        [head[:-2], b"\r\n", CHARGE],                                     # the final CRLF alone
+        [head[:-3], b"\n", b"\r", b"\n" + CHARGE],                        # its last three bytes one by one
+        [b"POST /payment/cash HTTP/1.1\r\n", whole[29:]],                 # the request line, then the rest
+        [b"P", b"OST", whole[4:]],                                         # a short start
+        [bytes([b]) for b in head] + [CHARGE],                             # every byte alone
+    ]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for pieces in cuts:
+            assert b"".join(pieces) == whole
+            for piece in pieces:
+                s.sendall(piece)
+                time.sleep(0.2 if len(pieces) < 10 else 0.002)  # read by the server on its own
+            status, _, body = answer(s)
+            assert status == 201, body
+        # The shortest head there is: 16 bytes, its final CRLF alone (refused: "*" is no path).
+        s.sendall(b"A * HTTP/1.1\r\n")
+        time.sleep(0.2)
+        s.sendall(b"\r\n")
+        assert_raw_error(answer(s), 400, "BAD_REQUEST")
+    assert db.value("SELECT balance FROM users WHERE id = %s", (user.user_id,)) == 1000 * len(cuts)
 
 
 @pytest.mark.parametrize("chunks", [
