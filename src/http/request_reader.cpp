@@ -1,6 +1,7 @@
 #include "http/request_reader.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
@@ -11,7 +12,10 @@ namespace beast = boost::beast;
 
 namespace {
 
-constexpr std::size_t read_size = std::size_t{16} * 1024;
+// What a read may bring, as Beast's own reads: at least 512 bytes of room, more as the
+// buffer has grown, at most 64 KiB. A connection that has sent nothing costs 512 bytes of
+// buffer, not a big one.
+constexpr std::size_t most_read = std::size_t{64} * 1024;
 constexpr std::size_t shortest_head = 16; // "A * HTTP/1.1\r\n\r\n"
 constexpr std::string_view head_end = "\r\n\r\n";
 constexpr std::size_t kept_tail = head_end.size() - 1;
@@ -89,8 +93,9 @@ awaitable<std::tuple<boost::system::error_code, std::size_t>> read_head(
             }
         }
         low_water.set(fewest_bytes_to_end_head(received, tail, header_limit));
-        const auto [read_ec, bytes] =
-            co_await stream.async_read_some(buffer.prepare(read_size), asio::as_tuple(use_awaitable));
+        const auto [read_ec, bytes] = co_await stream.async_read_some(
+            buffer.prepare(beast::read_size(buffer, most_read)), asio::as_tuple(use_awaitable)
+        );
         buffer.commit(bytes);
         received += bytes;
         arrived += bytes;
@@ -125,8 +130,9 @@ read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer, request_parser&
             }
         }
         low_water.set(1); // a body may end with any number of bytes
-        const auto [read_ec, bytes] =
-            co_await stream.async_read_some(buffer.prepare(read_size), asio::as_tuple(use_awaitable));
+        const auto [read_ec, bytes] = co_await stream.async_read_some(
+            buffer.prepare(beast::read_size(buffer, most_read)), asio::as_tuple(use_awaitable)
+        );
         buffer.commit(bytes);
         if (read_ec == asio::error::eof) {
             boost::system::error_code ec;
