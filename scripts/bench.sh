@@ -96,6 +96,9 @@ export DATABASE_URL="$PG/ticketing"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export TICKETD_ENV=dev LOG_LEVEL=warn THREADS
 export GATE_DEFAULT_CAPACITY=1000000 GATE_DEFAULT_RATE=1000000 QUEUE_TOKEN_TTL_SECONDS=3600 QUEUE_TICK_MS=20
+# Every open connection is a descriptor of the load generator and of an instance: the arena
+# keeps tens of thousands of fans on event streams at once. Root may raise the hard limit.
+ulimit -Hn "$(cat /proc/sys/fs/nr_open)" 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)"
 
 "$BIN" migrate >/dev/null
@@ -416,11 +419,13 @@ for c in "${COMPONENTS[@]}"; do
   CPU_USED+=" $c $(awk -v a="${CPU_BEFORE[$c]}" -v b="$(ticks_of $(component_pids "$c"))" -v hz="$(getconf CLK_TCK)" \
     'BEGIN {printf "%.1f s", (b - a) / hz}'),"
 done
-jq -r '.endpoints | to_entries[] | "  \(.key)\t\(.value.requests) requests\t\(.value.rate | floor)/s\tp50 \(.value.p50_ms * 100 | floor / 100) ms\tp99 \(.value.p99_ms * 100 | floor / 100) ms\t(queued p99 \(.value.queued_p99_ms | floor) ms)\t\(.value.statuses)\(if .value.failures > 0 then "\t\(.value.failures) failed on the wire" else "" end)"' \
+jq -r '.endpoints | to_entries[] | "  \(.key)\t\(.value.requests) requests\t\(.value.rate | floor)/s\tp50 \(.value.p50_ms * 100 | floor / 100) ms\tp99 \(.value.p99_ms * 100 | floor / 100) ms\t(queued p99 \(.value.queued_p99_ms | floor) ms)\t\(.value.statuses)\(if .value.failures > 0 then "\t\(.value.failures) failed on the wire: \(.value.failure_reasons)" else "" end)"' \
   "$WORK/replay.json" | column -t -s $'\t' >&2
 jq -r '"  fans signed in before the doors opened: \(.sign_in // "none (on arrival)")",
        "  seats sold: \(.sold) of \(.seats); sold out after: \(.sold_out_seconds // "never") s from the doors opening; replay took \(.seconds) s",
-       "  fans: \(.outcomes)", "  server errors: \(.server_errors), failures on the wire: \(.wire_failures), unexpected answers: \(.unexpected_outcomes)"' \
+       "  fans: \(.outcomes)",
+       "  fans who polled instead of opening a stream, the load generator being at its file limit (\(.most_streams) streams): \(.streams_polled_instead)",
+       "  server errors: \(.server_errors), failures on the wire: \(.wire_failures), unexpected answers: \(.unexpected_outcomes)"' \
   "$WORK/replay.json" >&2
 # Fans past each milestone by every 5 s after the doors opened (cumulative).
 jq -r '.milestones_per_second // {} | to_entries[] | "  \(.key | .[2:])\t" +

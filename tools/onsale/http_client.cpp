@@ -45,24 +45,24 @@ http_client::http_client(
     }
 }
 
-awaitable<std::unique_ptr<boost::beast::tcp_stream>> http_client::open(std::size_t instance) {
+awaitable<connection_attempt> http_client::open(std::size_t instance) {
     auto stream = std::make_unique<boost::beast::tcp_stream>(executor_);
     auto [ec, endpoint] =
         co_await asio::async_connect(stream->socket(), pools_[instance].endpoints, asio::as_tuple(use_awaitable));
     if (ec) {
-        co_return nullptr;
+        co_return connection_attempt{nullptr, ec};
     }
     stream->socket().set_option(tcp::no_delay(true));
-    co_return stream;
+    co_return connection_attempt{std::move(stream), {}};
 }
 
-awaitable<std::unique_ptr<boost::beast::tcp_stream>> http_client::acquire(std::size_t instance) {
+awaitable<connection_attempt> http_client::acquire(std::size_t instance) {
     auto& p = pools_[instance];
     while (p.waiters.empty() && !p.idle.empty()) {
         auto connection = std::move(p.idle.back());
         p.idle.pop_back();
         if (clock_type::now() - connection.since < max_idle) {
-            co_return std::move(connection.stream);
+            co_return connection_attempt{std::move(connection.stream), {}};
         }
         --p.open; // idle too long: closed when it goes out of scope, its place reopened
     }
@@ -74,15 +74,15 @@ awaitable<std::unique_ptr<boost::beast::tcp_stream>> http_client::acquire(std::s
         p.waiters.push_back(w);
         co_await w->timer.async_wait(asio::as_tuple(use_awaitable)); // woken by release()
         if (w->handed) {
-            co_return std::move(w->handed);
+            co_return connection_attempt{std::move(w->handed), {}};
         }
         // A connection broke: its place in the pool is ours (release() kept it counted).
     }
-    auto stream = co_await open(instance);
-    if (!stream) {
+    auto attempt = co_await open(instance);
+    if (!attempt.stream) {
         release(p, nullptr);
     }
-    co_return stream;
+    co_return attempt;
 }
 
 void http_client::release(pool& p, std::unique_ptr<boost::beast::tcp_stream> stream) {
@@ -106,10 +106,10 @@ awaitable<answer> http_client::send(std::size_t instance, const exchange& reques
     auto& p = pools_[instance];
     answer out;
     const auto asked = clock_type::now();
-    auto stream = co_await acquire(instance);
+    auto [stream, connect_error] = co_await acquire(instance);
     out.waited_for_connection = clock_type::now() - asked;
     if (!stream) {
-        out.failure = "connect failed";
+        out.failure = "connect: " + connect_error.message();
         co_return out;
     }
     beast_http::request<beast_http::string_body> req{request.method, request.target, 11};

@@ -47,6 +47,11 @@ struct answer {
     std::string failure;
 };
 
+struct connection_attempt {
+    std::unique_ptr<boost::beast::tcp_stream> stream;
+    boost::system::error_code error; // why there is no stream
+};
+
 class http_client {
 public:
     http_client(asio::any_io_executor executor, std::vector<instance_address> instances, int connections_per_instance);
@@ -54,7 +59,7 @@ public:
     awaitable<answer> send(std::size_t instance, const exchange& request);
 
     // Opens a connection of its own, outside the pool (for a long-lived event stream).
-    awaitable<std::unique_ptr<boost::beast::tcp_stream>> open(std::size_t instance);
+    awaitable<connection_attempt> open(std::size_t instance);
 
     std::size_t instances() const { return pools_.size(); }
     const instance_address& address(std::size_t instance) const { return pools_[instance].address; }
@@ -81,7 +86,7 @@ private:
         std::deque<std::shared_ptr<waiter>> waiters;
     };
 
-    awaitable<std::unique_ptr<boost::beast::tcp_stream>> acquire(std::size_t instance);
+    awaitable<connection_attempt> acquire(std::size_t instance);
     void release(pool& p, std::unique_ptr<boost::beast::tcp_stream> stream);
 
     asio::any_io_executor executor_;

@@ -18,6 +18,18 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 using verb = beast_http::verb;
 
+// Counts an event stream as open for as long as it is in scope.
+class open_stream_count {
+public:
+    explicit open_stream_count(int& open) : open_(&open) { ++*open_; }
+    ~open_stream_count() { --*open_; }
+    open_stream_count(const open_stream_count&) = delete;
+    open_stream_count& operator=(const open_stream_count&) = delete;
+
+private:
+    int* open_;
+};
+
 const std::string queue_status_endpoint = "GET /queue/queue";
 const std::string stream_endpoint = "GET /queue/queue/stream (time in line)";
 const std::string take_endpoint = "PATCH /reservation/take_performance_seat";
@@ -87,7 +99,7 @@ awaitable<std::optional<answer>> journey::call(const std::string& endpoint, exch
     }
     auto out = co_await sale_.client.send(index_ + calls_++, request); // spread over the instances
     if (out.status == 0) {
-        sale_.seen.failure(endpoint);
+        sale_.seen.failure(endpoint, out.failure);
         co_return std::nullopt;
     }
     sale_.seen.record(endpoint, out.status, out.latency.count(), out.waited_for_connection.count());
@@ -163,10 +175,15 @@ awaitable<std::optional<bool>> journey::wait_by_polling(std::chrono::seconds fir
 }
 
 awaitable<std::optional<bool>> journey::wait_on_stream(const std::string& token) {
+    if (sale_.open_streams >= sale_.most_streams) {
+        ++sale_.streams_polled_instead; // no descriptor left for it here: not the server's doing
+        co_return std::nullopt;
+    }
+    const open_stream_count counted(sale_.open_streams);
     const auto instance = index_ + calls_++;
-    auto stream = co_await sale_.client.open(instance % sale_.client.instances());
+    auto [stream, connect_error] = co_await sale_.client.open(instance % sale_.client.instances());
     if (!stream) {
-        sale_.seen.failure(stream_endpoint);
+        sale_.seen.failure(stream_endpoint, "connect: " + connect_error.message());
         co_return std::nullopt;
     }
     const auto started = clock_type::now();
@@ -177,9 +194,11 @@ awaitable<std::optional<bool>> journey::wait_on_stream(const std::string& token)
     auto [write_ec, written] = co_await beast_http::async_write(*stream, req, asio::as_tuple(use_awaitable));
     std::string seen; // the unread tail of the stream: rank events come on every change
     char chunk[4096];
+    std::string failure = "write: " + write_ec.message();
     while (!write_ec) {
         auto [read_ec, n] = co_await stream->async_read_some(asio::buffer(chunk), asio::as_tuple(use_awaitable));
         if (read_ec) {
+            failure = "read before admitted or sold_out: " + read_ec.message();
             break;
         }
         seen.append(chunk, n);
@@ -193,7 +212,7 @@ awaitable<std::optional<bool>> journey::wait_on_stream(const std::string& token)
         // Keep only what could be the start of a final event cut in two by the read.
         seen.erase(0, seen.size() > 32 ? seen.size() - 32 : 0);
     }
-    sale_.seen.failure(stream_endpoint);
+    sale_.seen.failure(stream_endpoint, failure);
     co_return std::nullopt;
 }
 

@@ -31,6 +31,11 @@ struct sale {
     std::chrono::steady_clock::time_point doors_open; // the first fan may arrive from then on
     double sold_out_s = -1;                           // when the last seat was paid for, from doors_open
     std::map<std::string, int> outcomes;
+    // Event streams open at once, and how many the load generator's own file limit allows:
+    // a fan who would open one more polls instead, and is counted (streams_polled_instead).
+    int open_streams = 0;
+    int most_streams = 0;
+    int streams_polled_instead = 0;
     // How many fans reached each milestone in each second after the doors opened: where the
     // sale's time goes.
     std::map<std::string, std::vector<int>> milestones;

@@ -47,6 +47,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 
 namespace {
@@ -138,12 +139,18 @@ int usage(const std::string& why) {
 }
 
 // Enough file descriptors for thousands of streams and pooled connections.
-void raise_file_limit() {
+// Raises the soft file limit to the hard one; returns the limit then in force.
+int raise_file_limit() {
     rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return 1024;
+    }
+    if (limit.rlim_cur < limit.rlim_max) {
         limit.rlim_cur = limit.rlim_max;
         setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
     }
+    return static_cast<int>(std::min<rlim_t>(limit.rlim_cur, std::numeric_limits<int>::max()));
 }
 
 std::string run_tag() {
@@ -341,7 +348,7 @@ int main(int argc, char** argv) {
     if (o.connections <= 0) {
         o.connections = o.mode == "rush" ? 50 : 32;
     }
-    raise_file_limit();
+    const int file_limit = raise_file_limit();
 
     try {
         std::vector<instance_address> instances;
@@ -357,6 +364,9 @@ int main(int argc, char** argv) {
         queue_observer observer(context.get_executor(), o.redis_url);
         tally seen(clock_type::now());
         sale s(client, seen, observer, o.seats);
+        // Descriptors for streams: the limit less the pools, the Redis and PostgreSQL
+        // connections and a margin.
+        s.most_streams = std::max(0, file_limit - per_instance * static_cast<int>(instances.size()) - 256);
         boost::json::object report{{"mode", o.mode}, {"fans", o.fans}, {"instances", instances.size()}};
         std::exception_ptr failed;
         auto run = o.mode == "replay" ? replay(o, s, fans, report)
@@ -395,6 +405,8 @@ int main(int argc, char** argv) {
             report["sold"] = s.sold;
         }
         report["outcomes"] = std::move(outcomes);
+        report["streams_polled_instead"] = s.streams_polled_instead;
+        report["most_streams"] = s.most_streams;
         report["endpoints"] = seen.report();
         const auto server_errors = seen.count_statuses(500, 599);
         const auto wire_failures = seen.failures();

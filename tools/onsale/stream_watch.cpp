@@ -68,9 +68,10 @@ double unix_now_ms() {
 
 awaitable<void> watch_stream(http_client& client, stream_watch& w, stream_board& board) {
     ++board.running;
-    w.connection = co_await client.open(0);
+    auto attempt = co_await client.open(0);
+    w.connection = std::move(attempt.stream);
     if (!w.connection) {
-        w.failure = "connect failed";
+        w.failure = "connect: " + attempt.error.message();
     } else {
         beast_http::request<beast_http::empty_body> req{
             beast_http::verb::get, "/queue/queue/stream?token=" + w.token, 11};

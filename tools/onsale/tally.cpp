@@ -34,8 +34,10 @@ void tally::record(const std::string& endpoint, unsigned status, double latency_
     ++t.statuses[status];
 }
 
-void tally::failure(const std::string& endpoint) {
-    ++at(endpoint).failures;
+void tally::failure(const std::string& endpoint, const std::string& reason) {
+    auto& t = at(endpoint);
+    ++t.failures;
+    ++t.failure_reasons[reason];
 }
 
 std::uint64_t tally::count_statuses(unsigned from, unsigned to) const {
@@ -63,6 +65,10 @@ boost::json::object tally::report() const {
         for (const auto& [status, count] : t.statuses) {
             statuses[std::to_string(status)] = count;
         }
+        boost::json::object reasons;
+        for (const auto& [reason, count] : t.failure_reasons) {
+            reasons[reason] = count;
+        }
         const double busy = std::max(t.last_s - t.first_s, 1e-3);
         const auto requests = t.latencies_ms.size();
         out[name] = boost::json::object{
@@ -75,7 +81,8 @@ boost::json::object tally::report() const {
             {"queued_p50_ms", percentile(t.queued_ms, 0.50)},
             {"queued_p99_ms", percentile(t.queued_ms, 0.99)},
             {"statuses", std::move(statuses)},
-            {"failures", t.failures}};
+            {"failures", t.failures},
+            {"failure_reasons", std::move(reasons)}};
     }
     return out;
 }

@@ -16,6 +16,7 @@ struct endpoint_tally {
     std::vector<double> queued_ms; // waiting for a pooled connection, before the exchange
     std::map<unsigned, std::uint64_t> statuses;
     std::uint64_t failures = 0;
+    std::map<std::string, std::uint64_t> failure_reasons; // e.g. "connect: Too many open files"
     double first_s = -1;
     double last_s = 0;
 };
@@ -25,7 +26,7 @@ public:
     explicit tally(std::chrono::steady_clock::time_point start) : start_(start) {}
 
     void record(const std::string& endpoint, unsigned status, double latency_ms, double queued_ms = 0);
-    void failure(const std::string& endpoint);
+    void failure(const std::string& endpoint, const std::string& reason);
     double seconds_since_start() const;
 
     // Answers of these statuses, over all endpoints (e.g. >= 500).
@@ -33,7 +34,7 @@ public:
     std::uint64_t failures() const;
 
     // {"endpoint": {"requests", "rate", "p50_ms", "p99_ms", "max_ms", "queued_p50_ms", "queued_p99_ms",
-    //               "statuses", "failures"}}
+    //               "statuses", "failures", "failure_reasons"}}
     boost::json::object report() const;
 
 private:

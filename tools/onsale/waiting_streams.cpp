@@ -54,7 +54,7 @@ awaitable<answer>
 recorded(http_client& client, std::size_t i, const std::string& endpoint, const exchange& request, tally& seen) {
     auto out = co_await client.send(i, request);
     if (out.status == 0) {
-        seen.failure(endpoint);
+        seen.failure(endpoint, out.failure);
     } else {
         seen.record(endpoint, out.status, out.latency.count(), out.waited_for_connection.count());
     }
