@@ -96,6 +96,10 @@ export DATABASE_URL="$PG/ticketing"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export TICKETD_ENV=dev LOG_LEVEL=warn THREADS
 export GATE_DEFAULT_CAPACITY=1000000 GATE_DEFAULT_RATE=1000000 QUEUE_TOKEN_TTL_SECONDS=3600 QUEUE_TICK_MS=20
+# The joins part's fans join once and never call again: with the default QUEUE_IDLE_SECONDS
+# (60) a long run (JOIN_FANS=400000 takes about 45 s here) would see its first joiners leave
+# the line as abandoned while the line is being read back.
+export QUEUE_IDLE_SECONDS=3600
 # Every open connection is a descriptor of the load generator and of an instance: the arena
 # keeps tens of thousands of fans on event streams at once. Root may raise the hard limit.
 ulimit -Hn "$(cat /proc/sys/fs/nr_open)" 2>/dev/null || true
