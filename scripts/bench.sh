@@ -25,10 +25,12 @@
 # and the published draw checked by tools/verify_draw.py's rules),
 # hostile (not in the defaults: one more instance, THREADS threads, with
 # HEADER_TIMEOUT_SECONDS=HOSTILE_HEADER_TIMEOUT; balance reads on it for DURATION seconds
-# alone, then again while tools/trickle holds HOSTILE_CLIENTS connections sending request
-# heads one byte a second, each replaced when the instance closes it, then alone again; the
-# second rate as a share of the mean of the others (target >= 80%), and every trickling
-# connection must have been closed by the instance without an answer).
+# alone, then again while tools/trickle (at the lowest priority) holds HOSTILE_CLIENTS
+# connections sending request heads one byte a second, each replaced when the instance
+# closes it, then alone again, for HOSTILE_ROUNDS rounds; each trickled rate as a share of
+# the mean of the windows alone around it, the median of the rounds (target >= 80%); every
+# trickling connection must have been closed by the instance without an answer, and the
+# trickle must have kept its pace).
 #
 # Starts its own PostgreSQL (fsync=off: the figures are about the service, not the disk) and
 # Redis on free loopback ports, INSTANCES ticketd processes (release build, THREADS each)
@@ -69,7 +71,8 @@ STREAM_ADMIT_RATE="${STREAM_ADMIT_RATE:-1000}" # ... admitted at this rate for 2
 DRAW_FANS="${DRAW_FANS:-100000}"       # the draw: fans in one gate's pre-queue at the ticketing start
 HOSTILE_CLIENTS="${HOSTILE_CLIENTS:-10000}" # the hostile part: connections trickling request heads ...
 HOSTILE_HEADER_TIMEOUT="${HOSTILE_HEADER_TIMEOUT:-10}" # ... at an instance with this HEADER_TIMEOUT_SECONDS (the default) ...
-HOSTILE_RAMP="${HOSTILE_RAMP:-$HOSTILE_HEADER_TIMEOUT}" # ... opened over this many seconds (as long as the timeout: an even churn)
+HOSTILE_RAMP="${HOSTILE_RAMP:-$HOSTILE_HEADER_TIMEOUT}" # ... opened over this many seconds (as long as the timeout: an even churn) ...
+HOSTILE_ROUNDS="${HOSTILE_ROUNDS:-5}"  # ... in this many rounds, each between two windows alone
 PARTS="${PARTS:-ceilings reads joins biglist rush replay streams}"
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 
@@ -534,35 +537,54 @@ watched_measure() { # name, ceiling
       split(fds, f, " "); printf "  %-40s %s to %s descriptors open in the instance; %s KiB resident at the end\n", "", f[1], f[2], rss
     }' >&2
 }
-ALONE_NAME="balance reads, 1 instance, alone"
-watched_measure "$ALONE_NAME" "bare HTTP (hello_server)"
-
-# The trickle runs until told to stop (SIGTERM), replacing each connection the instance
-# closes, so the instance holds about HOSTILE_CLIENTS of them for the whole measured window.
-"$TOOLS/trickle" --url "$HOSTILE_URL/payment/cash" --connections "$HOSTILE_CLIENTS" --ramp-seconds "$HOSTILE_RAMP" \
-  --interval-seconds 1 --duration 3600 --ready-file "$WORK/trickle.ready" > "$WORK/trickle.json" & TRICKLE_PID=$!
-PIDS+=($TRICKLE_PID)
-for _ in $(seq $(( (HOSTILE_RAMP + 60) * 10 ))); do [ -f "$WORK/trickle.ready" ] && break; sleep 0.1; done
-[ -f "$WORK/trickle.ready" ] || die "not all $HOSTILE_CLIENTS trickling connections were opened within $((HOSTILE_RAMP + 60)) s"
-TRICKLED_NAME="balance reads, beside $HOSTILE_CLIENTS trickling heads"
-watched_measure "$TRICKLED_NAME" "$ALONE_NAME"
-kill -TERM "$TRICKLE_PID"
-wait "$TRICKLE_PID" || die "the trickle failed"
-printf '  %-40s %s\n' "trickle" "$(cat "$WORK/trickle.json")" >&2
-jq -r --arg t "$HOSTILE_HEADER_TIMEOUT" '"  trickling connections: \(.opened) opened (\(.most_open) at most at once), \(.closed_by_server) closed by the instance \(.closed_after.p50_s) s after opening at the median, p99 \(.closed_after.p99_s) s, max \(.closed_after.max_s) s (header timeout \($t) s); answered \(.answered), still open at 60 s \(.outlived), failed to open \(.failed_to_open)"' \
-  "$WORK/trickle.json" >&2
-# Every trickling connection must end closed by the instance, without a word: one answered
-# or outliving 60 s means the header timeout did not hold.
-[ "$(jq '.opened == .closed_by_server and .answered == 0 and .outlived == 0' "$WORK/trickle.json")" = true ] ||
-  HOSTILE_STATUS=1
-# Alone once more, the trickle gone: on a shared machine the rate alone drifts, and the
-# share is taken of the mean of the two windows around the trickled one.
-AGAIN_NAME="balance reads, 1 instance, alone again"
-watched_measure "$AGAIN_NAME" "bare HTTP (hello_server)"
-HOSTILE_SUMMARY=$(awk -F'\t' -v a="$ALONE_NAME" -v b="$TRICKLED_NAME" -v c="$AGAIN_NAME" \
-  '$1 == a {before = $2} $1 == b {trickled = $2} $1 == c {after = $2}
-  END {printf "hostile clients: balance reads beside the trickling heads at %.0f%% of their rate alone (%.0f/s against %.0f/s before and %.0f/s after; target >= 80%%)",
-       200 * trickled / (before + after), trickled, before, after}' "$FIGURES")
+# Rounds: alone, beside the trickle, alone, beside it... ending alone. This machine's rate
+# alone drifts by a third within a run, so each trickled window is compared with the mean of
+# the two alone windows around it, and the figure is the median of the rounds.
+alone_name() { echo "balance reads, 1 instance, alone ($1)"; }
+watched_measure "$(alone_name 1)" "bare HTTP (hello_server)"
+for round in $(seq "$HOSTILE_ROUNDS"); do
+  # The trickle runs until told to stop (SIGTERM), replacing each connection the instance
+  # closes, so the instance holds about HOSTILE_CLIENTS of them for the whole measured
+  # window. It runs at the lowest priority: a real attacker's own CPU is on another machine,
+  # not the server's (the kernel's work for its packets still counts here). That must not
+  # weaken the attack: the pace it kept is checked below.
+  rm -f "$WORK/trickle.ready"
+  nice -n 19 "$TOOLS/trickle" --url "$HOSTILE_URL/payment/cash" --connections "$HOSTILE_CLIENTS" \
+    --ramp-seconds "$HOSTILE_RAMP" --interval-seconds 1 --duration 3600 --ready-file "$WORK/trickle.ready" \
+    > "$WORK/trickle.json" & TRICKLE_PID=$!
+  PIDS+=($TRICKLE_PID)
+  for _ in $(seq $(( (HOSTILE_RAMP + 60) * 10 ))); do [ -f "$WORK/trickle.ready" ] && break; sleep 0.1; done
+  [ -f "$WORK/trickle.ready" ] || die "not all $HOSTILE_CLIENTS trickling connections were opened within $((HOSTILE_RAMP + 60)) s"
+  watched_measure "balance reads, beside $HOSTILE_CLIENTS trickling heads ($round)" "$(alone_name "$round")"
+  # Stopped, it opens no more and ends once the instance has closed its last connections.
+  kill -TERM "$TRICKLE_PID"
+  wait "$TRICKLE_PID" || die "the trickle failed"
+  TRICKLE_PID=
+  printf '  %-40s %s\n' "trickle" "$(cat "$WORK/trickle.json")" >&2
+  jq -r --arg t "$HOSTILE_HEADER_TIMEOUT" '"  trickling connections: \(.opened) opened (\(.most_open) at most at once), \(.closed_by_server) closed by the instance \(.closed_after.p50_s) s after opening at the median, p99 \(.closed_after.p99_s) s, max \(.closed_after.max_s) s (header timeout \($t) s); answered \(.answered), still open at 60 s \(.outlived), failed to open \(.failed_to_open); \(.bytes_per_connection_second) bytes a second each"' \
+    "$WORK/trickle.json" >&2
+  # Every trickling connection must end closed by the instance, without a word: one answered
+  # or outliving 60 s means the header timeout did not hold. And the trickle must have kept
+  # its pace (a byte a second, each), or it was no attack.
+  [ "$(jq '.opened == .closed_by_server and .answered == 0 and .outlived == 0' "$WORK/trickle.json")" = true ] ||
+    HOSTILE_STATUS=1
+  [ "$(jq '.bytes_per_connection_second >= 0.9' "$WORK/trickle.json")" = true ] || HOSTILE_STATUS=1
+  watched_measure "$(alone_name $((round + 1)))" "bare HTTP (hello_server)"
+done
+HOSTILE_SUMMARY=$(awk -F'\t' -v rounds="$HOSTILE_ROUNDS" '
+  function round_of(name) { sub(/.*\(/, "", name); sub(/\).*/, "", name); return name + 0 }
+  $1 ~ /^balance reads, 1 instance, alone \([0-9]+\)$/ { alone[round_of($1)] = $2 }
+  $1 ~ /^balance reads, beside .* trickling heads \([0-9]+\)$/ { trickled[round_of($1)] = $2 }
+  END {
+    for (r = 1; r <= rounds; r++) {
+      share[r] = 200 * trickled[r] / (alone[r] + alone[r + 1])
+      each = each sprintf("%s%.0f%%", (r > 1 ? ", " : ""), share[r])
+    }
+    for (i = 2; i <= rounds; i++) for (j = i; (j > 1) && (share[j - 1] > share[j]); j--) { x = share[j]; share[j] = share[j - 1]; share[j - 1] = x }
+    median = rounds % 2 ? share[(rounds + 1) / 2] : (share[rounds / 2] + share[rounds / 2 + 1]) / 2
+    printf "hostile clients: balance reads beside the trickling heads at %.0f%% of their rate alone (median of %d rounds: %s; each against the mean of the windows alone around it; target >= 80%%)",
+      median, rounds, each
+  }' "$FIGURES")
 printf '  %s\n' "$HOSTILE_SUMMARY" >&2
 kill "$HOSTILE_PID"
 fi
@@ -593,4 +615,4 @@ echo "  (targets: polls >= 50% of bare HTTP, holds and payments >= 70% of their 
 [ "$REPLAY_STATUS" = 0 ] || die "the replay saw failures (exit $REPLAY_STATUS); see above"
 [ "$INVARIANTS_STATUS" = 0 ] || die "an invariant was violated"
 [ "$STREAMS_STATUS" = 0 ] || die "waiting streams failed (exit $STREAMS_STATUS); see above"
-[ "$HOSTILE_STATUS" = 0 ] || die "a trickling connection was answered or not closed by the header timeout; see above"
+[ "$HOSTILE_STATUS" = 0 ] || die "a trickling connection was answered or not closed by the header timeout, or the trickle fell behind its pace; see above"
