@@ -7,6 +7,7 @@
 // docs/waiting-queue.md.
 
 #include "domain/queue.hpp"
+#include "storage/redis/batched_script.hpp"
 #include "storage/redis/client.hpp"
 #include "storage/redis/script.hpp"
 #include "support/recent_map.hpp"
@@ -111,7 +112,7 @@ struct queue_options {
 
 class queue_store {
 public:
-    queue_store(client& conn, queue_options options) : conn_(conn), options_(options) {}
+    queue_store(client& conn, queue_options options);
 
     // `schedule` empty for the performances step; `presented_token` empty when none was sent.
     awaitable<queue_outcome> gate_call(
@@ -209,6 +210,7 @@ private:
 
     client& conn_;
     queue_options options_;
+    batched_script gate_calls_; // gate_call.lua, batched per tag
     std::int64_t clock_offset_ms_ = 0;
     recent_map<std::string> gate_of_token_{16384}; // a token's gate never changes
 };

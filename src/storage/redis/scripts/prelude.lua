@@ -28,9 +28,15 @@
 -- Outside the scripts (queue_store.cpp): tp:gates, the gates that have a line or admitted
 -- tokens, and tp:user:<user>, the user's latest token id (a hint for calls without a token).
 
+-- Read once per script run: a run is atomic, so one moment serves all of it (a batch of gated
+-- calls included).
+local clock_ms
 local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if not clock_ms then
+    local t = redis.call('TIME')
+    clock_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return clock_ms
 end
 
 -- The tag of a gate: its schedule, or the gate's own name for the performances gate.
@@ -72,6 +78,19 @@ local function load_token(id)
   return { id = id, user = f[1], gate = f[2], status = status, expire = tonumber(f[4]), endpoint = f[5] }
 end
 
+-- A gate's measured rate and its operator's rate ('' when it uses the default), read once per
+-- script run: no script both sets them and answers about the gate afterwards.
+local rates_of_gate = {}
+local function gate_rates(gate)
+  local known = rates_of_gate[gate]
+  if not known then
+    known = { redis.call('HGET', gate_key(gate, 'state'), 'rate') or '0',
+              redis.call('HGET', gate_key(gate, 'settings'), 'rate') or '' }
+    rates_of_gate[gate] = known
+  end
+  return known[1], known[2]
+end
+
 local function is_live_active(t, now) return t.status == 'ACTIVE' and t.expire ~= nil and t.expire > now end
 
 -- The answer every script returns about one token:
@@ -95,17 +114,21 @@ local function view(outcome, id, now)
   elseif status == 'ACTIVE' then
     if tonumber(f[7]) > now then rank = 0 else status = 'EXPIRED' end
   end
-  local rate = redis.call('HGET', gate_key(f[2], 'state'), 'rate') or '0'
-  local configured = redis.call('HGET', gate_key(f[2], 'settings'), 'rate') or ''
+  local rate, configured = gate_rates(f[2])
   return { outcome, id, f[1], f[2], f[3], status, f[5] or '', f[6] or '', f[7] or '', tostring(rank), rate,
            seq or '', configured, '', opens or '' }
 end
 
 -- A new arrival number. The gate's state lives as long as the gate has anyone in it (its
--- expiry, set when the gate empties, is lifted), so numbers never restart under a line.
+-- expiry, set when the gate empties, is lifted), so numbers never restart under a line. The
+-- expiry is lifted once per script run (forget_if_empty sets it again, and says so here).
+local persisted = {}
 local function next_arrival(gate)
   local state = gate_key(gate, 'state')
-  redis.call('PERSIST', state)
+  if not persisted[gate] then
+    redis.call('PERSIST', state)
+    persisted[gate] = true
+  end
   return redis.call('HINCRBY', state, 'seq', 1)
 end
 
@@ -121,12 +144,12 @@ local function issue(user, gate, id, endpoint, now)
 end
 
 -- view() of a token issue() has just written, from what the caller knows rather than read
--- back: only its place and the gate's rates are read. The last element says the token has
+-- back: only its place and the gate's rates are read. Its number is the gate's newest, the
+-- line's largest, so its place is the line's length. The last element says the token has
 -- just joined the line, so the caller lists its gate among those to tick.
 local function arrival_view(outcome, id, user, gate, endpoint, seq, now)
-  local rank = redis.call('ZRANK', gate_key(gate, 'waiting'), id) + 1
-  local rate = redis.call('HGET', gate_key(gate, 'state'), 'rate') or '0'
-  local configured = redis.call('HGET', gate_key(gate, 'settings'), 'rate') or ''
+  local rank = redis.call('ZCARD', gate_key(gate, 'waiting'))
+  local rate, configured = gate_rates(gate)
   return { outcome, id, user, gate, endpoint, 'WAITING', tostring(now), '', '', tostring(rank), rate, tostring(seq),
            configured, 'joined', '' }
 end
@@ -215,4 +238,5 @@ local function forget_if_empty(gate)
   if redis.call('ZCARD', gate_key(gate, 'waiting')) + redis.call('ZCARD', gate_key(gate, 'active')) +
      redis.call('ZCARD', gate_key(gate, 'prequeue')) > 0 then return end
   redis.call('EXPIRE', gate_key(gate, 'state'), record_ttl_seconds)
+  persisted[gate] = nil
 end
