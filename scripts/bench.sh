@@ -25,7 +25,7 @@
 # and the published draw checked by tools/verify_draw.py's rules),
 # hostile (not in the defaults: one more instance, THREADS threads, with
 # HEADER_TIMEOUT_SECONDS=HOSTILE_HEADER_TIMEOUT; balance reads on it for DURATION seconds
-# alone, then again while tools/trickle (at the lowest priority) holds HOSTILE_CLIENTS
+# alone, then again while tools/trickle (under SCHED_IDLE) holds HOSTILE_CLIENTS
 # connections sending request heads one byte a second, each replaced when the instance
 # closes it, then alone again, for HOSTILE_ROUNDS rounds; each trickled rate as a share of
 # the mean of the windows alone around it, the median of the rounds (target >= 80%); every
@@ -247,6 +247,9 @@ printf '  %-40s %s runs (EVALSHA, ticks included) for %s joins, %.1f joins a run
   "the join script" "$JOIN_RUNS" "$JOIN_FANS" "$(awk -v r="$JOIN_RUNS" -v n="$JOIN_FANS" 'BEGIN {print n / r}')" \
   "$(awk -v u="$JOIN_USEC" -v n="$JOIN_FANS" 'BEGIN {print u / n}')" \
   "$(awk -v r="$READS_USED" -v n="$JOIN_FANS" 'BEGIN {printf "%.2f", r / n}')" >&2
+printf '  %-40s %s\n' "Redis µs a join, by command" "$(rcli INFO commandstats | tr -d '\r' |
+  awk -F'[:,=]' -v n="$JOIN_FANS" '/^cmdstat_/ {sub("cmdstat_", "", $1); printf "%.2f %s\n", $5 / n, $1}' |
+  sort -rn | head -8 | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}')" >&2
 figure "joins into one gate (202, a new token)" "$(echo "$JOINS" | jq .rate)" "$(echo "$JOINS" | jq .p50_ms)" \
   "$(echo "$JOINS" | jq .p99_ms)" "bare HTTP (hello_server);Redis alone: the join script"
 
@@ -550,11 +553,11 @@ watched_measure "$(alone_name 1)" "bare HTTP (hello_server)"
 for round in $(seq "$HOSTILE_ROUNDS"); do
   # The trickle runs until told to stop (SIGTERM), replacing each connection the instance
   # closes, so the instance holds about HOSTILE_CLIENTS of them for the whole measured
-  # window. It runs at the lowest priority: a real attacker's own CPU is on another machine,
-  # not the server's (the kernel's work for its packets still counts here). That must not
-  # weaken the attack: the pace it kept is checked below.
+  # window. It runs under SCHED_IDLE, on CPU time nothing else wants: a real attacker's own
+  # CPU is on another machine, not the server's (the kernel's work for its packets still
+  # counts here). That must not weaken the attack: the pace it kept is checked below.
   rm -f "$WORK/trickle.ready"
-  nice -n 19 "$TOOLS/trickle" --url "$HOSTILE_URL/payment/cash" --connections "$HOSTILE_CLIENTS" \
+  chrt --idle 0 "$TOOLS/trickle" --url "$HOSTILE_URL/payment/cash" --connections "$HOSTILE_CLIENTS" \
     --ramp-seconds "$HOSTILE_RAMP" --interval-seconds 1 --duration 3600 --ready-file "$WORK/trickle.ready" \
     > "$WORK/trickle.json" & TRICKLE_PID=$!
   PIDS+=($TRICKLE_PID)

@@ -70,6 +70,9 @@ awaitable<void> batched_script::send_all(std::string group, std::shared_ptr<bool
     }
     for (;;) {
         const auto found = groups_.find(group);
+        if (found == groups_.end()) {
+            co_return;
+        }
         if (found->second.queued.empty()) {
             groups_.erase(found);
             co_return;
