@@ -40,9 +40,9 @@ struct outcome {
 };
 
 awaitable<void> call(redis::batched_script& s, std::string group, std::string key, std::string arg, outcome& out) {
-    std::vector<std::string> args{std::move(arg)}; // (no braced list inside co_await: GCC 12)
+    redis::batched_call c{.group = std::move(group), .key = std::move(key), .args = {std::move(arg)}};
     try {
-        out.answer = (co_await s.call(group, std::move(key), std::move(args))).text;
+        out.answer = (co_await s.call(std::move(c))).text; // (no braced list inside co_await: GCC 12)
     } catch (const redis::error& e) {
         out.failure = e.what();
     }

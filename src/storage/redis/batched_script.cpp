@@ -34,22 +34,22 @@ batched_script::~batched_script() {
     *alive_ = false;
 }
 
-awaitable<reply> batched_script::call(const std::string& group, std::string key, std::vector<std::string> args) {
-    if (args.size() != args_per_call_) {
+awaitable<reply> batched_script::call(batched_call c) {
+    if (c.args.size() != args_per_call_) {
         throw std::logic_error("a batched script call takes " + std::to_string(args_per_call_) + " arguments");
     }
     const auto executor = co_await asio::this_coro::executor;
-    auto& g = groups_[group];
+    auto& g = groups_[c.group];
     if (g.queued.empty() || g.queued.back()->calls == most_calls) {
         g.queued.push_back(std::make_shared<batch>(executor));
     }
     const auto b = g.queued.back();
     const std::size_t index = b->calls++;
-    b->input.keys.push_back(std::move(key));
-    std::move(args.begin(), args.end(), std::back_inserter(b->input.args));
+    b->input.keys.push_back(std::move(c.key));
+    std::move(c.args.begin(), c.args.end(), std::back_inserter(b->input.args));
     if (!g.sending) {
         g.sending = true;
-        asio::co_spawn(executor, send_all(group, alive_), asio::detached);
+        asio::co_spawn(executor, send_all(c.group, alive_), asio::detached);
     }
     co_await b->answered.async_wait(asio::as_tuple(use_awaitable));
     if (!b->done) {

@@ -23,6 +23,14 @@
 
 namespace tp::redis {
 
+// One call: its group (calls of one group go in one run: their keys must share a slot), its
+// key and its own arguments. One value, so the three cannot be passed in the wrong order.
+struct batched_call {
+    std::string group;
+    std::string key;
+    std::vector<std::string> args;
+};
+
 class batched_script {
 public:
     batched_script(client& conn, const script& s, std::size_t args_per_call, std::vector<std::string> shared_args);
@@ -32,7 +40,7 @@ public:
 
     // The call's own reply; throws redis::error when its run failed (every call of the run
     // fails with it).
-    awaitable<reply> call(const std::string& group, std::string key, std::vector<std::string> args);
+    awaitable<reply> call(batched_call c);
 
     // A run carries at most this many calls; more wait for the next.
     static constexpr std::size_t most_calls = 128;

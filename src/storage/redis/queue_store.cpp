@@ -215,7 +215,7 @@ std::string_view to_string(queue_verdict verdict) {
 
 // Each gated call is ten arguments of gate_call.lua (see call_in_tag); the retention is shared.
 queue_store::queue_store(client& conn, queue_options options)
-    : conn_(conn), options_(std::move(options)),
+    : conn_(conn), options_(options),
       gate_calls_(conn, named("gate_call.lua"), 10, {std::to_string(options_.record_retention.count())}) {}
 
 awaitable<reply> queue_store::run(std::string_view name, std::string key, std::vector<std::string> args) {
@@ -288,7 +288,8 @@ awaitable<queue_outcome> queue_store::call_in_tag(
         terms ? std::to_string(terms->opens_at) : "",
         terms ? terms->seed : "",
         terms ? terms->commitment : ""};
-    const auto r = co_await gate_calls_.call(tag, queue_keys::user_in_tag(tag, user), std::move(args));
+    batched_call call{.group = tag, .key = queue_keys::user_in_tag(tag, user), .args = std::move(args)};
+    const auto r = co_await gate_calls_.call(std::move(call));
     co_return co_await settle(user, r);
 }
 
