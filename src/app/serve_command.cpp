@@ -109,7 +109,8 @@ struct worker {
                   .idle_active = std::chrono::seconds(c.queue_active_idle_seconds),
                   .replicas_to_wait = replicas_to_wait(c),
                   .replica_wait = std::chrono::milliseconds(100),
-                  .unreplicated = &stats.queue_writes_unreplicated}
+                  .unreplicated = &stats.queue_writes_unreplicated,
+                  .gate_calls = {.calls = &stats.queue_gate_calls, .runs = &stats.queue_gate_call_runs}}
           ),
           watch(context.get_executor(), queue, std::chrono::milliseconds(c.queue_tick_ms)), seat_versions(*redis),
           seat_maps(

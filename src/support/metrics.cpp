@@ -118,6 +118,13 @@ std::string metrics::render() const {
         "Joins and admissions answered before a Redis replica acknowledged them (cluster mode).",
         queue_writes_unreplicated
     );
+    counter("ticketd_queue_gate_calls_total", "Gated calls decided by the queue's gate_call.lua.", queue_gate_calls);
+    counter(
+        "ticketd_queue_gate_call_runs_total",
+        "Runs of gate_call.lua sent to Redis: the calls of one tag that arrive while its previous run is in Redis go "
+        "in one run.",
+        queue_gate_call_runs
+    );
     counter("ticketd_seat_list_cache_hits_total", "Seat lists answered from the cache as they were.", seat_map_hits);
     counter("ticketd_seat_list_refreshes_total", "Seat list refreshes from PostgreSQL.", seat_map_refreshes);
     counter(

@@ -50,6 +50,8 @@ public:
     std::atomic<std::uint64_t> sale_events_forgotten{0};
     std::atomic<std::uint64_t> queue_admissions{0};          // by this instance's ticks
     std::atomic<std::uint64_t> queue_writes_unreplicated{0}; // joins, admissions answered before a replica had them
+    std::atomic<std::uint64_t> queue_gate_calls{0};          // gated calls decided by gate_call.lua ...
+    std::atomic<std::uint64_t> queue_gate_call_runs{0};      // ... in this many runs (batches)
     std::atomic<std::uint64_t> seat_map_hits{0};
     std::atomic<std::uint64_t> seat_map_refreshes{0};
     std::atomic<std::uint64_t> seat_map_logged_updates{0};

@@ -1,6 +1,7 @@
 """Operations: health, readiness, metrics, the API document, graceful shutdown
 (docs/api-contract.md, Operations)."""
 
+import concurrent.futures
 import re
 import threading
 import time
@@ -39,6 +40,31 @@ def test_metrics(server, quick_user):
         if line and not line.startswith("#"):
             assert re.match(r'^[a-zA-Z_:][a-zA-Z0-9_:]*'
                             r'(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? [-+0-9.eEinfNa]+$', line), line
+
+
+def counter_of(text, name):
+    found = re.search(rf"^{name} (\d+)$", text, re.M)
+    assert found, f"{name} missing from /metrics"
+    return int(found.group(1))
+
+
+def test_gated_calls_are_counted_with_the_runs_that_carried_them(server, quick_user):
+    """ticketd_queue_gate_calls_total counts the gated calls gate_call.lua decided, and
+    ticketd_queue_gate_call_runs_total the runs that carried them to Redis (docs/waiting-queue.md,
+    "Batched gated calls"): a run carries one call or more. (That calls made together share
+    runs is proven in tests/redis/batched_script_redistest.cpp.)"""
+    fans = [quick_user() for _ in range(30)]
+    before = requests.get(server.url + "/metrics", timeout=10).text
+    with concurrent.futures.ThreadPoolExecutor(len(fans)) as pool:
+        statuses = list(pool.map(lambda fan: fan.get("/reservation/performances").status_code, fans))
+    assert all(s in (200, 202) for s in statuses), statuses
+    after = requests.get(server.url + "/metrics", timeout=10).text
+    def grew(name):
+        return counter_of(after, name) - counter_of(before, name)
+
+    calls, runs = grew("ticketd_queue_gate_calls_total"), grew("ticketd_queue_gate_call_runs_total")
+    assert calls >= len(fans), (calls, runs)  # every first call is decided by the script
+    assert 1 <= runs <= calls, (calls, runs)
 
 
 def test_openapi_document(server):

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -50,7 +52,9 @@ awaitable<void> call(redis::batched_script& s, std::string group, std::string ke
 
 TEST_F(batched_script_test, calls_made_together_go_in_few_runs_each_answered_its_own) {
     redis::connection conn(ctx_.get_executor(), options());
-    redis::batched_script s(conn, echo, 1, {"shared"});
+    std::atomic<std::uint64_t> counted_calls{0};
+    std::atomic<std::uint64_t> counted_runs{0};
+    redis::batched_script s(conn, echo, 1, {"shared"}, {.calls = &counted_calls, .runs = &counted_runs});
     constexpr int calls = 300;
     std::vector<outcome> outcomes(calls);
     std::vector<awaitable<void>> ops;
@@ -69,6 +73,8 @@ TEST_F(batched_script_test, calls_made_together_go_in_few_runs_each_answered_its
     const auto fewest = (calls + redis::batched_script::most_calls - 1) / redis::batched_script::most_calls;
     EXPECT_GE(runs, static_cast<std::int64_t>(fewest)) << "a run must not carry more than most_calls";
     EXPECT_LE(runs, static_cast<std::int64_t>(fewest) + 2) << "calls made at once must share runs";
+    EXPECT_EQ(counted_calls.load(), static_cast<std::uint64_t>(calls));
+    EXPECT_EQ(counted_runs.load(), static_cast<std::uint64_t>(runs)) << "the runs counted must be the runs Redis made";
 }
 
 TEST_F(batched_script_test, runs_never_mix_groups_and_keep_the_order_of_calls) {

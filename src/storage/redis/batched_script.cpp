@@ -26,9 +26,14 @@ struct batched_script::batch {
 };
 
 batched_script::batched_script(
-    client& conn, const script& s, std::size_t args_per_call, std::vector<std::string> shared_args
+    client& conn,
+    const script& s,
+    std::size_t args_per_call,
+    std::vector<std::string> shared_args,
+    batch_counters counters
 )
-    : conn_(conn), script_(s), args_per_call_(args_per_call), shared_args_(std::move(shared_args)) {}
+    : conn_(conn), script_(s), args_per_call_(args_per_call), shared_args_(std::move(shared_args)),
+      counters_(counters) {}
 
 batched_script::~batched_script() {
     *alive_ = false;
@@ -79,6 +84,12 @@ awaitable<void> batched_script::send_all(std::string group, std::shared_ptr<bool
         }
         const auto b = std::move(found->second.queued.front());
         found->second.queued.pop_front();
+        if (counters_.runs != nullptr) {
+            counters_.runs->fetch_add(1, std::memory_order_relaxed);
+        }
+        if (counters_.calls != nullptr) {
+            counters_.calls->fetch_add(b->calls, std::memory_order_relaxed);
+        }
         try {
             auto input = std::move(b->input);
             input.args.insert(input.args.end(), shared_args_.begin(), shared_args_.end());

@@ -14,7 +14,9 @@
 #include "storage/redis/client.hpp"
 #include "storage/redis/script.hpp"
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -31,9 +33,22 @@ struct batched_call {
     std::vector<std::string> args;
 };
 
+// Where a batched script counts its calls and its runs (either may be null): calls over runs
+// is the mean batch. Shared by the event loops, hence atomic.
+struct batch_counters {
+    std::atomic<std::uint64_t>* calls = nullptr;
+    std::atomic<std::uint64_t>* runs = nullptr;
+};
+
 class batched_script {
 public:
-    batched_script(client& conn, const script& s, std::size_t args_per_call, std::vector<std::string> shared_args);
+    batched_script(
+        client& conn,
+        const script& s,
+        std::size_t args_per_call,
+        std::vector<std::string> shared_args,
+        batch_counters counters = {}
+    );
     batched_script(const batched_script&) = delete;
     batched_script& operator=(const batched_script&) = delete;
     ~batched_script();
@@ -59,6 +74,7 @@ private:
     const script& script_;
     std::size_t args_per_call_;
     std::vector<std::string> shared_args_;
+    batch_counters counters_;
     std::unordered_map<std::string, group_state> groups_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

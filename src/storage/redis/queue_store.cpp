@@ -216,7 +216,9 @@ std::string_view to_string(queue_verdict verdict) {
 // Each gated call is ten arguments of gate_call.lua (see call_in_tag); the retention is shared.
 queue_store::queue_store(client& conn, queue_options options)
     : conn_(conn), options_(options),
-      gate_calls_(conn, named("gate_call.lua"), 10, {std::to_string(options_.record_retention.count())}) {}
+      gate_calls_(
+          conn, named("gate_call.lua"), 10, {std::to_string(options_.record_retention.count())}, options_.gate_calls
+      ) {}
 
 awaitable<reply> queue_store::run(std::string_view name, std::string key, std::vector<std::string> args) {
     args.push_back(std::to_string(options_.record_retention.count()));

@@ -108,6 +108,7 @@ struct queue_options {
     int replicas_to_wait = 0;
     std::chrono::milliseconds replica_wait{100};
     std::atomic<std::uint64_t>* unreplicated = nullptr;
+    batch_counters gate_calls{}; // gated calls and the gate_call.lua runs that carried them
 };
 
 class queue_store {
