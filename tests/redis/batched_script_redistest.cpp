@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,20 +51,41 @@ awaitable<void> call(redis::batched_script& s, std::string group, std::string ke
     }
 }
 
+// Call i's group, key and argument.
+struct call_spec {
+    std::string group;
+    std::string key;
+    std::string arg;
+};
+
+// Makes `count` calls at once, call i as `spec(i)` says, and runs them to their end; each
+// call's outcome, in the order made.
+std::vector<outcome> calls_at_once(
+    asio::io_context& ctx,
+    redis::batched_script& s,
+    std::size_t count,
+    const std::function<call_spec(std::size_t)>& spec
+) {
+    std::vector<outcome> outcomes(count);
+    std::vector<awaitable<void>> ops;
+    for (std::size_t i = 0; i < count; ++i) {
+        auto [group, key, arg] = spec(i);
+        ops.push_back(call(s, std::move(group), std::move(key), std::move(arg), outcomes[i]));
+    }
+    const auto report = run_all(ctx, std::move(ops));
+    EXPECT_TRUE(report.failures.empty()) << report.failures.front();
+    return outcomes;
+}
+
 TEST_F(batched_script_test, calls_made_together_go_in_few_runs_each_answered_its_own) {
     redis::connection conn(ctx_.get_executor(), options());
     std::atomic<std::uint64_t> counted_calls{0};
     std::atomic<std::uint64_t> counted_runs{0};
     redis::batched_script s(conn, echo, 1, {"shared"}, {.calls = &counted_calls, .runs = &counted_runs});
     constexpr int calls = 300;
-    std::vector<outcome> outcomes(calls);
-    std::vector<awaitable<void>> ops;
-    for (int i = 0; i < calls; ++i) {
-        ops.push_back(call(s, "g", "{g}:" + std::to_string(i), std::to_string(i), outcomes[static_cast<std::size_t>(i)])
-        );
-    }
-    const auto report = run_all(ctx_, std::move(ops));
-    ASSERT_TRUE(report.failures.empty()) << report.failures.front();
+    const auto outcomes = calls_at_once(ctx_, s, calls, [](std::size_t i) {
+        return call_spec{.group = "g", .key = "{g}:" + std::to_string(i), .arg = std::to_string(i)};
+    });
     for (int i = 0; i < calls; ++i) {
         const auto& out = outcomes[static_cast<std::size_t>(i)];
         EXPECT_TRUE(out.failure.empty()) << out.failure;
@@ -80,14 +102,10 @@ TEST_F(batched_script_test, calls_made_together_go_in_few_runs_each_answered_its
 TEST_F(batched_script_test, runs_never_mix_groups_and_keep_the_order_of_calls) {
     redis::connection conn(ctx_.get_executor(), options());
     redis::batched_script s(conn, echo, 1, {"shared"});
-    std::vector<outcome> outcomes(200);
-    std::vector<awaitable<void>> ops;
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const auto outcomes = calls_at_once(ctx_, s, 200, [](std::size_t i) {
         const std::string group = i % 2 == 0 ? "even" : "odd";
-        ops.push_back(call(s, group, "{" + group + "}:count", std::to_string(i), outcomes[i]));
-    }
-    const auto report = run_all(ctx_, std::move(ops));
-    ASSERT_TRUE(report.failures.empty()) << report.failures.front();
+        return call_spec{.group = group, .key = "{" + group + "}:count", .arg = std::to_string(i)};
+    });
     std::vector<int> even_counts;
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
         const std::string group = i % 2 == 0 ? "even" : "odd";
@@ -108,13 +126,9 @@ TEST_F(batched_script_test, runs_never_mix_groups_and_keep_the_order_of_calls) {
 TEST_F(batched_script_test, a_failed_run_fails_its_own_calls_and_the_next_run_goes_on) {
     redis::connection conn(ctx_.get_executor(), options());
     redis::batched_script s(conn, echo, 1, {"shared"});
-    std::vector<outcome> together(10);
-    std::vector<awaitable<void>> ops;
-    for (std::size_t i = 0; i < together.size(); ++i) {
-        ops.push_back(call(s, "g", "{g}:" + std::to_string(i), i == 5 ? "boom" : "fine", together[i]));
-    }
-    const auto report = run_all(ctx_, std::move(ops));
-    ASSERT_TRUE(report.failures.empty()) << report.failures.front();
+    const auto together = calls_at_once(ctx_, s, 10, [](std::size_t i) {
+        return call_spec{.group = "g", .key = "{g}:" + std::to_string(i), .arg = i == 5 ? "boom" : "fine"};
+    });
     for (const auto& out : together) {
         EXPECT_NE(out.failure.find("boom"), std::string::npos) << "answered " << out.answer;
     }
@@ -130,13 +144,8 @@ TEST_F(batched_script_test, an_answer_of_the_wrong_length_fails_the_calls) {
     redis::connection conn(ctx_.get_executor(), options());
     const redis::script short_answer("return { 'only one' }");
     redis::batched_script s(conn, short_answer, 1, {});
-    std::vector<outcome> outcomes(3);
-    std::vector<awaitable<void>> ops;
-    for (auto& out : outcomes) {
-        ops.push_back(call(s, "g", "{g}:k", "x", out));
-    }
-    const auto report = run_all(ctx_, std::move(ops));
-    ASSERT_TRUE(report.failures.empty()) << report.failures.front();
+    const auto outcomes =
+        calls_at_once(ctx_, s, 3, [](std::size_t) { return call_spec{.group = "g", .key = "{g}:k", .arg = "x"}; });
     for (const auto& out : outcomes) {
         EXPECT_NE(out.failure.find("1 replies for 3 calls"), std::string::npos) << out.failure << out.answer;
     }
